@@ -1,0 +1,39 @@
+/**
+ * kelt's error classes. Every error says whether retrying can help
+ * (`retriable`): stages retry transient faults with backoff and dead-letter
+ * permanent ones, and they branch on the class or the flag, never on message text.
+ */
+export abstract class KeltError extends Error {
+  abstract readonly code: string;
+  abstract readonly retriable: boolean;
+
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A setting is missing or wrong. The message names the setting and what to change. */
+export class ConfigError extends KeltError {
+  readonly code = 'KELT_CONFIG';
+  readonly retriable = false;
+
+  readonly issues: readonly string[];
+
+  constructor(message: string, issues: readonly string[] = []) {
+    super(issues.length > 0 ? `${message}:\n  - ${issues.join('\n  - ')}` : message);
+    this.issues = issues;
+  }
+}
+
+/** A dependency (broker, registry, database) is unreachable or busy: retry later. */
+export class TransientError extends KeltError {
+  readonly code = 'KELT_TRANSIENT';
+  readonly retriable = true;
+}
+
+/** The input itself is bad: retrying gives the same answer, so the record is dead-lettered. */
+export class PermanentError extends KeltError {
+  readonly code = 'KELT_PERMANENT';
+  readonly retriable = false;
+}

@@ -1,0 +1,41 @@
+import { Kafka, logLevel as KafkaLogLevel, type LogEntry, type logCreator } from 'kafkajs';
+import type { Logger } from '../log/logger.ts';
+
+/**
+ * The one place kelt builds its Kafka client. The stages see kafkajs only
+ * through this adapter folder, so a KafkaJS-compatible client could replace it
+ * without touching them.
+ */
+export interface KafkaClientOptions {
+  brokers: string[];
+  clientId: string;
+  logger: Logger;
+}
+
+const levelNames: Record<KafkaLogLevel, 'error' | 'warn' | 'info' | 'debug'> = {
+  [KafkaLogLevel.NOTHING]: 'debug',
+  [KafkaLogLevel.ERROR]: 'error',
+  [KafkaLogLevel.WARN]: 'warn',
+  [KafkaLogLevel.INFO]: 'info',
+  [KafkaLogLevel.DEBUG]: 'debug',
+};
+
+function pinoLogCreator(logger: Logger): logCreator {
+  return () =>
+    ({ namespace, level, log }: LogEntry) => {
+      const { message, timestamp: _timestamp, logger: _name, ...fields } = log;
+      logger[levelNames[level]]({ kafkajs: namespace, ...fields }, message);
+    };
+}
+
+export function createKafkaClient({ brokers, clientId, logger }: KafkaClientOptions): Kafka {
+  return new Kafka({
+    clientId,
+    brokers,
+    // kafkajs logs at INFO far more than an operator needs (every join, every
+    // commit); warnings and errors reach the structured log.
+    logLevel: KafkaLogLevel.WARN,
+    logCreator: pinoLogCreator(logger.child({ component: 'kafka' })),
+    retry: { initialRetryTime: 100, retries: 8 },
+  });
+}

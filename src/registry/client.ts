@@ -1,0 +1,74 @@
+import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import avro from 'avsc';
+import { PermanentError, TransientError } from '../errors.ts';
+import { frame, unframe } from './wire-format.ts';
+
+/**
+ * Talks to a schema registry that speaks the Confluent REST API. Schemas are
+ * fetched once per id and kept: a schema id's content never changes.
+ */
+export class SchemaRegistryClient {
+  private readonly registry: SchemaRegistry;
+  private readonly types = new Map<number, Promise<avro.Type>>();
+
+  readonly url: string;
+
+  constructor(url: string) {
+    this.url = url;
+    this.registry = new SchemaRegistry({ host: url, retry: { retries: 2 } });
+  }
+
+  /** Registers (or finds) an Avro schema under a subject and returns its id. */
+  async registerAvro(subject: string, schema: object): Promise<number> {
+    const { id } = await this.call(`register a schema under ${subject}`, () =>
+      this.registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject }),
+    );
+    this.types.set(id, Promise.resolve(avro.Type.forSchema(schema as avro.Schema)));
+    return id;
+  }
+
+  /** The Avro schema with this id, as JSON text (for workers that build their own types). */
+  async schemaText(id: number): Promise<string> {
+    return JSON.stringify(await this.avroType(id));
+  }
+
+  avroType(id: number): Promise<avro.Type> {
+    let type = this.types.get(id);
+    if (type === undefined) {
+      type = this.fetchType(id);
+      this.types.set(id, type);
+      // A failed fetch must not stick: the next call asks the registry again.
+      type.catch(() => this.types.delete(id));
+    }
+    return type;
+  }
+
+  async encodeAvro(id: number, value: unknown): Promise<Buffer> {
+    const type = await this.avroType(id);
+    return frame(id, type.toBuffer(value));
+  }
+
+  async decodeAvro(message: Buffer): Promise<unknown> {
+    const { schemaId, payload } = unframe(message);
+    const type = await this.avroType(schemaId);
+    return type.fromBuffer(payload);
+  }
+
+  private async fetchType(id: number): Promise<avro.Type> {
+    const schema = await this.call(`fetch schema ${id}`, () => this.registry.getSchema(id));
+    return avro.Type.forSchema(schema as unknown as avro.Schema);
+  }
+
+  /** Runs a registry request, telling "the registry said no" from "the registry is not there". */
+  private async call<T>(what: string, request: () => Promise<T>): Promise<T> {
+    try {
+      return await request();
+    } catch (error) {
+      const status = (error as { status?: number }).status;
+      if (status !== undefined && status >= 400 && status < 500) {
+        throw new PermanentError(`schema registry refused to ${what} (HTTP ${status})`, { cause: error });
+      }
+      throw new TransientError(`schema registry at ${this.url} could not ${what}`, { cause: error });
+    }
+  }
+}

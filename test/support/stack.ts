@@ -1,0 +1,39 @@
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+import { createMySqlPool, type MySqlPool } from '../../src/mysql/pool.ts';
+import type { Endpoints } from '../../src/config/env.ts';
+
+/** The real stack's endpoints, as the integration setup found or started them. */
+export function endpoints(): Endpoints {
+  return inject('endpoints');
+}
+
+/** A name no other test run uses, for topics, groups, subjects and databases. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+}
+
+export interface TestDatabase {
+  url: string;
+  pool: MySqlPool;
+  drop(): Promise<void>;
+}
+
+/** A fresh database on the stack's MySQL server, dropped by `drop()`. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const name = uniqueName('kelt_test');
+  const admin = createMySqlPool(endpoints().mysqlUrl, 1);
+  await admin.query(`CREATE DATABASE \`${name}\``);
+  await admin.end();
+  const url = new URL(endpoints().mysqlUrl);
+  url.pathname = `/${name}`;
+  const pool = createMySqlPool(url.toString());
+  return {
+    url: url.toString(),
+    pool,
+    async drop() {
+      await pool.query(`DROP DATABASE \`${name}\``);
+      await pool.end();
+    },
+  };
+}
