@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../../src/errors.ts';
+import { readEnv, redactUrl } from '../../../src/config/env.ts';
+
+const valid = {
+  KELT_KAFKA_BROKERS: '127.0.0.1:19092, 127.0.0.1:19094',
+  KELT_SCHEMA_REGISTRY_URL: 'http://127.0.0.1:18081',
+  KELT_MYSQL_URL: 'mysql://kelt:s3cret@127.0.0.1:13306/kelt',
+};
+
+function issuesOf(env: NodeJS.ProcessEnv): readonly string[] {
+  try {
+    readEnv(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).issues;
+  }
+  throw new Error('readEnv accepted an invalid environment');
+}
+
+describe('readEnv', () => {
+  it('parses the broker list and defaults the log level', () => {
+    const env = readEnv(valid);
+    expect(env.KELT_KAFKA_BROKERS).toEqual(['127.0.0.1:19092', '127.0.0.1:19094']);
+    expect(env.KELT_LOG_LEVEL).toBe('info');
+  });
+
+  it('names every missing variable', () => {
+    expect(issuesOf({})).toEqual([
+      'KELT_KAFKA_BROKERS: is not set',
+      'KELT_SCHEMA_REGISTRY_URL: is not set',
+      'KELT_MYSQL_URL: is not set',
+    ]);
+  });
+
+  it('names the bad field and says what is expected', () => {
+    expect(issuesOf({ ...valid, KELT_KAFKA_BROKERS: 'localhost' })).toEqual([
+      'KELT_KAFKA_BROKERS: each broker must be host:port',
+    ]);
+    expect(issuesOf({ ...valid, KELT_MYSQL_URL: 'postgres://x@y/z' })).toEqual([
+      'KELT_MYSQL_URL: must be a mysql://user:password@host:port/database URL',
+    ]);
+    expect(issuesOf({ ...valid, KELT_MYSQL_URL: 'mysql://kelt@127.0.0.1:3306' })).toEqual([
+      'KELT_MYSQL_URL: must name the database in its path (mysql://…/database)',
+    ]);
+    expect(issuesOf({ ...valid, KELT_SCHEMA_REGISTRY_URL: 'ftp://registry' })).toEqual([
+      'KELT_SCHEMA_REGISTRY_URL: must be an http:// or https:// URL',
+    ]);
+    expect(issuesOf({ ...valid, KELT_LOG_LEVEL: 'loud' })[0]).toMatch(/^KELT_LOG_LEVEL: /);
+  });
+
+  it('never puts a password in its error messages', () => {
+    const messages = issuesOf({ ...valid, KELT_KAFKA_BROKERS: 'nope' }).join('\n');
+    expect(messages).not.toContain('s3cret');
+  });
+});
+
+describe('redactUrl', () => {
+  it('hides the password and keeps the rest', () => {
+    expect(redactUrl(valid.KELT_MYSQL_URL)).toBe('mysql://kelt:***@127.0.0.1:13306/kelt');
+    expect(redactUrl('http://127.0.0.1:18081')).toBe('http://127.0.0.1:18081/');
+  });
+});
