@@ -1,13 +1,82 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { Command } from 'commander';
+import { extname } from 'node:path';
+import { SingleBar } from 'cli-progress';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { ConfigError, KeltError } from '../errors.ts';
+import { migrate } from '../migrate/migrate.ts';
+import { loadPipeline, type Pipeline } from '../pipeline/spec.ts';
+import { csvEvents, generatedEvents, ndjsonEvents, type Event } from '../produce/event-source.ts';
+import { produceEvents } from '../produce/produce.ts';
+import { connect } from '../runtime/connections.ts';
+import { startStage } from '../stages/start-stage.ts';
+import type { StageName } from '../stages/stage-runner.ts';
 
 const { version, description } = JSON.parse(
   readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
 ) as { version: string; description: string };
 
+function positiveInteger(value: string): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number <= 0) throw new InvalidArgumentError('must be a positive integer');
+  return number;
+}
+
+const pipelineOption = () =>
+  new Option('-p, --pipeline <file>', 'the pipeline spec (YAML)').makeOptionMandatory();
+
+function describePipeline(pipeline: Pipeline): string {
+  return [
+    `pipeline ${pipeline.name}: ${pipeline.partitions} partitions, ${pipeline.source.format} source keyed by ${pipeline.source.keyField}`,
+    `  topics: ${Object.values(pipeline.topics).join(', ')}`,
+    `  staging table: ${pipeline.staging.table} (primary key ${pipeline.staging.primaryKey.join(', ')})`,
+    `  model tables: ${pipeline.transform.tables.map((table) => table.name).join(', ')}`,
+    `  pool: ${pipeline.pool.threads} threads, pause at ${pipeline.pool.maxQueue} queued tasks; ${pipeline.batch.chunkRecords} records per task, ${pipeline.batch.insertRows} rows per INSERT`,
+  ].join('\n');
+}
+
+function eventsFrom(pipeline: Pipeline, options: { file?: string; generate?: number }): AsyncIterable<Event> {
+  if (options.file !== undefined && options.generate !== undefined) {
+    throw new ConfigError('give either --file or --generate, not both');
+  }
+  if (options.generate !== undefined) {
+    if (pipeline.source.generatorPath === undefined) {
+      throw new ConfigError(`pipeline ${pipeline.name} declares no source.generator, so --generate has nothing to run`);
+    }
+    return generatedEvents(pipeline.source.generatorPath, options.generate);
+  }
+  if (options.file === undefined) throw new ConfigError('give --file <events.ndjson|events.csv> or --generate <count>');
+  return extname(options.file).toLowerCase() === '.csv'
+    ? csvEvents(options.file, pipeline.source.schema)
+    : ndjsonEvents(options.file);
+}
+
+/** Runs a stage until SIGTERM/SIGINT, then drains it within the grace period and exits 0. */
+async function runStage(stage: StageName, specPath: string, graceSeconds: number): Promise<void> {
+  const pipeline = loadPipeline(specPath);
+  const connections = connect(stage, { pipeline: pipeline.name, stage });
+  const running = await startStage(stage, pipeline, connections);
+  const stopping = new Promise<string>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  const outcome = await Promise.race([stopping, running.runner.failed()]);
+  if (outcome instanceof Error) {
+    connections.logger.fatal({ err: outcome }, 'the consumer failed for good');
+    process.exit(1);
+  }
+  connections.logger.info({ signal: outcome, graceSeconds }, 'draining');
+  const deadline = setTimeout(() => {
+    connections.logger.error({ graceSeconds }, 'drain did not finish within the grace period');
+    process.exit(1);
+  }, graceSeconds * 1000);
+  await running.stop();
+  clearTimeout(deadline);
+  process.exit(0);
+}
+
 export function buildProgram(): Command {
-  return new Command('kelt')
+  const program = new Command('kelt')
     .description(description)
     .version(version)
     .showHelpAfterError()
@@ -21,6 +90,84 @@ Connection settings come from the environment:
   KELT_LOG_LEVEL            fatal|error|warn|info|debug|trace|silent (default info)
 'scripts/stack up' starts a local stack and prints these.`,
     );
+
+  program
+    .command('validate')
+    .description('check a pipeline spec without connecting to anything')
+    .argument('<file>', 'the pipeline spec (YAML)')
+    .action((file: string) => {
+      console.log(`${describePipeline(loadPipeline(file))}\nvalid`);
+    });
+
+  program
+    .command('migrate')
+    .description("create the pipeline's topics, schemas and MySQL tables (idempotent)")
+    .addOption(pipelineOption())
+    .action(async ({ pipeline: specPath }: { pipeline: string }) => {
+      const pipeline = loadPipeline(specPath);
+      const { kafka, registry, mysql, logger } = connect('migrate', { pipeline: pipeline.name });
+      const pool = mysql();
+      try {
+        const report = await migrate(pipeline, { kafka, registry, mysql: pool, logger });
+        console.log(`topics created: ${report.topicsCreated.join(', ') || 'none (all existed)'}`);
+        console.log(`schemas: ${Object.entries(report.schemaIds).map(([subject, id]) => `${subject}=${id}`).join(', ')}`);
+        console.log(`tables: ${report.tables.join(', ')}`);
+      } finally {
+        await pool.end();
+      }
+    });
+
+  program
+    .command('produce')
+    .description("put events on the pipeline's raw topic: from an NDJSON or CSV file, or generated samples")
+    .addOption(pipelineOption())
+    .option('-f, --file <path>', 'events, one JSON object per line (.ndjson) or CSV with a header row (.csv)')
+    .option('-g, --generate <count>', "that many sample events from the pipeline's generator", positiveInteger)
+    .option('-r, --rate <eventsPerSecond>', 'produce at most this many events per second', positiveInteger)
+    .action(async (options: { pipeline: string; file?: string; generate?: number; rate?: number }) => {
+      const pipeline = loadPipeline(options.pipeline);
+      const connections = connect('produce', { pipeline: pipeline.name });
+      const events = eventsFrom(pipeline, options);
+      const bar = process.stderr.isTTY
+        ? new SingleBar({ format: 'produce [{bar}] {value}/{total} events  {eta_formatted} left', stream: process.stderr })
+        : undefined;
+      bar?.start(options.generate ?? 0, 0);
+      const started = performance.now();
+      const sent = await produceEvents(pipeline, events, connections, {
+        ...(options.rate === undefined ? {} : { rate: options.rate }),
+        onProgress: (count) => bar?.update(count),
+      });
+      bar?.stop();
+      const seconds = (performance.now() - started) / 1000;
+      console.log(`produced ${sent} events to ${pipeline.topics.raw} in ${seconds.toFixed(1)}s (${Math.round(sent / seconds)}/s)`);
+    });
+
+  for (const [stage, what] of [
+    ['extract', `decode and validate <p>.raw, re-key, produce to <p>.extracted`],
+    ['load', 'upsert <p>.extracted into the staging table, forward to <p>.loaded'],
+    ['transform', "run the pipeline's transform on <p>.loaded, upsert the model tables"],
+  ] as const) {
+    program
+      .command(stage)
+      .description(`run the ${stage} stage: ${what}`)
+      .addOption(pipelineOption())
+      .addOption(
+        new Option('--grace <seconds>', 'on SIGTERM/SIGINT, finish in-flight batches within this time')
+          .argParser(positiveInteger)
+          .default(30),
+      )
+      .action(({ pipeline, grace }: { pipeline: string; grace: number }) => runStage(stage, pipeline, grace));
+  }
+  return program;
 }
 
-await buildProgram().parseAsync(process.argv);
+try {
+  await buildProgram().parseAsync(process.argv);
+} catch (error) {
+  // Known errors are the user's to fix: their message says what, without a library's stack trace.
+  if (error instanceof KeltError && !error.retriable) {
+    console.error(`kelt: ${error.message}`);
+    process.exit(error instanceof ConfigError ? 2 : 1);
+  }
+  throw error;
+}

@@ -72,3 +72,28 @@ export class SchemaRegistryClient {
     }
   }
 }
+
+/**
+ * The writer schemas (JSON text by id) of Confluent-framed values, fetched
+ * from the registry once per id. Ids the registry does not know are left
+ * out (the records that name them are dead-lettered); a registry that does not
+ * answer is a TransientError.
+ */
+export async function writerSchemasOf(
+  registry: SchemaRegistryClient,
+  values: Iterable<Buffer | null>,
+): Promise<Record<number, string>> {
+  const ids = new Set<number>();
+  for (const value of values) {
+    if (value !== null && value.length >= 5 && value[0] === 0) ids.add(value.readUInt32BE(1));
+  }
+  const schemas: Record<number, string> = {};
+  for (const id of ids) {
+    try {
+      schemas[id] = await registry.schemaText(id);
+    } catch (error) {
+      if (!(error instanceof PermanentError)) throw error;
+    }
+  }
+  return schemas;
+}

@@ -1,0 +1,64 @@
+import type { PoolConnection } from 'mysql2/promise';
+import { sqlValue, type Column } from '../pipeline/sql-types.ts';
+import type { MySqlPool } from './pool.ts';
+
+type Queryable = Pick<PoolConnection, 'query'>;
+
+/** Quotes a SQL identifier (names come from validated specs, quoting is belt and braces). */
+export function quoteId(name: string): string {
+  return `\`${name.replace(/`/g, '``')}\``;
+}
+
+/**
+ * A MySQL table kelt writes: its DDL and its batched upsert. Upserts by
+ * primary key keep a replay harmless; within one statement a later row for
+ * the same key wins, so rows are written in partition order.
+ */
+export class MySqlTable {
+  readonly name: string;
+  readonly columns: readonly Column[];
+  readonly primaryKey: readonly string[];
+  private readonly insertPrefix: string;
+  private readonly upsertSuffix: string;
+
+  constructor(name: string, columns: readonly Column[], primaryKey: readonly string[]) {
+    this.name = name;
+    this.columns = columns;
+    this.primaryKey = primaryKey;
+    const names = columns.map((column) => quoteId(column.name));
+    this.insertPrefix = `INSERT INTO ${quoteId(name)} (${names.join(', ')}) VALUES ?`;
+    const updates = columns
+      .filter((column) => !primaryKey.includes(column.name))
+      .map((column) => `${quoteId(column.name)} = VALUES(${quoteId(column.name)})`);
+    // VALUES() in ON DUPLICATE KEY UPDATE is the spelling both MySQL 8 and MariaDB accept.
+    this.upsertSuffix =
+      updates.length > 0
+        ? ` ON DUPLICATE KEY UPDATE ${updates.join(', ')}`
+        : ` ON DUPLICATE KEY UPDATE ${quoteId(primaryKey[0]!)} = ${quoteId(primaryKey[0]!)}`;
+  }
+
+  createSql(): string {
+    const definitions = this.columns.map(
+      (column) => `  ${quoteId(column.name)} ${column.sqlType} ${column.nullable ? 'NULL' : 'NOT NULL'}`,
+    );
+    definitions.push(`  PRIMARY KEY (${this.primaryKey.map(quoteId).join(', ')})`);
+    return `CREATE TABLE IF NOT EXISTS ${quoteId(this.name)} (\n${definitions.join(',\n')}\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`;
+  }
+
+  async create(pool: MySqlPool): Promise<void> {
+    await pool.query(this.createSql());
+  }
+
+  /** One record as the row of parameters for this table's columns. */
+  rowOf(record: Record<string, unknown>): unknown[] {
+    return this.columns.map((column) => sqlValue(record[column.field], column.kind));
+  }
+
+  /** Upserts rows (already in column order) in statements of at most `rowsPerStatement`. */
+  async upsert(connection: Queryable, rows: readonly unknown[][], rowsPerStatement: number): Promise<void> {
+    for (let start = 0; start < rows.length; start += rowsPerStatement) {
+      const slice = rows.slice(start, start + rowsPerStatement);
+      await connection.query(this.insertPrefix + this.upsertSuffix, [slice]);
+    }
+  }
+}

@@ -1,0 +1,179 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import avro from 'avsc';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from '../errors.ts';
+import { modelColumnTypes, type ModelColumnType } from './sql-types.ts';
+
+/**
+ * A pipeline spec (YAML) declared once: this schema drives validation at
+ * start-up, `kelt validate`, and the defaults. Paths in a spec are relative
+ * to the spec file.
+ */
+const identifier = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'must be a SQL identifier: letters, digits and _, at most 64');
+const topicName = z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'must be a Kafka topic name: letters, digits, . _ -');
+const positiveInt = z.int().positive();
+
+const specSchema = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[a-z][a-z0-9_-]{0,47}$/, 'must start with a lowercase letter; lowercase letters, digits, _ and -'),
+  partitions: positiveInt.max(1024).default(12),
+  source: z.strictObject({
+    format: z.enum(['avro', 'json']).default('avro'),
+    schema: z.string().min(1),
+    keyField: z.string().min(1),
+    generator: z.string().min(1).optional(),
+  }),
+  topics: z
+    .strictObject({ raw: topicName, extracted: topicName, loaded: topicName, dlq: topicName })
+    .partial()
+    .default({}),
+  staging: z.strictObject({
+    table: identifier,
+    primaryKey: z.array(z.string().min(1)).min(1),
+  }),
+  transform: z.strictObject({
+    module: z.string().min(1),
+    tables: z
+      .array(
+        z.strictObject({
+          name: identifier,
+          primaryKey: z.array(identifier).min(1),
+          columns: z.record(identifier, z.enum(modelColumnTypes)),
+        }),
+      )
+      .min(1),
+  }),
+  batch: z
+    .strictObject({
+      chunkRecords: positiveInt.max(100_000).default(250),
+      insertRows: positiveInt.max(10_000).default(1_000),
+    })
+    .default({ chunkRecords: 250, insertRows: 1_000 }),
+  pool: z
+    .strictObject({
+      threads: positiveInt.max(256).optional(),
+      maxQueue: positiveInt.optional(),
+    })
+    .default({}),
+});
+
+export type PipelineSpecInput = z.input<typeof specSchema>;
+
+export interface ModelTable {
+  name: string;
+  primaryKey: string[];
+  columns: Record<string, ModelColumnType>;
+}
+
+export interface Pipeline {
+  name: string;
+  specPath: string;
+  partitions: number;
+  source: {
+    format: 'avro' | 'json';
+    schemaPath: string;
+    /** The value schema, parsed: raw events must conform to it. */
+    schema: avro.schema.RecordType;
+    keyField: string;
+    generatorPath: string | undefined;
+  };
+  topics: { raw: string; extracted: string; loaded: string; dlq: string };
+  staging: { table: string; primaryKey: string[] };
+  transform: { modulePath: string; tables: ModelTable[] };
+  batch: { chunkRecords: number; insertRows: number };
+  pool: { threads: number; maxQueue: number };
+}
+
+/** Reads, parses and validates a pipeline spec; every problem found is named in one ConfigError. */
+export function loadPipeline(specPath: string): Pipeline {
+  const path = resolve(specPath);
+  if (!existsSync(path)) throw new ConfigError(`pipeline spec ${specPath} does not exist`);
+  let document: unknown;
+  try {
+    document = parseYaml(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(`pipeline spec ${specPath} is not valid YAML: ${(error as Error).message}`);
+  }
+  return pipelineFrom(document, path);
+}
+
+export function pipelineFrom(document: unknown, specPath: string): Pipeline {
+  const parsed = specSchema.safeParse(document);
+  if (!parsed.success) {
+    throw new ConfigError(
+      `pipeline spec ${specPath} is invalid`,
+      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(top level)'}: ${issue.message}`),
+    );
+  }
+  const spec = parsed.data;
+  const issues: string[] = [];
+  const base = dirname(specPath);
+  const fileAt = (field: string, relative: string): string => {
+    const absolute = resolve(base, relative);
+    if (!existsSync(absolute)) issues.push(`${field}: ${relative} does not exist (resolved to ${absolute})`);
+    return absolute;
+  };
+
+  const schemaPath = fileAt('source.schema', spec.source.schema);
+  const schema = readRecordSchema(schemaPath, issues);
+  const fieldNames = new Set(schema?.fields.map((field) => field.name) ?? []);
+  if (schema !== undefined) {
+    if (!fieldNames.has(spec.source.keyField)) {
+      issues.push(`source.keyField: ${spec.source.keyField} is not a field of ${spec.source.schema}`);
+    }
+    spec.staging.primaryKey.forEach((field, i) => {
+      if (!fieldNames.has(field)) issues.push(`staging.primaryKey.${i}: ${field} is not a field of ${spec.source.schema}`);
+    });
+  }
+  spec.transform.tables.forEach((table, t) => {
+    table.primaryKey.forEach((column, i) => {
+      if (!(column in table.columns)) {
+        issues.push(`transform.tables.${t}.primaryKey.${i}: ${column} is not one of the table's columns`);
+      }
+    });
+  });
+  const modulePath = fileAt('transform.module', spec.transform.module);
+  const generatorPath = spec.source.generator === undefined ? undefined : fileAt('source.generator', spec.source.generator);
+  if (issues.length > 0 || schema === undefined) throw new ConfigError(`pipeline spec ${specPath} is invalid`, issues);
+
+  const threads = spec.pool.threads ?? Math.max(1, availableParallelism());
+  return {
+    name: spec.name,
+    specPath,
+    partitions: spec.partitions,
+    source: { format: spec.source.format, schemaPath, schema, keyField: spec.source.keyField, generatorPath },
+    topics: {
+      raw: spec.topics.raw ?? `${spec.name}.raw`,
+      extracted: spec.topics.extracted ?? `${spec.name}.extracted`,
+      loaded: spec.topics.loaded ?? `${spec.name}.loaded`,
+      dlq: spec.topics.dlq ?? `${spec.name}.dlq`,
+    },
+    staging: spec.staging,
+    transform: { modulePath, tables: spec.transform.tables },
+    batch: spec.batch,
+    pool: { threads, maxQueue: spec.pool.maxQueue ?? threads * 4 },
+  };
+}
+
+function readRecordSchema(path: string, issues: string[]): avro.schema.RecordType | undefined {
+  if (!existsSync(path)) return undefined;
+  let schema: unknown;
+  try {
+    schema = JSON.parse(readFileSync(path, 'utf8'));
+    avro.Type.forSchema(schema as avro.Schema);
+  } catch (error) {
+    issues.push(`source.schema: ${path} is not a valid Avro schema: ${(error as Error).message}`);
+    return undefined;
+  }
+  if ((schema as { type?: unknown }).type !== 'record') {
+    issues.push(`source.schema: ${path} must be an Avro record schema`);
+    return undefined;
+  }
+  return schema as avro.schema.RecordType;
+}

@@ -1,0 +1,16 @@
+import { MySqlTable } from '../mysql/table.ts';
+import { extractedSchema } from './extracted-schema.ts';
+import type { Pipeline } from './spec.ts';
+import { columnsFromAvro, columnsFromModel, snakeCase } from './sql-types.ts';
+
+/** The staging table: every field of the extracted record, keyed by the spec's primary key. */
+export function stagingTable(pipeline: Pipeline): MySqlTable {
+  const columns = columnsFromAvro(extractedSchema(pipeline.source.schema), pipeline.staging.primaryKey);
+  return new MySqlTable(pipeline.staging.table, columns, pipeline.staging.primaryKey.map(snakeCase));
+}
+
+export function modelTables(pipeline: Pipeline): MySqlTable[] {
+  return pipeline.transform.tables.map(
+    (table) => new MySqlTable(table.name, columnsFromModel(table.columns, table.primaryKey), table.primaryKey),
+  );
+}

@@ -1,0 +1,62 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Message } from 'kafkajs';
+import { PermanentError } from '../errors.ts';
+import { javaCompatiblePartitioner } from '../kafka/partitioner.ts';
+import type { Pipeline } from '../pipeline/spec.ts';
+import type { Connections } from '../runtime/connections.ts';
+import type { Event } from './event-source.ts';
+
+export interface ProduceOptions {
+  /** Events per second at most; unlimited when absent. */
+  rate?: number;
+  /** Messages per produce request. */
+  batchSize?: number;
+  onProgress?: (sent: number) => void;
+}
+
+/**
+ * Puts events on the pipeline's raw topic the way any producer should:
+ * encoded with the registry (Avro, Confluent wire format) or as JSON, keyed
+ * by the pipeline's key field, partitioned like the Java client.
+ */
+export async function produceEvents(
+  pipeline: Pipeline,
+  events: AsyncIterable<Event>,
+  { kafka, registry }: Pick<Connections, 'kafka' | 'registry'>,
+  { rate, batchSize = 500, onProgress }: ProduceOptions = {},
+): Promise<number> {
+  const avro = pipeline.source.format === 'avro';
+  const schemaId = avro ? await registry.registerAvro(`${pipeline.topics.raw}-value`, pipeline.source.schema) : 0;
+  const producer = kafka.producer({ createPartitioner: javaCompatiblePartitioner, allowAutoTopicCreation: false });
+  await producer.connect();
+  const started = Date.now();
+  let sent = 0;
+  let pending: Message[] = [];
+  const flush = async () => {
+    if (pending.length === 0) return;
+    await producer.send({ topic: pipeline.topics.raw, acks: -1, messages: pending });
+    sent += pending.length;
+    pending = [];
+    onProgress?.(sent);
+    if (rate !== undefined) {
+      const due = started + (sent / rate) * 1000;
+      if (due > Date.now()) await sleep(due - Date.now());
+    }
+  };
+  try {
+    const perRequest = rate === undefined ? batchSize : Math.max(1, Math.min(batchSize, Math.ceil(rate / 20)));
+    for await (const event of events) {
+      const key = event[pipeline.source.keyField];
+      if (key === null || key === undefined) {
+        throw new PermanentError(`event ${sent + pending.length + 1} has no ${pipeline.source.keyField} (the key field)`);
+      }
+      const value = avro ? await registry.encodeAvro(schemaId, event) : Buffer.from(JSON.stringify(event));
+      pending.push({ key: String(key), value });
+      if (pending.length >= perRequest) await flush();
+    }
+    await flush();
+    return sent;
+  } finally {
+    await producer.disconnect();
+  }
+}

@@ -1,0 +1,80 @@
+import type { Producer } from 'kafkajs';
+import { extractedSchema } from '../../pipeline/extracted-schema.ts';
+import type { Pipeline } from '../../pipeline/spec.ts';
+import { writerSchemasOf, type SchemaRegistryClient } from '../../registry/client.ts';
+import type { WorkerPool } from '../../workers/worker-pool.ts';
+import { asBuffer, chunk } from '../chunks.ts';
+import type { DeadLetter } from '../dead-letter.ts';
+import type { BatchAbilities, BatchProcessor, PartitionBatch } from '../stage-runner.ts';
+import type { ExtractOutcome, ExtractTask } from './extract-task.ts';
+
+export const extractWorkerFile = new URL('../../../workers/extract-worker.ts', import.meta.url);
+
+/**
+ * extract: raw records → decoded and validated in the worker pool →
+ * re-keyed by the pipeline's key field → `<p>.extracted`. Records that
+ * fail go to the DLQ; the rest of the batch goes on.
+ */
+export class ExtractProcessor implements BatchProcessor {
+  private readonly pipeline: Pipeline;
+  private readonly registry: SchemaRegistryClient;
+  private readonly pool: WorkerPool<ExtractTask, ExtractOutcome[]>;
+  private readonly producer: Producer;
+  private readonly extractedSchemaId: number;
+  private readonly readerSchema: string;
+  private readonly extractedSchema: string;
+
+  constructor(
+    pipeline: Pipeline,
+    registry: SchemaRegistryClient,
+    pool: WorkerPool<ExtractTask, ExtractOutcome[]>,
+    producer: Producer,
+    extractedSchemaId: number,
+  ) {
+    this.pipeline = pipeline;
+    this.registry = registry;
+    this.pool = pool;
+    this.producer = producer;
+    this.extractedSchemaId = extractedSchemaId;
+    this.readerSchema = JSON.stringify(pipeline.source.schema);
+    this.extractedSchema = JSON.stringify(extractedSchema(pipeline.source.schema));
+  }
+
+  async processBatch(batch: PartitionBatch, { deadLetters }: BatchAbilities): Promise<void> {
+    const writerSchemas =
+      this.pipeline.source.format === 'avro'
+        ? await writerSchemasOf(this.registry, batch.messages.map((message) => message.value))
+        : {};
+    const ingestedAt = Date.now();
+    const chunks = chunk(batch.messages, this.pipeline.batch.chunkRecords);
+    const results = await Promise.all(
+      chunks.map((messages) =>
+        this.pool.run({
+          format: this.pipeline.source.format,
+          topic: batch.topic,
+          keyField: this.pipeline.source.keyField,
+          ingestedAt,
+          readerSchema: this.readerSchema,
+          extractedSchema: this.extractedSchema,
+          extractedSchemaId: this.extractedSchemaId,
+          writerSchemas,
+          messages: messages.map((message) => ({ partition: batch.partition, offset: message.offset, value: message.value })),
+        }),
+      ),
+    );
+    const outcomes = results.flat();
+    const out: Array<{ key: string; value: Buffer }> = [];
+    const dead: DeadLetter[] = [];
+    outcomes.forEach((outcome, i) => {
+      const message = batch.messages[i]!;
+      if (outcome.ok) out.push({ key: outcome.key, value: asBuffer(outcome.value) });
+      else dead.push({ topic: batch.topic, partition: batch.partition, message, reason: outcome.reason, error: outcome.error });
+    });
+    if (out.length > 0) await this.producer.send({ topic: this.pipeline.topics.extracted, acks: -1, messages: out });
+    await deadLetters.send(dead);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+}

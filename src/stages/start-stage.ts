@@ -1,0 +1,66 @@
+import { javaCompatiblePartitioner } from '../kafka/partitioner.ts';
+import { extractedSchema } from '../pipeline/extracted-schema.ts';
+import type { Pipeline } from '../pipeline/spec.ts';
+import { modelTables, stagingTable } from '../pipeline/tables.ts';
+import type { Connections } from '../runtime/connections.ts';
+import { WorkerPool } from '../workers/worker-pool.ts';
+import { ExtractProcessor, extractWorkerFile } from './extract/extract-stage.ts';
+import type { ExtractOutcome, ExtractTask } from './extract/extract-task.ts';
+import { LoadProcessor } from './load/load-stage.ts';
+import { groupIdOf, StageRunner, type BatchProcessor, type StageName } from './stage-runner.ts';
+import { TransformProcessor, transformWorkerFile } from './transform/transform-stage.ts';
+import type { TransformOutcome, TransformTask } from './transform/transform-task.ts';
+
+export interface RunningStage {
+  runner: StageRunner;
+  stop(): Promise<void>;
+}
+
+/** Builds a stage's processor and runs it as a member of the stage's consumer group. */
+export async function startStage(stage: StageName, pipeline: Pipeline, connections: Connections): Promise<RunningStage> {
+  const { kafka, registry, logger } = connections;
+  const producer = kafka.producer({ createPartitioner: javaCompatiblePartitioner, allowAutoTopicCreation: false });
+  await producer.connect();
+  const groupId = groupIdOf(pipeline, stage);
+  const { threads, maxQueue } = pipeline.pool;
+  let processor: BatchProcessor;
+  let pool: WorkerPool<unknown, unknown> | undefined;
+  switch (stage) {
+    case 'extract': {
+      const schemaId = await registry.registerAvro(`${pipeline.topics.extracted}-value`, extractedSchema(pipeline.source.schema));
+      const extractPool = new WorkerPool<ExtractTask, ExtractOutcome[]>(extractWorkerFile, threads, maxQueue);
+      pool = extractPool as WorkerPool<unknown, unknown>;
+      processor = new ExtractProcessor(pipeline, registry, extractPool, producer, schemaId);
+      break;
+    }
+    case 'load':
+      processor = new LoadProcessor(pipeline, registry, connections.mysql(), stagingTable(pipeline), producer, groupId);
+      break;
+    case 'transform': {
+      const transformPool = new WorkerPool<TransformTask, TransformOutcome[]>(transformWorkerFile, threads, maxQueue);
+      pool = transformPool as WorkerPool<unknown, unknown>;
+      processor = new TransformProcessor(pipeline, registry, connections.mysql(), modelTables(pipeline), transformPool, groupId);
+      break;
+    }
+  }
+  const inputTopic = { extract: pipeline.topics.raw, load: pipeline.topics.extracted, transform: pipeline.topics.loaded }[stage];
+  const runner = new StageRunner({
+    stage,
+    pipeline,
+    inputTopic,
+    kafka,
+    producer,
+    processor,
+    logger,
+    concurrency: Math.max(2, threads * 2),
+    ...(pool === undefined ? {} : { pool }),
+  });
+  await runner.start();
+  return {
+    runner,
+    async stop() {
+      await runner.stop();
+      await producer.disconnect();
+    },
+  };
+}

@@ -1,0 +1,76 @@
+import { PermanentError } from '../src/errors.ts';
+import { frame, unframe } from '../src/registry/wire-format.ts';
+import { resolverOf, typeOf } from '../src/workers/avro-types.ts';
+import type { ExtractOutcome, ExtractTask } from '../src/stages/extract/extract-task.ts';
+
+/**
+ * Extract's worker: decode (Avro in the Confluent wire format, or JSON),
+ * validate against the pipeline's schema, add the source position and ingest
+ * time, encode as the extracted schema and compute the new key. One task is a
+ * chunk of one partition's batch; outcomes come back in the chunk's order.
+ */
+export default function extract(task: ExtractTask): ExtractOutcome[] {
+  const reader = typeOf(task.readerSchema);
+  const extracted = typeOf(task.extractedSchema);
+  return task.messages.map((message) => {
+    try {
+      if (message.value === null) throw new PermanentError('the record has no value (a tombstone)');
+      const value = task.format === 'avro' ? decodeAvro(task, Buffer.from(message.value)) : decodeJson(message.value, reader);
+      const key = value[task.keyField];
+      if (key === null || key === undefined) throw new PermanentError(`key field ${task.keyField} is empty`);
+      const normalised = {
+        ...value,
+        keltSourceTopic: task.topic,
+        keltSourcePartition: message.partition,
+        keltSourceOffset: Number(message.offset),
+        keltIngestedAt: task.ingestedAt,
+      };
+      return {
+        ok: true,
+        key: String(key),
+        value: frame(task.extractedSchemaId, extracted.toBuffer(normalised)),
+        eventTime: eventTime(value),
+      } as const;
+    } catch (error) {
+      return { ok: false, reason: reasonOf(error), error: (error as Error).message } as const;
+    }
+  });
+}
+
+function decodeAvro(task: ExtractTask, bytes: Buffer): Record<string, unknown> {
+  const { schemaId, payload } = unframe(bytes);
+  const writer = task.writerSchemas[schemaId];
+  if (writer === undefined) throw new PermanentError(`unknown schema id ${schemaId}`);
+  const type = typeOf(writer);
+  try {
+    return typeOf(task.readerSchema).fromBuffer(payload, resolverOf(writer, task.readerSchema)) as Record<string, unknown>;
+  } catch (error) {
+    if (error instanceof PermanentError) throw error;
+    throw new PermanentError(`the bytes do not decode with schema ${schemaId} (${type.name ?? 'unnamed'}): ${(error as Error).message}`);
+  }
+}
+
+function decodeJson(bytes: Uint8Array, reader: ReturnType<typeof typeOf>): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch (error) {
+    throw new PermanentError(`not JSON: ${(error as Error).message}`);
+  }
+  const problems: string[] = [];
+  reader.isValid(value, { errorHook: (path) => problems.push(path.join('.') || '(record)') });
+  if (problems.length > 0) throw new PermanentError(`does not match the schema at ${problems.slice(0, 5).join(', ')}`);
+  return value as Record<string, unknown>;
+}
+
+function eventTime(value: Record<string, unknown>): number | null {
+  return typeof value.ts === 'number' ? value.ts : null;
+}
+
+function reasonOf(error: unknown): string {
+  const message = (error as Error).message;
+  if (message.startsWith('unknown schema id')) return 'unknown_schema';
+  if (message.startsWith('not in the Confluent wire format') || message.startsWith('not JSON')) return 'undecodable';
+  if (error instanceof PermanentError) return 'schema_violation';
+  return 'extract_error';
+}

@@ -1,0 +1,50 @@
+import { pathToFileURL } from 'node:url';
+import { PermanentError } from '../src/errors.ts';
+import { unframe } from '../src/registry/wire-format.ts';
+import type { TransformOutcome, TransformTask } from '../src/stages/transform/transform-task.ts';
+import type { Row, TransformFunction } from '../src/transform/contract.ts';
+import { typeOf } from '../src/workers/avro-types.ts';
+
+/**
+ * Transform's worker: decodes each loaded record and runs the pipeline's
+ * transform module on it. A record whose transform throws fails alone.
+ */
+const modules = new Map<string, Promise<TransformFunction>>();
+
+function transformAt(path: string): Promise<TransformFunction> {
+  let loaded = modules.get(path);
+  if (loaded === undefined) {
+    loaded = import(pathToFileURL(path).href).then((module: { default?: unknown }) => {
+      if (typeof module.default !== 'function') throw new Error(`${path} has no default export function`);
+      return module.default as TransformFunction;
+    });
+    modules.set(path, loaded);
+  }
+  return loaded;
+}
+
+export default async function transform(task: TransformTask): Promise<TransformOutcome[]> {
+  const fn = await transformAt(task.modulePath);
+  return task.values.map((bytes) => {
+    let record: Record<string, unknown>;
+    try {
+      if (bytes === null) throw new PermanentError('the record has no value');
+      const { schemaId, payload } = unframe(Buffer.from(bytes));
+      const writer = task.writerSchemas[schemaId];
+      if (writer === undefined) throw new PermanentError(`unknown schema id ${schemaId}`);
+      record = typeOf(writer).fromBuffer(payload) as Record<string, unknown>;
+    } catch (error) {
+      return { ok: false, reason: 'undecodable', error: (error as Error).message } as const;
+    }
+    try {
+      const output = fn(record);
+      const rows: Record<string, Row[]> = {};
+      for (const [table, produced] of Object.entries(output)) {
+        rows[table] = produced === null ? [] : Array.isArray(produced) ? produced : [produced];
+      }
+      return { ok: true, rows, eventTime: typeof record.ts === 'number' ? record.ts : null } as const;
+    } catch (error) {
+      return { ok: false, reason: 'transform_error', error: (error as Error).message } as const;
+    }
+  });
+}
