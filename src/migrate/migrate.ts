@@ -34,7 +34,7 @@ export async function migrate(pipeline: Pipeline, deps: MigrateDependencies): Pr
   await deps.mysql.query(offsetsTableSql);
   for (const table of tables) await table.create(deps.mysql);
   const report = { topicsCreated, schemaIds, tables: ['kelt_offsets', ...tables.map((table) => table.name)] };
-  deps.logger.info({ pipeline: pipeline.name, ...report }, 'migrated');
+  deps.logger.info(report, 'migrated');
   return report;
 }
 

@@ -8,7 +8,7 @@ export type MySqlPool = mysql.Pool;
  */
 export function createMySqlPool(url: string, connectionLimit = 8): MySqlPool {
   const parsed = new URL(url);
-  return mysql.createPool({
+  const pool = mysql.createPool({
     host: parsed.hostname,
     port: parsed.port === '' ? 3306 : Number(parsed.port),
     user: decodeURIComponent(parsed.username),
@@ -21,4 +21,11 @@ export function createMySqlPool(url: string, connectionLimit = 8): MySqlPool {
     charset: 'utf8mb4_bin',
     enableKeepAlive: true,
   });
+  // Stages upsert different partitions' rows into one table at once; under
+  // REPEATABLE READ the gap locks of concurrent multi-row upserts deadlock.
+  // Each batch is keyed by primary key, so READ COMMITTED loses nothing.
+  pool.pool.on('connection', (connection) => {
+    connection.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
+  });
+  return pool;
 }

@@ -1,5 +1,5 @@
 import type { Kafka } from 'kafkajs';
-import { endpointsFrom, readEnv, type Env } from '../config/env.ts';
+import { endpointsFrom, readEnv, type Endpoints, type LogLevel } from '../config/env.ts';
 import { createKafkaClient } from '../kafka/client.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
 import { createMySqlPool, type MySqlPool } from '../mysql/pool.ts';
@@ -7,19 +7,26 @@ import { SchemaRegistryClient } from '../registry/client.ts';
 
 /** The clients a command needs, built from the validated environment. */
 export interface Connections {
-  env: Env;
   logger: Logger;
   kafka: Kafka;
   registry: SchemaRegistryClient;
   mysql(): MySqlPool;
 }
 
+/** Clients for the endpoints in the environment (KELT_*), validated first. */
 export function connect(component: string, bindings: Record<string, unknown> = {}): Connections {
   const env = readEnv();
-  const endpoints = endpointsFrom(env);
-  const logger = createLogger(env.KELT_LOG_LEVEL, { component, ...bindings });
+  return connectTo(endpointsFrom(env), env.KELT_LOG_LEVEL, component, bindings);
+}
+
+export function connectTo(
+  endpoints: Endpoints,
+  logLevel: LogLevel,
+  component: string,
+  bindings: Record<string, unknown> = {},
+): Connections {
+  const logger = createLogger(logLevel, { component, ...bindings });
   return {
-    env,
     logger,
     kafka: createKafkaClient({ brokers: endpoints.kafkaBrokers, clientId: `kelt-${component}`, logger }),
     registry: new SchemaRegistryClient(endpoints.schemaRegistryUrl),

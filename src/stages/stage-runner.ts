@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from '../log/logger.ts';
 import type { Pipeline } from '../pipeline/spec.ts';
@@ -40,6 +41,16 @@ export interface StageRunnerOptions {
   concurrency?: number;
 }
 
+/** What a runner reports as it works; metrics and tests subscribe instead of being called from the stages. */
+export interface StageEvents {
+  /** A batch was processed and its offset committed. */
+  batch: [{ topic: string; partition: number; firstOffset: string; lastOffset: string; records: number; keys: string[]; seconds: number }];
+  /** A transient failure; the batch is retried after `waitMs`. */
+  retry: [{ topic: string; partition: number; attempt: number; waitMs: number; error: unknown }];
+  /** Fetching paused because the worker pool is saturated (paused: true), or resumed. */
+  backpressure: [{ paused: boolean; queue: number }];
+}
+
 export function groupIdOf(pipeline: Pipeline, stage: StageName): string {
   return `kelt.${pipeline.name}.${stage}`;
 }
@@ -52,6 +63,7 @@ export function groupIdOf(pipeline: Pipeline, stage: StageName): string {
  */
 export class StageRunner {
   readonly groupId: string;
+  readonly events = new EventEmitter<StageEvents>();
   private readonly options: StageRunnerOptions;
   private readonly consumer: Consumer;
   private readonly deadLetters: DeadLetterQueue;
@@ -63,7 +75,7 @@ export class StageRunner {
   constructor(options: StageRunnerOptions) {
     this.options = options;
     this.groupId = groupIdOf(options.pipeline, options.stage);
-    this.logger = options.logger.child({ stage: options.stage, group: this.groupId });
+    this.logger = options.logger.child({ group: this.groupId });
     this.consumer = options.kafka.consumer({
       groupId: this.groupId,
       readUncommitted: false,
@@ -88,8 +100,9 @@ export class StageRunner {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: concurrency,
-      eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+      eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
         if (batch.isEmpty() || isStale()) return;
+        const started = performance.now();
         const partitionBatch = { topic: batch.topic, partition: batch.partition, messages: batch.messages };
         await this.waitForPool(batch.topic);
         await retryTransient(
@@ -99,12 +112,28 @@ export class StageRunner {
               { partition: batch.partition, offset: batch.firstOffset(), attempt, waitMs, err: error },
               'transient failure; retrying the batch',
             );
+            this.events.emit('retry', { topic: batch.topic, partition: batch.partition, attempt, waitMs, error });
             await heartbeat();
           },
           () => !isRunning() || isStale(),
         );
+        // Resolving moves kafkajs's fetch position; without it the next fetch
+        // returns this batch again (eachBatchAutoResolve is off so that a
+        // failed batch is never skipped).
+        resolveOffset(batch.lastOffset());
         const next = (BigInt(batch.lastOffset()) + 1n).toString();
         await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+        if (this.events.listenerCount('batch') > 0) {
+          this.events.emit('batch', {
+            topic: batch.topic,
+            partition: batch.partition,
+            firstOffset: batch.firstOffset() ?? batch.messages[0]!.offset,
+            lastOffset: batch.lastOffset(),
+            records: batch.messages.length,
+            keys: batch.messages.map((message) => message.key?.toString() ?? ''),
+            seconds: (performance.now() - started) / 1000,
+          });
+        }
       },
     });
     this.logger.info({ topic: inputTopic }, 'stage started');
@@ -128,11 +157,13 @@ export class StageRunner {
     const pool = this.options.pool;
     if (pool === undefined || !pool.saturated) return;
     this.consumer.pause([{ topic }]);
+    this.events.emit('backpressure', { paused: true, queue: pool.queueSize });
     this.logger.debug({ queue: pool.queueSize }, 'worker pool saturated; fetching paused');
     try {
       await pool.drained();
     } finally {
       this.consumer.resume([{ topic }]);
+      this.events.emit('backpressure', { paused: false, queue: pool.queueSize });
     }
   }
 }

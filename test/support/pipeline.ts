@@ -1,0 +1,70 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parse as parseYaml } from 'yaml';
+import { migrate } from '../../src/migrate/migrate.ts';
+import { pipelineFrom, type Pipeline, type PipelineSpecInput } from '../../src/pipeline/spec.ts';
+import { connectTo, type Connections } from '../../src/runtime/connections.ts';
+import { startStage, type RunningStage } from '../../src/stages/start-stage.ts';
+import type { StageName } from '../../src/stages/stage-runner.ts';
+import { createTestDatabase, endpoints, uniqueName, type TestDatabase } from './stack.ts';
+
+export const pageviewsSpecPath = fileURLToPath(new URL('../../schemas/pageviews.pipeline.yaml', import.meta.url));
+
+/**
+ * A pageviews pipeline of its own for one test: unique topics and subjects,
+ * a fresh database, migrated; stages started in this process.
+ */
+export interface TestPipeline {
+  pipeline: Pipeline;
+  db: TestDatabase;
+  connections: Connections;
+  start(stage: StageName): Promise<RunningStage>;
+  cleanup(): Promise<void>;
+}
+
+export async function createTestPipeline(overrides: Partial<PipelineSpecInput> = {}): Promise<TestPipeline> {
+  const document = parseYaml(readFileSync(pageviewsSpecPath, 'utf8')) as PipelineSpecInput;
+  const pipeline = pipelineFrom(
+    { ...document, name: uniqueName('pv').replace(/_/g, '-'), pool: { threads: 2 }, ...overrides },
+    pageviewsSpecPath,
+  );
+  const db = await createTestDatabase();
+  const connections = connectTo({ ...endpoints(), mysqlUrl: db.url }, 'warn', 'test', { pipeline: pipeline.name });
+  const pool = connections.mysql();
+  await migrate(pipeline, { ...connections, mysql: pool });
+  await pool.end();
+  const running: RunningStage[] = [];
+  return {
+    pipeline,
+    db,
+    connections,
+    async start(stage) {
+      const stageRun = await startStage(stage, pipeline, connections);
+      running.push(stageRun);
+      return stageRun;
+    },
+    async cleanup() {
+      await Promise.all(running.map((stageRun) => stageRun.stop()));
+      const admin = connections.kafka.admin();
+      await admin.connect();
+      await admin.deleteTopics({ topics: Object.values(pipeline.topics) });
+      await admin.disconnect();
+      await db.drop();
+    },
+  };
+}
+
+/** Polls `probe` until it returns true; fails with `what` after `timeoutMs`. */
+export async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(250);
+  }
+}
+
+export async function countRows(db: TestDatabase, table: string): Promise<number> {
+  const [rows] = await db.pool.query(`SELECT COUNT(*) AS n FROM \`${table}\``);
+  return Number((rows as Array<{ n: number }>)[0]!.n);
+}
