@@ -24,7 +24,11 @@ function pinoLogCreator(logger: Logger): logCreator {
   return () =>
     ({ namespace, level, log }: LogEntry) => {
       const { message, timestamp: _timestamp, logger: _name, ...fields } = log;
-      logger[levelNames[level]]({ kafkajs: namespace, ...fields }, message);
+      // A connection logs every error response (not leader, coordinator
+      // loading…) before the client retries it; the producer, consumer and
+      // admin report what was not recovered. Those responses are debug detail.
+      const name = namespace === 'Connection' && level === KafkaLogLevel.ERROR ? 'debug' : levelNames[level];
+      logger[name]({ kafkajs: namespace, ...fields }, message);
     };
 }
 

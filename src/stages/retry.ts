@@ -14,8 +14,15 @@ export function backoffMs(attempt: number, policy: RetryPolicy, random: () => nu
   return Math.round(cap / 2 + (random() * cap) / 2);
 }
 
+/**
+ * kelt's errors say so themselves; Kafka client errors are retried at the
+ * batch level (a batch re-runs idempotently) even after the client's own
+ * retries are exhausted, since a broker can be away longer than those last.
+ * Anything else is a bug, and retrying it would only hide it.
+ */
 export function isRetriable(error: unknown): boolean {
-  return error instanceof KeltError ? error.retriable : true;
+  if (error instanceof KeltError) return error.retriable;
+  return error instanceof Error && error.name.startsWith('KafkaJS');
 }
 
 /**

@@ -1,0 +1,59 @@
+import type { Admin } from 'kafkajs';
+import type { Pipeline } from '../pipeline/spec.ts';
+import { retryTransient } from '../stages/retry.ts';
+import { groupIdOf, type StageName } from '../stages/stage-runner.ts';
+
+export interface PartitionLag {
+  partition: number;
+  /** The group's committed position (-1: nothing committed yet). */
+  committed: number;
+  /** The log-end offset (high watermark). */
+  end: number;
+  lag: number;
+}
+
+export interface StageLag {
+  stage: StageName;
+  groupId: string;
+  topic: string;
+  consumed: number;
+  lag: number;
+  partitions: PartitionLag[];
+}
+
+export const stageInputs = (pipeline: Pipeline): Record<StageName, string> => ({
+  extract: pipeline.topics.raw,
+  load: pipeline.topics.extracted,
+  transform: pipeline.topics.loaded,
+});
+
+/**
+ * A stage group's lag per partition: the log-end offset minus the group's
+ * committed offset (from the start of the log when nothing is committed).
+ */
+export async function stageLag(admin: Admin, pipeline: Pipeline, stage: StageName): Promise<StageLag> {
+  const topic = stageInputs(pipeline)[stage];
+  const groupId = groupIdOf(pipeline, stage);
+  const [ends, [committed]] = await retryTransient(
+    () => Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]),
+    () => undefined,
+    () => false,
+    { initialMs: 100, maxMs: 2_000 },
+  );
+  const position = new Map(committed?.partitions.map((p) => [p.partition, Number(p.offset)]) ?? []);
+  const partitions = ends
+    .map(({ partition, high, low }) => {
+      const end = Number(high);
+      const at = position.get(partition) ?? -1;
+      return { partition, committed: at, end, lag: end - (at < 0 ? Number(low) : at) };
+    })
+    .sort((a, b) => a.partition - b.partition);
+  return {
+    stage,
+    groupId,
+    topic,
+    consumed: partitions.reduce((sum, p) => sum + Math.max(0, p.committed), 0),
+    lag: partitions.reduce((sum, p) => sum + p.lag, 0),
+    partitions,
+  };
+}
