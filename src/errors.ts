@@ -37,3 +37,13 @@ export class PermanentError extends KeltError {
   readonly code = 'KELT_PERMANENT';
   readonly retriable = false;
 }
+
+/**
+ * Another member owns the batch's partition now (a rebalance moved it, and the
+ * new owner has fenced this one): the batch is abandoned, its writes undone,
+ * and neither retried nor dead-lettered; the owner processes it.
+ */
+export class StaleBatchError extends KeltError {
+  readonly code = 'KELT_STALE_BATCH';
+  readonly retriable = false;
+}

@@ -1,4 +1,5 @@
 import type { PoolConnection } from 'mysql2/promise';
+import { KeltError } from '../errors.ts';
 import { classifyMySqlError, isRowRejection } from './errors.ts';
 import type { MySqlPool } from './pool.ts';
 
@@ -8,16 +9,20 @@ export interface Rejected<T> {
 }
 
 /**
- * Writes a batch in one MySQL transaction. When MySQL rejects a row (data
- * too long, NULL in a NOT NULL column…), the batch is rolled back and written
- * again one item per transaction, so that only the rejected items are
- * returned (to be dead-lettered) and the rest are written. Any other failure
- * is thrown as a TransientError for the stage to retry.
+ * Writes a batch and then its position (`finish`, told which items were
+ * rejected) in one MySQL transaction.
+ * When MySQL rejects a row (data too long, NULL in a NOT NULL column…), the
+ * transaction is rolled back and the batch written again in a new one, each
+ * item under its own savepoint, so that only the rejected items are left out
+ * (and returned, to be dead-lettered) and the position still commits with
+ * the rest. Any other MySQL failure is thrown as a TransientError for the
+ * stage to retry; kelt's own errors (a stale batch) pass through.
  */
 export async function writeBatch<T>(
   pool: MySqlPool,
   items: readonly T[],
-  write: (connection: PoolConnection, items: readonly T[]) => Promise<void>,
+  writeItems: (connection: PoolConnection, items: readonly T[]) => Promise<void>,
+  finish: (connection: PoolConnection, rejected: readonly Rejected<T>[]) => Promise<void>,
 ): Promise<Rejected<T>[]> {
   let connection: PoolConnection;
   try {
@@ -27,24 +32,33 @@ export async function writeBatch<T>(
   }
   try {
     try {
-      await inTransaction(connection, () => write(connection, items));
+      await inTransaction(connection, async () => {
+        await writeItems(connection, items);
+        await finish(connection, []);
+      });
       return [];
     } catch (error) {
-      if (!isRowRejection(error) || items.length === 1) {
-        if (isRowRejection(error)) return [{ item: items[0]!, error: (error as Error).message }];
-        throw classifyMySqlError(error, 'writing a batch');
-      }
+      if (error instanceof KeltError || !isRowRejection(error)) throw error;
     }
     const rejected: Rejected<T>[] = [];
-    for (const item of items) {
-      try {
-        await inTransaction(connection, () => write(connection, [item]));
-      } catch (error) {
-        if (!isRowRejection(error)) throw classifyMySqlError(error, 'writing a record');
-        rejected.push({ item, error: (error as Error).message });
+    await inTransaction(connection, async () => {
+      for (const item of items) {
+        await connection.query('SAVEPOINT kelt_item');
+        try {
+          await writeItems(connection, [item]);
+          await connection.query('RELEASE SAVEPOINT kelt_item');
+        } catch (error) {
+          if (!isRowRejection(error)) throw error;
+          await connection.query('ROLLBACK TO SAVEPOINT kelt_item');
+          rejected.push({ item, error: (error as Error).message });
+        }
       }
-    }
+      await finish(connection, rejected);
+    });
     return rejected;
+  } catch (error) {
+    if (error instanceof KeltError) throw error;
+    throw classifyMySqlError(error, 'writing a batch');
   } finally {
     connection.release();
   }

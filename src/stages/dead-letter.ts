@@ -1,4 +1,4 @@
-import type { KafkaMessage, Producer } from 'kafkajs';
+import type { KafkaMessage, Message, Producer, Transaction } from 'kafkajs';
 
 /** A record a stage could not process, with why. */
 export interface DeadLetter {
@@ -11,42 +11,43 @@ export interface DeadLetter {
 }
 
 /**
- * Writes dead letters to the pipeline's DLQ topic: the original key and bytes,
+ * Dead letters for the pipeline's DLQ topic: the original key and bytes,
  * with headers naming the stage, the reason, the error and the original
  * topic/partition/offset. A dead letter keeps its original partition number,
- * so the DLQ holds a partition's failures in their order.
+ * so the DLQ holds a partition's failures in their order. They are sent with
+ * the stage's other output, in its Kafka transaction where it has one.
  */
 export class DeadLetterQueue {
-  private readonly producer: Producer;
-  private readonly topic: string;
+  readonly topic: string;
   private readonly stage: string;
 
-  constructor(producer: Producer, topic: string, stage: string) {
-    this.producer = producer;
+  constructor(topic: string, stage: string) {
     this.topic = topic;
     this.stage = stage;
   }
 
-  async send(letters: readonly DeadLetter[]): Promise<void> {
+  messages(letters: readonly DeadLetter[]): Message[] {
+    const failedAt = new Date().toISOString();
+    return letters.map((letter) => ({
+      key: letter.message.key,
+      value: letter.message.value,
+      partition: letter.partition,
+      headers: {
+        ...letter.message.headers,
+        'kelt.stage': this.stage,
+        'kelt.reason': letter.reason,
+        'kelt.error': letter.error.slice(0, 2_000),
+        'kelt.original.topic': letter.topic,
+        'kelt.original.partition': String(letter.partition),
+        'kelt.original.offset': letter.message.offset,
+        'kelt.failed.at': failedAt,
+      },
+    }));
+  }
+
+  /** Sends dead letters through a producer or a transaction. */
+  async send(via: Producer | Transaction, letters: readonly DeadLetter[]): Promise<void> {
     if (letters.length === 0) return;
-    await this.producer.send({
-      topic: this.topic,
-      acks: -1,
-      messages: letters.map((letter) => ({
-        key: letter.message.key,
-        value: letter.message.value,
-        partition: letter.partition,
-        headers: {
-          ...letter.message.headers,
-          'kelt.stage': this.stage,
-          'kelt.reason': letter.reason,
-          'kelt.error': letter.error.slice(0, 2_000),
-          'kelt.original.topic': letter.topic,
-          'kelt.original.partition': String(letter.partition),
-          'kelt.original.offset': letter.message.offset,
-          'kelt.failed.at': new Date().toISOString(),
-        },
-      })),
-    });
+    await via.send({ topic: this.topic, acks: -1, messages: this.messages(letters) });
   }
 }

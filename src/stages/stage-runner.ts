@@ -1,10 +1,12 @@
 import { EventEmitter } from 'node:events';
-import type { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from '../log/logger.ts';
 import type { Pipeline } from '../pipeline/spec.ts';
 import type { WorkerPool } from '../workers/worker-pool.ts';
+import { StaleBatchError } from '../errors.ts';
 import { DeadLetterQueue } from './dead-letter.ts';
 import { retryTransient } from './retry.ts';
+import { StageHealth } from './stage-health.ts';
 
 export type StageName = 'extract' | 'load' | 'transform';
 
@@ -13,6 +15,11 @@ export interface PartitionBatch {
   topic: string;
   partition: number;
   messages: KafkaMessage[];
+  /**
+   * Where the group's position goes once the batch is done: past its last
+   * record and past any transaction commit markers that followed it.
+   */
+  nextOffset: string;
 }
 
 /** What a processor may do while it works on a batch (kafkajs's runner hands out the same kind of narrow interface). */
@@ -21,9 +28,22 @@ export interface BatchAbilities {
   deadLetters: DeadLetterQueue;
 }
 
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
 /** One stage's work on a batch. When it returns, every record is written or dead-lettered. */
 export interface BatchProcessor {
+  /**
+   * Whether the processor commits the group's offsets itself, in a Kafka
+   * transaction with its output. Otherwise the runner commits them once the
+   * batch is processed.
+   */
+  readonly commitsOffsets: boolean;
   processBatch(batch: PartitionBatch, abilities: BatchAbilities): Promise<void>;
+  /** The partitions this member owns after a (re)join; `seek` moves where fetching starts. */
+  onAssignment?(owned: TopicPartition[], seek: (partition: number, offset: string) => void): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -32,7 +52,6 @@ export interface StageRunnerOptions {
   pipeline: Pipeline;
   inputTopic: string;
   kafka: Kafka;
-  producer: Producer;
   processor: BatchProcessor;
   logger: Logger;
   /** The stage's worker pool, when it has one: a saturated pool pauses fetching. */
@@ -44,7 +63,7 @@ export interface StageRunnerOptions {
 /** What a runner reports as it works; metrics and tests subscribe instead of being called from the stages. */
 export interface StageEvents {
   /** A batch was processed and its offset committed. */
-  batch: [{ topic: string; partition: number; firstOffset: string; lastOffset: string; records: number; keys: string[]; seconds: number }];
+  batch: [{ topic: string; partition: number; offsets: string[]; keys: string[]; seconds: number }];
   /** A transient failure; the batch is retried after `waitMs`. */
   retry: [{ topic: string; partition: number; attempt: number; waitMs: number; error: unknown }];
   /** Fetching paused because the worker pool is saturated (paused: true), or resumed. */
@@ -64,11 +83,14 @@ export function groupIdOf(pipeline: Pipeline, stage: StageName): string {
 export class StageRunner {
   readonly groupId: string;
   readonly events = new EventEmitter<StageEvents>();
+  readonly health = new StageHealth();
   private readonly options: StageRunnerOptions;
   private readonly consumer: Consumer;
   private readonly deadLetters: DeadLetterQueue;
   private readonly logger: Logger;
   private running = false;
+  /** The processor's work on the latest assignment; batches wait for it (positions must be known first). */
+  private assigned: Promise<void> | undefined;
   private readonly crashed: Promise<Error>;
   private crash: (error: Error) => void = () => undefined;
 
@@ -84,10 +106,29 @@ export class StageRunner {
       maxBytesPerPartition: 1_048_576,
       maxWaitTimeInMs: 250,
     });
-    this.deadLetters = new DeadLetterQueue(options.producer, options.pipeline.topics.dlq, options.stage);
+    this.deadLetters = new DeadLetterQueue(options.pipeline.topics.dlq, options.stage);
     this.crashed = new Promise((resolve) => (this.crash = resolve));
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
       if (!payload.restart) this.crash(payload.error);
+    });
+    // A fetch that returned only transaction commit markers never reaches
+    // eachBatch (kafkajs resolves it itself); commit past the markers so that
+    // the group's position, and its lag, reach the end of the log.
+    this.consumer.on(this.consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      if (payload.batchSize > 0 || !this.running) return;
+      const offset = (BigInt(payload.lastOffset) + 1n).toString();
+      this.consumer
+        .commitOffsets([{ topic: payload.topic, partition: payload.partition, offset }])
+        .catch((error: unknown) => this.logger.debug({ err: error }, 'committing past commit markers failed; the next batch will'));
+    });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+      const topic = options.inputTopic;
+      const owned = (payload.memberAssignment[topic] ?? []).map((partition) => ({ topic, partition }));
+      this.logger.info({ partitions: owned.map((p) => p.partition) }, 'joined the group');
+      this.health.markStarted();
+      this.assigned = this.options.processor.onAssignment?.(owned, (partition, offset) =>
+        this.consumer.seek({ topic, partition, offset }),
+      );
     });
   }
 
@@ -102,34 +143,37 @@ export class StageRunner {
       partitionsConsumedConcurrently: concurrency,
       eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
         if (batch.isEmpty() || isStale()) return;
+        await this.assigned;
         const started = performance.now();
-        const partitionBatch = { topic: batch.topic, partition: batch.partition, messages: batch.messages };
+        const nextOffset = (BigInt(batch.lastOffset()) + 1n).toString();
+        const partitionBatch = { topic: batch.topic, partition: batch.partition, messages: batch.messages, nextOffset };
+        const faultKey = `${batch.topic}:${batch.partition}`;
         await this.waitForPool(batch.topic);
-        await retryTransient(
-          () => this.options.processor.processBatch(partitionBatch, { heartbeat, deadLetters: this.deadLetters }),
-          async (error, attempt, waitMs) => {
-            this.logger.warn(
-              { partition: batch.partition, offset: batch.firstOffset(), attempt, waitMs, err: error },
-              'transient failure; retrying the batch',
-            );
-            this.events.emit('retry', { topic: batch.topic, partition: batch.partition, attempt, waitMs, error });
-            await heartbeat();
-          },
-          () => !isRunning() || isStale(),
-        );
+        try {
+          await retryTransient(
+            () => this.options.processor.processBatch(partitionBatch, { heartbeat, deadLetters: this.deadLetters }),
+            async (error, attempt, waitMs) => this.onTransientFailure(batch.topic, batch.partition, faultKey, error, attempt, waitMs, heartbeat),
+            () => !isRunning() || isStale(),
+          );
+        } catch (error) {
+          if (!(error instanceof StaleBatchError)) throw error;
+          this.logger.info({ partition: batch.partition, reason: error.message }, 'batch abandoned: the partition moved');
+          return;
+        } finally {
+          this.onRecovered(batch.topic, faultKey);
+        }
         // Resolving moves kafkajs's fetch position; without it the next fetch
         // returns this batch again (eachBatchAutoResolve is off so that a
         // failed batch is never skipped).
         resolveOffset(batch.lastOffset());
-        const next = (BigInt(batch.lastOffset()) + 1n).toString();
-        await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+        if (!this.options.processor.commitsOffsets) {
+          await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: nextOffset }]);
+        }
         if (this.events.listenerCount('batch') > 0) {
           this.events.emit('batch', {
             topic: batch.topic,
             partition: batch.partition,
-            firstOffset: batch.firstOffset() ?? batch.messages[0]!.offset,
-            lastOffset: batch.lastOffset(),
-            records: batch.messages.length,
+            offsets: batch.messages.map((message) => message.offset),
             keys: batch.messages.map((message) => message.key?.toString() ?? ''),
             seconds: (performance.now() - started) / 1000,
           });
@@ -151,6 +195,37 @@ export class StageRunner {
     await this.consumer.disconnect();
     await this.options.processor.close();
     this.logger.info('stage stopped');
+  }
+
+  /**
+   * A dependency is failing: stop fetching and report not-ready until the
+   * batch goes through; the batch itself is retried with backoff.
+   */
+  private async onTransientFailure(
+    topic: string,
+    partition: number,
+    faultKey: string,
+    error: unknown,
+    attempt: number,
+    waitMs: number,
+    heartbeat: () => Promise<void>,
+  ): Promise<void> {
+    if (this.health.failing === 0) this.consumer.pause([{ topic }]);
+    this.health.fault(faultKey, error instanceof Error ? error.message : String(error));
+    this.logger.warn({ partition, attempt, waitMs, err: error }, 'transient failure; fetching paused, retrying the batch');
+    this.events.emit('retry', { topic, partition, attempt, waitMs, error });
+    await heartbeat().catch((heartbeatError: unknown) =>
+      this.logger.debug({ err: heartbeatError }, 'heartbeat failed while retrying'),
+    );
+  }
+
+  private onRecovered(topic: string, faultKey: string): void {
+    if (this.health.failing === 0) return;
+    this.health.recovered(faultKey);
+    if (this.health.failing === 0) {
+      this.consumer.resume([{ topic }]);
+      this.logger.info('recovered; fetching resumed');
+    }
   }
 
   private async waitForPool(topic: string): Promise<void> {

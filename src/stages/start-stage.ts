@@ -1,3 +1,4 @@
+import { PartitionTransactions } from '../kafka/partition-transactions.ts';
 import { javaCompatiblePartitioner } from '../kafka/partitioner.ts';
 import { extractedSchema } from '../pipeline/extracted-schema.ts';
 import type { Pipeline } from '../pipeline/spec.ts';
@@ -19,9 +20,17 @@ export interface RunningStage {
 /** Builds a stage's processor and runs it as a member of the stage's consumer group. */
 export async function startStage(stage: StageName, pipeline: Pipeline, connections: Connections): Promise<RunningStage> {
   const { kafka, registry, logger } = connections;
-  const producer = kafka.producer({ createPartitioner: javaCompatiblePartitioner, allowAutoTopicCreation: false });
+  // Transform's dead letters go through a plain idempotent producer; extract
+  // and load send everything in per-partition transactions.
+  const producer = kafka.producer({
+    createPartitioner: javaCompatiblePartitioner,
+    allowAutoTopicCreation: false,
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
   await producer.connect();
   const groupId = groupIdOf(pipeline, stage);
+  const transactions = new PartitionTransactions(kafka, groupId, logger);
   const { threads, maxQueue } = pipeline.pool;
   let processor: BatchProcessor;
   let pool: WorkerPool<unknown, unknown> | undefined;
@@ -30,16 +39,24 @@ export async function startStage(stage: StageName, pipeline: Pipeline, connectio
       const schemaId = await registry.registerAvro(`${pipeline.topics.extracted}-value`, extractedSchema(pipeline.source.schema));
       const extractPool = new WorkerPool<ExtractTask, ExtractOutcome[]>(extractWorkerFile, threads, maxQueue);
       pool = extractPool as WorkerPool<unknown, unknown>;
-      processor = new ExtractProcessor(pipeline, registry, extractPool, producer, schemaId);
+      processor = new ExtractProcessor(pipeline, registry, extractPool, transactions, schemaId);
       break;
     }
     case 'load':
-      processor = new LoadProcessor(pipeline, registry, connections.mysql(), stagingTable(pipeline), producer, groupId);
+      processor = new LoadProcessor(pipeline, registry, connections.mysql(), stagingTable(pipeline), transactions, groupId);
       break;
     case 'transform': {
       const transformPool = new WorkerPool<TransformTask, TransformOutcome[]>(transformWorkerFile, threads, maxQueue);
       pool = transformPool as WorkerPool<unknown, unknown>;
-      processor = new TransformProcessor(pipeline, registry, connections.mysql(), modelTables(pipeline), transformPool, groupId);
+      processor = new TransformProcessor(
+        pipeline,
+        registry,
+        connections.mysql(),
+        modelTables(pipeline),
+        transformPool,
+        producer,
+        groupId,
+      );
       break;
     }
   }
@@ -49,7 +66,6 @@ export async function startStage(stage: StageName, pipeline: Pipeline, connectio
     pipeline,
     inputTopic,
     kafka,
-    producer,
     processor,
     logger,
     concurrency: Math.max(2, threads * 2),

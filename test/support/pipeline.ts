@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Kafka, KafkaMessage } from 'kafkajs';
 import { parse as parseYaml } from 'yaml';
 import { migrate } from '../../src/migrate/migrate.ts';
 import { pipelineFrom, type Pipeline, type PipelineSpecInput } from '../../src/pipeline/spec.ts';
@@ -67,4 +68,33 @@ export async function waitFor(what: string, probe: () => Promise<boolean>, timeo
 export async function countRows(db: TestDatabase, table: string): Promise<number> {
   const [rows] = await db.pool.query(`SELECT COUNT(*) AS n FROM \`${table}\``);
   return Number((rows as Array<{ n: number }>)[0]!.n);
+}
+
+/**
+ * Every committed record of a topic up to its end offsets of the moment
+ * (read_committed: aborted transactions are not counted). Done when the
+ * reader's committed position reaches the end offsets, which in a
+ * transactional topic lie past commit markers, not past records.
+ */
+export async function readTopic(kafka: Kafka, topic: string): Promise<KafkaMessage[]> {
+  const groupId = uniqueName('kelt-test-reader');
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(topic);
+  const messages: KafkaMessage[] = [];
+  const consumer = kafka.consumer({ groupId, readUncommitted: false, maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({ autoCommitInterval: 100, eachBatch: async ({ batch }) => void messages.push(...batch.messages) });
+  try {
+    await waitFor(`a reader at the end of ${topic}`, async () => {
+      const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      const at = new Map(committed!.partitions.map((p) => [p.partition, BigInt(p.offset)]));
+      return ends.every((end) => BigInt(end.high) === BigInt(end.low) || (at.get(end.partition) ?? -1n) >= BigInt(end.high));
+    }, 60_000);
+  } finally {
+    await consumer.disconnect();
+    await admin.disconnect();
+  }
+  return messages;
 }

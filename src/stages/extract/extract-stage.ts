@@ -1,11 +1,11 @@
-import type { Producer } from 'kafkajs';
+import type { PartitionTransactions } from '../../kafka/partition-transactions.ts';
 import { extractedSchema } from '../../pipeline/extracted-schema.ts';
 import type { Pipeline } from '../../pipeline/spec.ts';
 import { writerSchemasOf, type SchemaRegistryClient } from '../../registry/client.ts';
 import type { WorkerPool } from '../../workers/worker-pool.ts';
 import { asBuffer, chunk } from '../chunks.ts';
 import type { DeadLetter } from '../dead-letter.ts';
-import type { BatchAbilities, BatchProcessor, PartitionBatch } from '../stage-runner.ts';
+import type { BatchAbilities, BatchProcessor, PartitionBatch, TopicPartition } from '../stage-runner.ts';
 import type { ExtractOutcome, ExtractTask } from './extract-task.ts';
 
 export const extractWorkerFile = new URL('../../../workers/extract-worker.ts', import.meta.url);
@@ -13,13 +13,16 @@ export const extractWorkerFile = new URL('../../../workers/extract-worker.ts', i
 /**
  * extract: raw records → decoded and validated in the worker pool →
  * re-keyed by the pipeline's key field → `<p>.extracted`. Records that
- * fail go to the DLQ; the rest of the batch goes on.
+ * fail go to the DLQ; the rest of the batch goes on. The extracted records,
+ * the dead letters and the consumed offset commit in one Kafka transaction:
+ * exactly once between topics (downstream reads committed only).
  */
 export class ExtractProcessor implements BatchProcessor {
+  readonly commitsOffsets = true;
   private readonly pipeline: Pipeline;
   private readonly registry: SchemaRegistryClient;
   private readonly pool: WorkerPool<ExtractTask, ExtractOutcome[]>;
-  private readonly producer: Producer;
+  private readonly transactions: PartitionTransactions;
   private readonly extractedSchemaId: number;
   private readonly readerSchema: string;
   private readonly extractedSchema: string;
@@ -28,13 +31,13 @@ export class ExtractProcessor implements BatchProcessor {
     pipeline: Pipeline,
     registry: SchemaRegistryClient,
     pool: WorkerPool<ExtractTask, ExtractOutcome[]>,
-    producer: Producer,
+    transactions: PartitionTransactions,
     extractedSchemaId: number,
   ) {
     this.pipeline = pipeline;
     this.registry = registry;
     this.pool = pool;
-    this.producer = producer;
+    this.transactions = transactions;
     this.extractedSchemaId = extractedSchemaId;
     this.readerSchema = JSON.stringify(pipeline.source.schema);
     this.extractedSchema = JSON.stringify(extractedSchema(pipeline.source.schema));
@@ -70,11 +73,18 @@ export class ExtractProcessor implements BatchProcessor {
       if (outcome.ok) out.push({ key: outcome.key, value: asBuffer(outcome.value) });
       else dead.push({ topic: batch.topic, partition: batch.partition, message, reason: outcome.reason, error: outcome.error });
     });
-    if (out.length > 0) await this.producer.send({ topic: this.pipeline.topics.extracted, acks: -1, messages: out });
-    await deadLetters.send(dead);
+    await this.transactions.run(batch.topic, batch.partition, batch.nextOffset, async (tx) => {
+      if (out.length > 0) await tx.send({ topic: this.pipeline.topics.extracted, messages: out });
+      await deadLetters.send(tx, dead);
+    });
+  }
+
+  async onAssignment(owned: TopicPartition[]): Promise<void> {
+    await this.transactions.retain(owned);
   }
 
   async close(): Promise<void> {
+    await this.transactions.close();
     await this.pool.close();
   }
 }

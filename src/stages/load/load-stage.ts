@@ -1,13 +1,14 @@
-import type { KafkaMessage, Producer } from 'kafkajs';
+import type { KafkaMessage } from 'kafkajs';
 import { PermanentError } from '../../errors.ts';
 import { writeBatch } from '../../mysql/batch-writer.ts';
-import { writeOffset } from '../../mysql/offset-writer.ts';
+import type { PartitionTransactions } from '../../kafka/partition-transactions.ts';
+import { writeOffsetForward } from '../../mysql/offset-writer.ts';
 import type { MySqlPool } from '../../mysql/pool.ts';
 import type { MySqlTable } from '../../mysql/table.ts';
 import type { Pipeline } from '../../pipeline/spec.ts';
 import type { SchemaRegistryClient } from '../../registry/client.ts';
 import type { DeadLetter } from '../dead-letter.ts';
-import type { BatchAbilities, BatchProcessor, PartitionBatch } from '../stage-runner.ts';
+import type { BatchAbilities, BatchProcessor, PartitionBatch, TopicPartition } from '../stage-runner.ts';
 
 interface Staged {
   message: KafkaMessage;
@@ -16,15 +17,25 @@ interface Staged {
 
 /**
  * load: extracted records → batched multi-row upserts into the staging table
- * (the partition's position recorded in the same transaction) → forwarded,
- * byte for byte, to `<p>.loaded`.
+ * (the partition's position recorded in the same MySQL transaction) →
+ * forwarded, byte for byte, to `<p>.loaded`.
+ *
+ * Exactly once in both places, across crashes: the MySQL transaction commits
+ * first; then the forwarded records, the dead letters and the group's offset
+ * commit in one Kafka transaction. The group's Kafka offset therefore marks
+ * what has been forwarded, and MySQL's what has been staged, which is never
+ * less. After a crash between the two commits the member resumes from the
+ * Kafka offset: it forwards those records once (the aborted transaction left
+ * nothing downstream) and re-applies their upserts, which write the same
+ * bytes to the same keys and leave the MySQL position where it was.
  */
 export class LoadProcessor implements BatchProcessor {
+  readonly commitsOffsets = true;
   private readonly pipeline: Pipeline;
   private readonly registry: SchemaRegistryClient;
   private readonly mysql: MySqlPool;
   private readonly table: MySqlTable;
-  private readonly producer: Producer;
+  private readonly transactions: PartitionTransactions;
   private readonly groupId: string;
 
   constructor(
@@ -32,14 +43,14 @@ export class LoadProcessor implements BatchProcessor {
     registry: SchemaRegistryClient,
     mysql: MySqlPool,
     table: MySqlTable,
-    producer: Producer,
+    transactions: PartitionTransactions,
     groupId: string,
   ) {
     this.pipeline = pipeline;
     this.registry = registry;
     this.mysql = mysql;
     this.table = table;
-    this.producer = producer;
+    this.transactions = transactions;
     this.groupId = groupId;
   }
 
@@ -56,27 +67,35 @@ export class LoadProcessor implements BatchProcessor {
         dead.push({ topic: batch.topic, partition: batch.partition, message, reason: 'undecodable', error: error.message });
       }
     }
-    const next = (BigInt(batch.messages.at(-1)!.offset) + 1n).toString();
-    const rejected = await writeBatch(this.mysql, staged, async (connection, items) => {
-      await this.table.upsert(connection, items.map((item) => item.row), this.pipeline.batch.insertRows);
-      await writeOffset(connection, this.groupId, batch.topic, batch.partition, next);
-    });
+    const next = batch.nextOffset;
+    const rejected = await writeBatch(
+      this.mysql,
+      staged,
+      (connection, items) => this.table.upsert(connection, items.map((item) => item.row), this.pipeline.batch.insertRows),
+      (connection) => writeOffsetForward(connection, this.groupId, batch.topic, batch.partition, next),
+    );
     const rejectedMessages = new Set(rejected.map(({ item }) => item.message));
     for (const { item, error } of rejected) {
       dead.push({ topic: batch.topic, partition: batch.partition, message: item.message, reason: 'row_rejected', error });
     }
     const loaded = staged.filter(({ message }) => !rejectedMessages.has(message));
-    if (loaded.length > 0) {
-      await this.producer.send({
-        topic: this.pipeline.topics.loaded,
-        acks: -1,
-        messages: loaded.map(({ message }) => ({ key: message.key, value: message.value })),
-      });
-    }
-    await deadLetters.send(dead);
+    await this.transactions.run(batch.topic, batch.partition, next, async (tx) => {
+      if (loaded.length > 0) {
+        await tx.send({
+          topic: this.pipeline.topics.loaded,
+          messages: loaded.map(({ message }) => ({ key: message.key, value: message.value })),
+        });
+      }
+      await deadLetters.send(tx, dead);
+    });
+  }
+
+  async onAssignment(owned: TopicPartition[]): Promise<void> {
+    await this.transactions.retain(owned);
   }
 
   async close(): Promise<void> {
+    await this.transactions.close();
     await this.mysql.end();
   }
 }

@@ -1,6 +1,6 @@
-import type { KafkaMessage } from 'kafkajs';
+import type { KafkaMessage, Producer } from 'kafkajs';
 import { writeBatch } from '../../mysql/batch-writer.ts';
-import { writeOffset } from '../../mysql/offset-writer.ts';
+import { advanceOffset, readOffsets } from '../../mysql/offset-writer.ts';
 import type { MySqlPool } from '../../mysql/pool.ts';
 import type { MySqlTable } from '../../mysql/table.ts';
 import type { Pipeline } from '../../pipeline/spec.ts';
@@ -9,7 +9,7 @@ import type { Row } from '../../transform/contract.ts';
 import type { WorkerPool } from '../../workers/worker-pool.ts';
 import { chunk } from '../chunks.ts';
 import type { DeadLetter } from '../dead-letter.ts';
-import type { BatchAbilities, BatchProcessor, PartitionBatch } from '../stage-runner.ts';
+import type { BatchAbilities, BatchProcessor, PartitionBatch, TopicPartition } from '../stage-runner.ts';
 import type { TransformOutcome, TransformTask } from './transform-task.ts';
 
 export const transformWorkerFile = new URL('../../../workers/transform-worker.ts', import.meta.url);
@@ -23,15 +23,32 @@ interface Transformed {
  * transform: loaded records → cut into chunks that run in parallel in the
  * worker pool (the pipeline's transform module) → rows upserted into the
  * model tables in partition order, with the partition's position, in one
- * transaction.
+ * MySQL transaction.
+ *
+ * Exactly once into MySQL: the position in kelt_offsets is the truth. On
+ * assignment the member reads it and seeks there; records below it are
+ * skipped (a fetch can race the seek); and a batch moves the position only
+ * from where this member read it, so a batch of a member that lost the
+ * partition in a rebalance rolls back instead of applying twice. Dead
+ * letters are sent (acks=all) before the MySQL commit, so none is lost; a
+ * crash between the two can repeat one, recognisable by its
+ * `kelt.original.*` headers.
  */
+function letterOf(batch: PartitionBatch, message: KafkaMessage) {
+  return { topic: batch.topic, partition: batch.partition, message };
+}
+
 export class TransformProcessor implements BatchProcessor {
+  readonly commitsOffsets = false;
+  /** Next offset per owned partition, as stored in MySQL; absent: nothing stored yet. */
+  private readonly positions = new Map<number, bigint>();
   private readonly pipeline: Pipeline;
   private readonly registry: SchemaRegistryClient;
   private readonly mysql: MySqlPool;
   private readonly tables: readonly MySqlTable[];
   private readonly pool: WorkerPool<TransformTask, TransformOutcome[]>;
   private readonly groupId: string;
+  private readonly producer: Producer;
 
   constructor(
     pipeline: Pipeline,
@@ -39,8 +56,10 @@ export class TransformProcessor implements BatchProcessor {
     mysql: MySqlPool,
     tables: readonly MySqlTable[],
     pool: WorkerPool<TransformTask, TransformOutcome[]>,
+    producer: Producer,
     groupId: string,
   ) {
+    this.producer = producer;
     this.pipeline = pipeline;
     this.registry = registry;
     this.mysql = mysql;
@@ -49,9 +68,22 @@ export class TransformProcessor implements BatchProcessor {
     this.groupId = groupId;
   }
 
+  async onAssignment(owned: TopicPartition[], seek: (partition: number, offset: string) => void): Promise<void> {
+    const partitions = owned.map(({ partition }) => partition);
+    const stored = await readOffsets(this.mysql, this.groupId, this.pipeline.topics.loaded, partitions);
+    this.positions.clear();
+    for (const [partition, offset] of stored) {
+      this.positions.set(partition, offset);
+      seek(partition, offset.toString());
+    }
+  }
+
   async processBatch(batch: PartitionBatch, { deadLetters }: BatchAbilities): Promise<void> {
-    const writerSchemas = await writerSchemasOf(this.registry, batch.messages.map((message) => message.value));
-    const chunks = chunk(batch.messages, this.pipeline.batch.chunkRecords);
+    const from = this.positions.get(batch.partition);
+    const messages = from === undefined ? batch.messages : batch.messages.filter((m) => BigInt(m.offset) >= from);
+    if (messages.length === 0) return;
+    const writerSchemas = await writerSchemasOf(this.registry, messages.map((message) => message.value));
+    const chunks = chunk(messages, this.pipeline.batch.chunkRecords);
     const results = await Promise.all(
       chunks.map((messages) =>
         this.pool.run({
@@ -65,8 +97,8 @@ export class TransformProcessor implements BatchProcessor {
     const dead: DeadLetter[] = [];
     const known = new Set(this.tables.map((table) => table.name));
     results.flat().forEach((outcome, i) => {
-      const message = batch.messages[i]!;
-      const letter = { topic: batch.topic, partition: batch.partition, message };
+      const message = messages[i]!;
+      const letter = letterOf(batch, message);
       if (!outcome.ok) return dead.push({ ...letter, reason: outcome.reason, error: outcome.error });
       const unknown = Object.keys(outcome.rows).filter((table) => !known.has(table));
       if (unknown.length > 0) {
@@ -74,18 +106,27 @@ export class TransformProcessor implements BatchProcessor {
       }
       return transformed.push({ message, rows: outcome.rows });
     });
-    const next = (BigInt(batch.messages.at(-1)!.offset) + 1n).toString();
-    const rejected = await writeBatch(this.mysql, transformed, async (connection, items) => {
-      for (const table of this.tables) {
-        const rows = items.flatMap((item) => (item.rows[table.name] ?? []).map((row) => table.rowOf(row)));
-        if (rows.length > 0) await table.upsert(connection, rows, this.pipeline.batch.insertRows);
-      }
-      await writeOffset(connection, this.groupId, batch.topic, batch.partition, next);
-    });
-    for (const { item, error } of rejected) {
-      dead.push({ topic: batch.topic, partition: batch.partition, message: item.message, reason: 'row_rejected', error });
-    }
-    await deadLetters.send(dead);
+    await deadLetters.send(this.producer, dead);
+    const next = batch.nextOffset;
+    await writeBatch(
+      this.mysql,
+      transformed,
+      async (connection, items) => {
+        for (const table of this.tables) {
+          const rows = items.flatMap((item) => (item.rows[table.name] ?? []).map((row) => table.rowOf(row)));
+          if (rows.length > 0) await table.upsert(connection, rows, this.pipeline.batch.insertRows);
+        }
+      },
+      async (connection, rejected) => {
+        // Before the commit, like every dead letter of this stage.
+        await deadLetters.send(
+          this.producer,
+          rejected.map(({ item, error }) => ({ ...letterOf(batch, item.message), reason: 'row_rejected', error })),
+        );
+        await advanceOffset(connection, this.groupId, batch.topic, batch.partition, from, next);
+      },
+    );
+    this.positions.set(batch.partition, BigInt(next));
   }
 
   async close(): Promise<void> {
