@@ -25,6 +25,19 @@ export default defineConfig({
           hookTimeout: 180_000,
         },
       },
+      {
+        test: {
+          // Real stage processes under load, with brokers, the database or the
+          // registry stopped: they need the local stack (scripts/stack), whose
+          // parts they stop and start.
+          name: 'faults',
+          include: ['test/faults/**/*.test.ts'],
+          globalSetup: ['test/integration/global-setup.ts'],
+          fileParallelism: false,
+          testTimeout: 420_000,
+          hookTimeout: 180_000,
+        },
+      },
     ],
   },
 });

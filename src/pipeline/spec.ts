@@ -61,6 +61,13 @@ const specSchema = z.strictObject({
       maxQueue: positiveInt.optional(),
     })
     .default({}),
+  consumer: z
+    .strictObject({
+      // How long a member that stopped heartbeating (killed, hung) keeps its
+      // partitions before the group rebalances them to the others.
+      sessionTimeoutMs: positiveInt.min(6_000).max(300_000).default(30_000),
+    })
+    .default({ sessionTimeoutMs: 30_000 }),
 });
 
 export type PipelineSpecInput = z.input<typeof specSchema>;
@@ -88,6 +95,7 @@ export interface Pipeline {
   transform: { modulePath: string; tables: ModelTable[] };
   batch: { chunkRecords: number; insertRows: number };
   pool: { threads: number; maxQueue: number };
+  consumer: { sessionTimeoutMs: number };
 }
 
 /** Reads, parses and validates a pipeline spec; every problem found is named in one ConfigError. */
@@ -158,6 +166,7 @@ export function pipelineFrom(document: unknown, specPath: string): Pipeline {
     transform: { modulePath, tables: spec.transform.tables },
     batch: spec.batch,
     pool: { threads, maxQueue: spec.pool.maxQueue ?? threads * 4 },
+    consumer: spec.consumer,
   };
 }
 

@@ -101,8 +101,8 @@ export class StageRunner {
     this.consumer = options.kafka.consumer({
       groupId: this.groupId,
       readUncommitted: false,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
+      sessionTimeout: options.pipeline.consumer.sessionTimeoutMs,
+      heartbeatInterval: Math.min(3_000, Math.floor(options.pipeline.consumer.sessionTimeoutMs / 3)),
       maxBytesPerPartition: 1_048_576,
       maxWaitTimeInMs: 250,
     });

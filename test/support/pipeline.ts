@@ -1,10 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kafka, KafkaMessage } from 'kafkajs';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { migrate } from '../../src/migrate/migrate.ts';
-import { pipelineFrom, type Pipeline, type PipelineSpecInput } from '../../src/pipeline/spec.ts';
+import { loadPipeline, type Pipeline, type PipelineSpecInput } from '../../src/pipeline/spec.ts';
+import type { Endpoints } from '../../src/config/env.ts';
 import { connectTo, type Connections } from '../../src/runtime/connections.ts';
 import { startStage, type RunningStage } from '../../src/stages/start-stage.ts';
 import type { StageName } from '../../src/stages/stage-runner.ts';
@@ -18,26 +21,48 @@ export const pageviewsSpecPath = fileURLToPath(new URL('../../schemas/pageviews.
  */
 export interface TestPipeline {
   pipeline: Pipeline;
+  /** The spec on disk (absolute paths), for stages run as processes. */
+  specPath: string;
+  /** The endpoints of this pipeline: the stack's, with the test's own database. */
+  endpoints: Endpoints;
   db: TestDatabase;
   connections: Connections;
   start(stage: StageName): Promise<RunningStage>;
   cleanup(): Promise<void>;
 }
 
-export async function createTestPipeline(overrides: Partial<PipelineSpecInput> = {}): Promise<TestPipeline> {
+export async function createTestPipeline(
+  overrides: Partial<PipelineSpecInput> = {},
+  kafkaBrokers: string[] = endpoints().kafkaBrokers,
+): Promise<TestPipeline> {
   const document = parseYaml(readFileSync(pageviewsSpecPath, 'utf8')) as PipelineSpecInput;
-  const pipeline = pipelineFrom(
-    { ...document, name: uniqueName('pv').replace(/_/g, '-'), pool: { threads: 2 }, ...overrides },
-    pageviewsSpecPath,
-  );
+  const base = resolve(pageviewsSpecPath, '..');
+  const spec: PipelineSpecInput = {
+    ...document,
+    name: uniqueName('pv').replace(/_/g, '-'),
+    pool: { threads: 2 },
+    ...overrides,
+    source: {
+      ...document.source,
+      schema: resolve(base, document.source.schema),
+      generator: resolve(base, document.source.generator!),
+    },
+    transform: { ...document.transform, module: resolve(base, document.transform.module) },
+  };
+  const specPath = join(mkdtempSync(join(tmpdir(), 'kelt-test-')), 'pipeline.yaml');
+  writeFileSync(specPath, stringifyYaml(spec));
+  const pipeline = loadPipeline(specPath);
   const db = await createTestDatabase();
-  const connections = connectTo({ ...endpoints(), mysqlUrl: db.url }, 'warn', 'test', { pipeline: pipeline.name });
+  const testEndpoints = { ...endpoints(), kafkaBrokers, mysqlUrl: db.url };
+  const connections = connectTo(testEndpoints, 'warn', 'test', { pipeline: pipeline.name });
   const pool = connections.mysql();
   await migrate(pipeline, { ...connections, mysql: pool });
   await pool.end();
   const running: RunningStage[] = [];
   return {
     pipeline,
+    specPath,
+    endpoints: testEndpoints,
     db,
     connections,
     async start(stage) {

@@ -1,0 +1,134 @@
+import { execFile } from 'node:child_process';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import type { PipelineSpecInput } from '../../src/pipeline/spec.ts';
+import { generatedEvents } from '../../src/produce/event-source.ts';
+import { produceEvents } from '../../src/produce/produce.ts';
+import { stageLag } from '../../src/status/lag.ts';
+import type { StageName } from '../../src/stages/stage-runner.ts';
+import { countRows, createTestPipeline, readTopic, waitFor, type TestPipeline } from './pipeline.ts';
+import { StageProcess } from './stage-process.ts';
+
+const stackScript = fileURLToPath(new URL('../../scripts/stack', import.meta.url));
+const countsFile = fileURLToPath(new URL('../../test-results/fault-counts.jsonl', import.meta.url));
+const stages: StageName[] = ['extract', 'load', 'transform'];
+
+/** Stops or starts one part of the local stack (mariadb, registry, broker-N). */
+export async function stack(command: 'stop' | 'start', part: string, env: NodeJS.ProcessEnv = {}): Promise<void> {
+  await promisify(execFile)(stackScript, [command, part], { env: { ...process.env, ...env } });
+}
+
+export interface FaultContext {
+  t: TestPipeline;
+  members: Map<StageName, StageProcess[]>;
+  /** Starts one more member of a stage and waits until it has joined. */
+  addMember(stage: StageName): Promise<StageProcess>;
+  /** Seconds since the steady load began. */
+  elapsed(): number;
+  /** Sleeps until `seconds` after the steady load began. */
+  at(seconds: number): Promise<void>;
+}
+
+export interface FaultCounts {
+  scenario: string;
+  produced: number;
+  extracted: number;
+  loaded: number;
+  staged: number;
+  modeled: number;
+  deadLettered: number;
+  duplicates: number;
+  seconds: number;
+}
+
+export interface FaultRunOptions {
+  scenario: string;
+  events: number;
+  rate: number;
+  kafkaBrokers?: string[];
+  spec?: Partial<PipelineSpecInput>;
+  /** The scenario, played while the load runs; the run counts once it returns and the load is done. */
+  faults: (context: FaultContext) => Promise<void>;
+}
+
+/**
+ * The `pageviews` pipeline as three stage processes under a steady produce
+ * load, a fault scenario played against it, and the count at the end: every
+ * record in each topic and table, dead letters, and duplicates (events whose
+ * id appears more than once in a topic).
+ */
+export async function faultRun(options: FaultRunOptions): Promise<FaultCounts & { t: TestPipeline }> {
+  const t = await createTestPipeline(
+    { consumer: { sessionTimeoutMs: 10_000 }, ...options.spec },
+    options.kafkaBrokers,
+  );
+  const members = new Map<StageName, StageProcess[]>(stages.map((stage) => [stage, []]));
+  let started = 0;
+  const context: FaultContext = {
+    t,
+    members,
+    async addMember(stage) {
+      const list = members.get(stage)!;
+      const member = new StageProcess(stage, t.specPath, t.endpoints, `${t.pipeline.name}-${stage}-${list.length + 1}`);
+      list.push(member);
+      await member.joined();
+      return member;
+    },
+    elapsed: () => (Date.now() - started) / 1000,
+    at: async (seconds) => sleep(Math.max(0, started + seconds * 1000 - Date.now())),
+  };
+  try {
+    await Promise.all(stages.map((stage) => context.addMember(stage)));
+    started = Date.now();
+    const producing = produceEvents(
+      t.pipeline,
+      generatedEvents(t.pipeline.source.generatorPath!, options.events),
+      t.connections,
+      { rate: options.rate },
+    );
+    await options.faults(context);
+    await producing;
+
+    const admin = t.connections.kafka.admin();
+    await admin.connect();
+    await waitFor('every stage to catch up', async () => {
+      for (const stage of stages) if ((await stageLag(admin, t.pipeline, stage)).lag > 0) return false;
+      return true;
+    }, 240_000);
+    await admin.disconnect();
+
+    const counts = await count(t, options.scenario, options.events, context.elapsed());
+    mkdirSync(dirname(countsFile), { recursive: true });
+    appendFileSync(countsFile, `${JSON.stringify(counts)}\n`);
+    return { ...counts, t };
+  } finally {
+    const running = [...members.values()].flat().filter((member) => member.running);
+    await Promise.all(running.map((member) => member.signal('SIGTERM')));
+    await t.cleanup();
+  }
+}
+
+async function count(t: TestPipeline, scenario: string, produced: number, seconds: number): Promise<FaultCounts> {
+  const { kafka, registry } = t.connections;
+  const eventIds = async (topic: string) => {
+    const messages = await readTopic(kafka, topic);
+    const ids = await Promise.all(messages.map(async (m) => ((await registry.decodeAvro(m.value!)) as { eventId: string }).eventId));
+    return { records: ids.length, distinct: new Set(ids).size };
+  };
+  const extracted = await eventIds(t.pipeline.topics.extracted);
+  const loaded = await eventIds(t.pipeline.topics.loaded);
+  return {
+    scenario,
+    produced,
+    extracted: extracted.records,
+    loaded: loaded.records,
+    staged: await countRows(t.db, 'stg_pageviews'),
+    modeled: await countRows(t.db, 'fct_pageviews'),
+    deadLettered: (await readTopic(kafka, t.pipeline.topics.dlq)).length,
+    duplicates: extracted.records - extracted.distinct + (loaded.records - loaded.distinct),
+    seconds: Math.round(seconds),
+  };
+}

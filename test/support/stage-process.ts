@@ -1,0 +1,68 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, openSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Endpoints } from '../../src/config/env.ts';
+import type { StageName } from '../../src/stages/stage-runner.ts';
+import { waitFor } from './pipeline.ts';
+
+const kelt = fileURLToPath(new URL('../../scripts/kelt', import.meta.url));
+const logDir = fileURLToPath(new URL('../../test-results/stage-logs/', import.meta.url));
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  seconds: number;
+}
+
+/** A stage run as its own process (`kelt <stage>`), as it runs in production; its log is kept under test-results/. */
+export class StageProcess {
+  readonly stage: StageName;
+  readonly logFile: string;
+  private readonly child: ChildProcess;
+  private readonly exited: Promise<Exit>;
+  private signalledAt = 0;
+
+  constructor(stage: StageName, specPath: string, endpoints: Endpoints, name: string, graceSeconds = 20) {
+    this.stage = stage;
+    mkdirSync(logDir, { recursive: true });
+    this.logFile = `${logDir}${name}.log`;
+    const log = openSync(this.logFile, 'a');
+    this.child = spawn(kelt, [stage, '--pipeline', specPath, '--grace', String(graceSeconds)], {
+      stdio: ['ignore', log, log],
+      env: {
+        ...process.env,
+        KELT_KAFKA_BROKERS: endpoints.kafkaBrokers.join(','),
+        KELT_SCHEMA_REGISTRY_URL: endpoints.schemaRegistryUrl,
+        KELT_MYSQL_URL: endpoints.mysqlUrl,
+        KELT_LOG_LEVEL: 'info',
+      },
+    });
+    this.exited = new Promise((resolve) =>
+      this.child.on('exit', (code, signal) =>
+        resolve({ code, signal, seconds: this.signalledAt === 0 ? 0 : (Date.now() - this.signalledAt) / 1000 }),
+      ),
+    );
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Resolves once the member has joined its group (it says so in its log). */
+  async joined(timeoutMs = 90_000): Promise<void> {
+    await waitFor(`${this.stage} to join its group (${this.logFile})`, async () => {
+      if (!this.running) throw new Error(`${this.stage} exited early; see ${this.logFile}`);
+      return readFileSync(this.logFile, 'utf8').includes('"joined the group"');
+    }, timeoutMs);
+  }
+
+  signal(signal: NodeJS.Signals): Promise<Exit> {
+    this.signalledAt = Date.now();
+    this.child.kill(signal);
+    return this.exited;
+  }
+
+  exit(): Promise<Exit> {
+    return this.exited;
+  }
+}
