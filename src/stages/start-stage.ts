@@ -1,6 +1,5 @@
 import { PartitionTransactions } from '../kafka/partition-transactions.ts';
 import { javaCompatiblePartitioner } from '../kafka/partitioner.ts';
-import { extractedSchema } from '../pipeline/extracted-schema.ts';
 import type { Pipeline } from '../pipeline/spec.ts';
 import { modelTables, stagingTable } from '../pipeline/tables.ts';
 import type { Connections } from '../runtime/connections.ts';
@@ -36,10 +35,9 @@ export async function startStage(stage: StageName, pipeline: Pipeline, connectio
   let pool: WorkerPool<unknown, unknown> | undefined;
   switch (stage) {
     case 'extract': {
-      const schemaId = await registry.registerAvro(`${pipeline.topics.extracted}-value`, extractedSchema(pipeline.source.schema));
       const extractPool = new WorkerPool<ExtractTask, ExtractOutcome[]>(extractWorkerFile, threads, maxQueue);
       pool = extractPool as WorkerPool<unknown, unknown>;
-      processor = new ExtractProcessor(pipeline, registry, extractPool, transactions, schemaId);
+      processor = new ExtractProcessor(pipeline, registry, extractPool, transactions);
       break;
     }
     case 'load':

@@ -52,6 +52,8 @@ export interface FaultRunOptions {
   spec?: Partial<PipelineSpecInput>;
   /** The scenario, played while the load runs; the run counts once it returns and the load is done. */
   faults: (context: FaultContext) => Promise<void>;
+  /** Looks at the finished run (its topics and tables) before they are deleted. */
+  inspect?: (t: TestPipeline) => Promise<void>;
 }
 
 /**
@@ -103,6 +105,7 @@ export async function faultRun(options: FaultRunOptions): Promise<FaultCounts & 
     const counts = await count(t, options.scenario, options.events, context.elapsed());
     mkdirSync(dirname(countsFile), { recursive: true });
     appendFileSync(countsFile, `${JSON.stringify(counts)}\n`);
+    await options.inspect?.(t);
     return { ...counts, t };
   } finally {
     const running = [...members.values()].flat().filter((member) => member.running);

@@ -23,7 +23,7 @@ export class ExtractProcessor implements BatchProcessor {
   private readonly registry: SchemaRegistryClient;
   private readonly pool: WorkerPool<ExtractTask, ExtractOutcome[]>;
   private readonly transactions: PartitionTransactions;
-  private readonly extractedSchemaId: number;
+  private extractedSchemaId: number | undefined;
   private readonly readerSchema: string;
   private readonly extractedSchema: string;
 
@@ -32,18 +32,30 @@ export class ExtractProcessor implements BatchProcessor {
     registry: SchemaRegistryClient,
     pool: WorkerPool<ExtractTask, ExtractOutcome[]>,
     transactions: PartitionTransactions,
-    extractedSchemaId: number,
   ) {
     this.pipeline = pipeline;
     this.registry = registry;
     this.pool = pool;
     this.transactions = transactions;
-    this.extractedSchemaId = extractedSchemaId;
     this.readerSchema = JSON.stringify(pipeline.source.schema);
     this.extractedSchema = JSON.stringify(extractedSchema(pipeline.source.schema));
   }
 
+  /**
+   * The id of the extracted schema, registered (or found) on first use rather
+   * than at start-up, so that a member started while the registry is away
+   * pauses and retries like any other transient fault.
+   */
+  private async schemaId(): Promise<number> {
+    this.extractedSchemaId ??= await this.registry.registerAvro(
+      `${this.pipeline.topics.extracted}-value`,
+      JSON.parse(this.extractedSchema) as object,
+    );
+    return this.extractedSchemaId;
+  }
+
   async processBatch(batch: PartitionBatch, { deadLetters }: BatchAbilities): Promise<void> {
+    const extractedSchemaId = await this.schemaId();
     const writerSchemas =
       this.pipeline.source.format === 'avro'
         ? await writerSchemasOf(this.registry, batch.messages.map((message) => message.value))
@@ -59,7 +71,7 @@ export class ExtractProcessor implements BatchProcessor {
           ingestedAt,
           readerSchema: this.readerSchema,
           extractedSchema: this.extractedSchema,
-          extractedSchemaId: this.extractedSchemaId,
+          extractedSchemaId,
           writerSchemas,
           messages: messages.map((message) => ({ partition: batch.partition, offset: message.offset, value: message.value })),
         }),

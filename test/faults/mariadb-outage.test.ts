@@ -1,0 +1,35 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { faultRun, stack } from '../support/fault-run.ts';
+
+describe('fault: MariaDB stopped for 20 s', () => {
+  it('pauses the MySQL stages, recovers when the database returns, and dead-letters nothing', async () => {
+    let logs: string[] = [];
+    const counts = await faultRun({
+      scenario: 'MariaDB stopped for 20 s',
+      events: 30_000,
+      rate: 1_000,
+      faults: async ({ members, at }) => {
+        await at(4);
+        await stack('stop', 'mariadb');
+        await at(24);
+        await stack('start', 'mariadb');
+        logs = ['load', 'transform'].map((stage) => members.get(stage as 'load')![0]!.logFile);
+      },
+    });
+    expect(counts).toMatchObject({
+      produced: 30_000,
+      extracted: 30_000,
+      loaded: 30_000,
+      staged: 30_000,
+      modeled: 30_000,
+      deadLettered: 0,
+      duplicates: 0,
+    });
+    for (const log of logs) {
+      const text = readFileSync(log, 'utf8');
+      expect(text, log).toContain('transient failure; fetching paused');
+      expect(text, log).toContain('recovered; fetching resumed');
+    }
+  });
+});

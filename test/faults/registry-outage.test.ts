@@ -1,0 +1,36 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { StageName } from '../../src/stages/stage-runner.ts';
+import { faultRun, stack } from '../support/fault-run.ts';
+
+describe('fault: the schema registry stopped for 20 s', () => {
+  it('pauses members that need a schema, recovers when the registry returns, and dead-letters nothing', async () => {
+    const fresh: string[] = [];
+    const counts = await faultRun({
+      scenario: 'schema registry stopped for 20 s',
+      events: 30_000,
+      rate: 1_000,
+      faults: async ({ members, addMember, at }) => {
+        await at(4);
+        await stack('stop', 'registry');
+        // Members started now have no schema cached: they must wait for the registry, not fail.
+        for (const stage of ['extract', 'load', 'transform'] as StageName[]) {
+          await members.get(stage)![0]!.signal('SIGKILL');
+          fresh.push((await addMember(stage)).logFile);
+        }
+        await at(24);
+        await stack('start', 'registry');
+      },
+    });
+    expect(counts).toMatchObject({
+      produced: 30_000,
+      extracted: 30_000,
+      loaded: 30_000,
+      staged: 30_000,
+      modeled: 30_000,
+      deadLettered: 0,
+      duplicates: 0,
+    });
+    expect(fresh.some((log) => readFileSync(log, 'utf8').includes('schema registry at'))).toBe(true);
+  });
+});

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import type { StageName } from '../../src/stages/stage-runner.ts';
+import { faultRun } from '../support/fault-run.ts';
+
+const GRACE_SECONDS = 20;
+
+describe('fault: SIGTERM under load', () => {
+  it('drains and exits 0 within the grace period, and the restarted stage resumes where it committed', async () => {
+    const exits: Array<{ stage: StageName; code: number | null; seconds: number }> = [];
+    const counts = await faultRun({
+      scenario: 'SIGTERM each stage under load, then restart',
+      events: 24_000,
+      rate: 1_000,
+      faults: async ({ members, addMember, at }) => {
+        let when = 3;
+        for (const stage of ['extract', 'load', 'transform'] as StageName[]) {
+          await at(when);
+          const exit = await members.get(stage)!.find((member) => member.running)!.signal('SIGTERM');
+          exits.push({ stage, code: exit.code, seconds: exit.seconds });
+          await addMember(stage);
+          when += 6;
+        }
+      },
+    });
+    for (const exit of exits) {
+      expect(exit.code, `${exit.stage} exit code`).toBe(0);
+      expect(exit.seconds, `${exit.stage} drain time`).toBeLessThan(GRACE_SECONDS);
+    }
+    expect(counts).toMatchObject({
+      produced: 24_000,
+      extracted: 24_000,
+      loaded: 24_000,
+      staged: 24_000,
+      modeled: 24_000,
+      deadLettered: 0,
+      duplicates: 0,
+    });
+  });
+});
