@@ -3,6 +3,9 @@ import avro from 'avsc';
 import { PermanentError, TransientError } from '../errors.ts';
 import { frame, unframe } from './wire-format.ts';
 
+const REQUEST_DEADLINE_MS = 10_000;
+const permanentStatuses = new Set([404, 409, 422]);
+
 /**
  * Talks to a schema registry that speaks the Confluent REST API. Schemas are
  * fetched once per id and kept: a schema id's content never changes.
@@ -59,16 +62,34 @@ export class SchemaRegistryClient {
     return avro.Type.forSchema(schema as unknown as avro.Schema);
   }
 
-  /** Runs a registry request, telling "the registry said no" from "the registry is not there". */
+  /**
+   * Runs a registry request, telling "the registry said no" (permanent) from
+   * "the registry is not there" (transient). Only the registry's own client
+   * errors are permanent: 404 (no such schema or subject), 409 (incompatible)
+   * and 422 (invalid schema). The HTTP library reports a refused connection
+   * as status 400, so 400 is not among them. A request that takes longer
+   * than the deadline is abandoned as transient: a registry whose own
+   * storage is gone can hold a request open indefinitely.
+   */
   private async call<T>(what: string, request: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new TransientError(`schema registry at ${this.url} did not answer within ${REQUEST_DEADLINE_MS} ms to ${what}`)),
+        REQUEST_DEADLINE_MS,
+      );
+    });
     try {
-      return await request();
+      return await Promise.race([request(), deadline]);
     } catch (error) {
+      if (error instanceof TransientError) throw error;
       const status = (error as { status?: number }).status;
-      if (status !== undefined && status >= 400 && status < 500) {
+      if (status !== undefined && permanentStatuses.has(status)) {
         throw new PermanentError(`schema registry refused to ${what} (HTTP ${status})`, { cause: error });
       }
-      throw new TransientError(`schema registry at ${this.url} could not ${what}`, { cause: error });
+      throw new TransientError(`schema registry at ${this.url} could not ${what}: ${(error as Error).message}`, { cause: error });
+    } finally {
+      clearTimeout(timer);
     }
   }
 }

@@ -6,7 +6,7 @@ export interface RetryPolicy {
   maxMs: number;
 }
 
-export const defaultRetryPolicy: RetryPolicy = { initialMs: 200, maxMs: 15_000 };
+export const defaultRetryPolicy: RetryPolicy = { initialMs: 200, maxMs: 5_000 };
 
 /** Capped exponential backoff with full jitter: attempt 0 waits up to initialMs. */
 export function backoffMs(attempt: number, policy: RetryPolicy, random: () => number = Math.random): number {
@@ -28,6 +28,7 @@ export function isRetriable(error: unknown): boolean {
 /**
  * Runs `work` until it succeeds, retrying retriable failures with backoff.
  * `onRetry` is told of each failure (to log, heartbeat, report not-ready);
+ * `wait` waits out the backoff (a consumer keeps heartbeating meanwhile);
  * a non-retriable error, or `shouldStop()` turning true, ends the loop by throwing.
  */
 export async function retryTransient<T>(
@@ -35,15 +36,16 @@ export async function retryTransient<T>(
   onRetry: (error: unknown, attempt: number, waitMs: number) => Promise<void> | void,
   shouldStop: () => boolean,
   policy: RetryPolicy = defaultRetryPolicy,
+  wait: (ms: number) => Promise<unknown> = sleep,
 ): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await work();
     } catch (error) {
       if (!isRetriable(error) || shouldStop()) throw error;
-      const wait = backoffMs(attempt, policy);
-      await onRetry(error, attempt, wait);
-      await sleep(wait);
+      const waitMs = backoffMs(attempt, policy);
+      await onRetry(error, attempt, waitMs);
+      await wait(waitMs);
     }
   }
 }

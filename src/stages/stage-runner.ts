@@ -1,11 +1,12 @@
 import { EventEmitter } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from '../log/logger.ts';
 import type { Pipeline } from '../pipeline/spec.ts';
 import type { WorkerPool } from '../workers/worker-pool.ts';
 import { StaleBatchError } from '../errors.ts';
 import { DeadLetterQueue } from './dead-letter.ts';
-import { retryTransient } from './retry.ts';
+import { defaultRetryPolicy, retryTransient } from './retry.ts';
 import { StageHealth } from './stage-health.ts';
 
 export type StageName = 'extract' | 'load' | 'transform';
@@ -68,6 +69,12 @@ export interface StageEvents {
   retry: [{ topic: string; partition: number; attempt: number; waitMs: number; error: unknown }];
   /** Fetching paused because the worker pool is saturated (paused: true), or resumed. */
   backpressure: [{ paused: boolean; queue: number }];
+}
+
+const rebalanceErrors = new Set(['REBALANCE_IN_PROGRESS', 'UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'NOT_COORDINATOR']);
+
+function isRebalanceError(error: unknown): boolean {
+  return rebalanceErrors.has((error as { type?: string }).type ?? '');
 }
 
 export function groupIdOf(pipeline: Pipeline, stage: StageName): string {
@@ -154,6 +161,8 @@ export class StageRunner {
             () => this.options.processor.processBatch(partitionBatch, { heartbeat, deadLetters: this.deadLetters }),
             async (error, attempt, waitMs) => this.onTransientFailure(batch.topic, batch.partition, faultKey, error, attempt, waitMs, heartbeat),
             () => !isRunning() || isStale(),
+            defaultRetryPolicy,
+            (ms) => this.waitHeartbeating(ms, heartbeat),
           );
         } catch (error) {
           if (!(error instanceof StaleBatchError)) throw error;
@@ -167,7 +176,14 @@ export class StageRunner {
         // failed batch is never skipped).
         resolveOffset(batch.lastOffset());
         if (!this.options.processor.commitsOffsets) {
-          await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: nextOffset }]);
+          try {
+            await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: nextOffset }]);
+          } catch (error) {
+            // The batch is in MySQL with its position, which is what a new
+            // owner seeks to; a group that moved on only makes this commit moot.
+            if (!isRebalanceError(error)) throw error;
+            this.logger.info({ partition: batch.partition, err: error }, 'offset commit refused: the group is rebalancing');
+          }
         }
         if (this.events.listenerCount('batch') > 0) {
           this.events.emit('batch', {
@@ -195,6 +211,15 @@ export class StageRunner {
     await this.consumer.disconnect();
     await this.options.processor.close();
     this.logger.info('stage stopped');
+  }
+
+  /** Waits out a backoff while still heartbeating, so that a long outage does not cost the member its partitions. */
+  private async waitHeartbeating(ms: number, heartbeat: () => Promise<void>): Promise<void> {
+    const until = Date.now() + ms;
+    while (Date.now() < until) {
+      await sleep(Math.min(1_000, until - Date.now()));
+      await heartbeat().catch((error: unknown) => this.logger.debug({ err: error }, 'heartbeat failed while retrying'));
+    }
   }
 
   /**
