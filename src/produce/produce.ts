@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Message } from 'kafkajs';
 import { PermanentError } from '../errors.ts';
 import { javaCompatiblePartitioner } from '../kafka/partitioner.ts';
+import { sendByPartition } from '../kafka/send.ts';
 import type { Pipeline } from '../pipeline/spec.ts';
 import type { Connections } from '../runtime/connections.ts';
 import type { Event } from './event-source.ts';
@@ -27,14 +28,22 @@ export async function produceEvents(
 ): Promise<number> {
   const avro = pipeline.source.format === 'avro';
   const schemaId = avro ? await registry.registerAvro(`${pipeline.topics.raw}-value`, pipeline.source.schema) : 0;
-  const producer = kafka.producer({ createPartitioner: javaCompatiblePartitioner, allowAutoTopicCreation: false });
+  // Idempotent: the broker drops a retried request's duplicates and refuses
+  // out-of-order writes, so a retry after a lost response neither repeats nor
+  // skips an event.
+  const producer = kafka.producer({
+    createPartitioner: javaCompatiblePartitioner,
+    allowAutoTopicCreation: false,
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
   await producer.connect();
   const started = Date.now();
   let sent = 0;
   let pending: Message[] = [];
   const flush = async () => {
     if (pending.length === 0) return;
-    await producer.send({ topic: pipeline.topics.raw, acks: -1, messages: pending });
+    await sendByPartition(producer, pipeline.topics.raw, pending, pipeline.partitions, { inTransaction: false });
     sent += pending.length;
     pending = [];
     onProgress?.(sent);

@@ -1,4 +1,5 @@
 import type { KafkaMessage, Message, Producer, Transaction } from 'kafkajs';
+import { sendByPartition } from '../kafka/send.ts';
 
 /** A record a stage could not process, with why. */
 export interface DeadLetter {
@@ -46,8 +47,9 @@ export class DeadLetterQueue {
   }
 
   /** Sends dead letters through a producer or a transaction. */
-  async send(via: Producer | Transaction, letters: readonly DeadLetter[]): Promise<void> {
+  async send(via: Producer | Transaction, letters: readonly DeadLetter[], inTransaction: boolean): Promise<void> {
     if (letters.length === 0) return;
-    await via.send({ topic: this.topic, acks: -1, messages: this.messages(letters) });
+    // Every dead letter names its partition; the count is not needed to place them.
+    await sendByPartition(via, this.topic, this.messages(letters), 0, { inTransaction });
   }
 }

@@ -35,6 +35,7 @@ export interface FaultContext {
 export interface FaultCounts {
   scenario: string;
   produced: number;
+  raw: number;
   extracted: number;
   loaded: number;
   staged: number;
@@ -121,17 +122,20 @@ async function count(t: TestPipeline, scenario: string, produced: number, second
     const ids = await Promise.all(messages.map(async (m) => ((await registry.decodeAvro(m.value!)) as { eventId: string }).eventId));
     return { records: ids.length, distinct: new Set(ids).size };
   };
+  const raw = await eventIds(t.pipeline.topics.raw);
   const extracted = await eventIds(t.pipeline.topics.extracted);
   const loaded = await eventIds(t.pipeline.topics.loaded);
   return {
     scenario,
     produced,
+    raw: raw.records,
     extracted: extracted.records,
     loaded: loaded.records,
     staged: await countRows(t.db, 'stg_pageviews'),
     modeled: await countRows(t.db, 'fct_pageviews'),
     deadLettered: (await readTopic(kafka, t.pipeline.topics.dlq)).length,
-    duplicates: extracted.records - extracted.distinct + (loaded.records - loaded.distinct),
+    duplicates:
+      raw.records - raw.distinct + (extracted.records - extracted.distinct) + (loaded.records - loaded.distinct),
     seconds: Math.round(seconds),
   };
 }

@@ -1,4 +1,5 @@
 import type { PartitionTransactions } from '../../kafka/partition-transactions.ts';
+import { sendByPartition } from '../../kafka/send.ts';
 import { extractedSchema } from '../../pipeline/extracted-schema.ts';
 import type { Pipeline } from '../../pipeline/spec.ts';
 import { writerSchemasOf, type SchemaRegistryClient } from '../../registry/client.ts';
@@ -86,8 +87,8 @@ export class ExtractProcessor implements BatchProcessor {
       else dead.push({ topic: batch.topic, partition: batch.partition, message, reason: outcome.reason, error: outcome.error });
     });
     await this.transactions.run(batch.topic, batch.partition, batch.nextOffset, async (tx) => {
-      if (out.length > 0) await tx.send({ topic: this.pipeline.topics.extracted, messages: out });
-      await deadLetters.send(tx, dead);
+      await sendByPartition(tx, this.pipeline.topics.extracted, out, this.pipeline.partitions, { inTransaction: true });
+      await deadLetters.send(tx, dead, true);
     });
   }
 

@@ -2,6 +2,7 @@ import type { KafkaMessage } from 'kafkajs';
 import { PermanentError } from '../../errors.ts';
 import { writeBatch } from '../../mysql/batch-writer.ts';
 import type { PartitionTransactions } from '../../kafka/partition-transactions.ts';
+import { sendByPartition } from '../../kafka/send.ts';
 import { writeOffsetForward } from '../../mysql/offset-writer.ts';
 import type { MySqlPool } from '../../mysql/pool.ts';
 import type { MySqlTable } from '../../mysql/table.ts';
@@ -80,13 +81,9 @@ export class LoadProcessor implements BatchProcessor {
     }
     const loaded = staged.filter(({ message }) => !rejectedMessages.has(message));
     await this.transactions.run(batch.topic, batch.partition, next, async (tx) => {
-      if (loaded.length > 0) {
-        await tx.send({
-          topic: this.pipeline.topics.loaded,
-          messages: loaded.map(({ message }) => ({ key: message.key, value: message.value })),
-        });
-      }
-      await deadLetters.send(tx, dead);
+      const forwards = loaded.map(({ message }) => ({ key: message.key, value: message.value }));
+      await sendByPartition(tx, this.pipeline.topics.loaded, forwards, this.pipeline.partitions, { inTransaction: true });
+      await deadLetters.send(tx, dead, true);
     });
   }
 

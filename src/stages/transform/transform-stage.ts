@@ -106,7 +106,7 @@ export class TransformProcessor implements BatchProcessor {
       }
       return transformed.push({ message, rows: outcome.rows });
     });
-    await deadLetters.send(this.producer, dead);
+    await deadLetters.send(this.producer, dead, false);
     const next = batch.nextOffset;
     await writeBatch(
       this.mysql,
@@ -122,6 +122,7 @@ export class TransformProcessor implements BatchProcessor {
         await deadLetters.send(
           this.producer,
           rejected.map(({ item, error }) => ({ ...letterOf(batch, item.message), reason: 'row_rejected', error })),
+          false,
         );
         await advanceOffset(connection, this.groupId, batch.topic, batch.partition, from, next);
       },
