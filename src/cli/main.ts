@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { readEnv } from '../config/env.ts';
 import { ConfigError, KeltError } from '../errors.ts';
+import { preflightKafka } from '../kafka/preflight.ts';
 import { migrate } from '../migrate/migrate.ts';
 import { loadPipeline, type Pipeline } from '../pipeline/spec.ts';
 import { csvEvents, generatedEvents, ndjsonEvents, type Event } from '../produce/event-source.ts';
@@ -55,6 +57,7 @@ function eventsFrom(pipeline: Pipeline, options: { file?: string; generate?: num
 async function runStage(stage: StageName, specPath: string, graceSeconds: number): Promise<void> {
   const pipeline = loadPipeline(specPath);
   const connections = connect(stage, { pipeline: pipeline.name, stage });
+  await preflightKafka(readEnv().KELT_KAFKA_BROKERS, Object.values(pipeline.topics), connections.logger);
   const running = await startStage(stage, pipeline, connections);
   const stopping = new Promise<string>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));

@@ -10,6 +10,8 @@ export interface KafkaClientOptions {
   brokers: string[];
   clientId: string;
   logger: Logger;
+  /** Attempts per request before the client gives up (default 8). */
+  retries?: number;
 }
 
 const levelNames: Record<KafkaLogLevel, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -32,7 +34,7 @@ function pinoLogCreator(logger: Logger): logCreator {
     };
 }
 
-export function createKafkaClient({ brokers, clientId, logger }: KafkaClientOptions): Kafka {
+export function createKafkaClient({ brokers, clientId, logger, retries = 8 }: KafkaClientOptions): Kafka {
   return new Kafka({
     clientId,
     brokers,
@@ -40,6 +42,6 @@ export function createKafkaClient({ brokers, clientId, logger }: KafkaClientOpti
     // commit); warnings and errors reach the structured log.
     logLevel: KafkaLogLevel.WARN,
     logCreator: pinoLogCreator(logger.child({ component: 'kafka' })),
-    retry: { initialRetryTime: 100, retries: 8 },
+    retry: { initialRetryTime: 100, retries },
   });
 }
