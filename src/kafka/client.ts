@@ -1,4 +1,5 @@
-import { Kafka, logLevel as KafkaLogLevel, type LogEntry, type logCreator } from 'kafkajs';
+import { Kafka, logLevel as KafkaLogLevel, type LogEntry, type logCreator, type Producer } from 'kafkajs';
+import { javaCompatiblePartitioner } from './partitioner.ts';
 import type { Logger } from '../log/logger.ts';
 
 /**
@@ -43,5 +44,19 @@ export function createKafkaClient({ brokers, clientId, logger, retries = 8 }: Ka
     logLevel: KafkaLogLevel.WARN,
     logCreator: pinoLogCreator(logger.child({ component: 'kafka' })),
     retry: { initialRetryTime: 100, retries },
+  });
+}
+
+/**
+ * A non-transactional producer that cannot duplicate or skip a record on
+ * retry: idempotent (the broker drops a retried request's duplicates and
+ * refuses out-of-order writes), keyed records partitioned like the Java client.
+ */
+export function createIdempotentProducer(kafka: Kafka): Producer {
+  return kafka.producer({
+    createPartitioner: javaCompatiblePartitioner,
+    allowAutoTopicCreation: false,
+    idempotent: true,
+    maxInFlightRequests: 1,
   });
 }

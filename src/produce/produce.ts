@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Message } from 'kafkajs';
 import { PermanentError } from '../errors.ts';
-import { javaCompatiblePartitioner } from '../kafka/partitioner.ts';
+import { createIdempotentProducer } from '../kafka/client.ts';
 import { sendByPartition } from '../kafka/send.ts';
 import type { Pipeline } from '../pipeline/spec.ts';
 import type { Connections } from '../runtime/connections.ts';
@@ -28,15 +28,7 @@ export async function produceEvents(
 ): Promise<number> {
   const avro = pipeline.source.format === 'avro';
   const schemaId = avro ? await registry.registerAvro(`${pipeline.topics.raw}-value`, pipeline.source.schema) : 0;
-  // Idempotent: the broker drops a retried request's duplicates and refuses
-  // out-of-order writes, so a retry after a lost response neither repeats nor
-  // skips an event.
-  const producer = kafka.producer({
-    createPartitioner: javaCompatiblePartitioner,
-    allowAutoTopicCreation: false,
-    idempotent: true,
-    maxInFlightRequests: 1,
-  });
+  const producer = createIdempotentProducer(kafka);
   await producer.connect();
   const started = Date.now();
   let sent = 0;

@@ -1,5 +1,5 @@
 import { PartitionTransactions } from '../kafka/partition-transactions.ts';
-import { javaCompatiblePartitioner } from '../kafka/partitioner.ts';
+import { createIdempotentProducer } from '../kafka/client.ts';
 import type { Pipeline } from '../pipeline/spec.ts';
 import { modelTables, stagingTable } from '../pipeline/tables.ts';
 import type { Connections } from '../runtime/connections.ts';
@@ -21,12 +21,7 @@ export async function startStage(stage: StageName, pipeline: Pipeline, connectio
   const { kafka, registry, logger } = connections;
   // Transform's dead letters go through a plain idempotent producer; extract
   // and load send everything in per-partition transactions.
-  const producer = kafka.producer({
-    createPartitioner: javaCompatiblePartitioner,
-    allowAutoTopicCreation: false,
-    idempotent: true,
-    maxInFlightRequests: 1,
-  });
+  const producer = createIdempotentProducer(kafka);
   await producer.connect();
   const groupId = groupIdOf(pipeline, stage);
   const transactions = new PartitionTransactions(kafka, groupId, logger);

@@ -10,6 +10,7 @@ import { generatedEvents } from '../../src/produce/event-source.ts';
 import { produceEvents } from '../../src/produce/produce.ts';
 import { stageLag } from '../../src/status/lag.ts';
 import type { StageName } from '../../src/stages/stage-runner.ts';
+import { expect } from 'vitest';
 import { countRows, createTestPipeline, readTopic, waitFor, type TestPipeline } from './pipeline.ts';
 import { StageProcess } from './stage-process.ts';
 
@@ -149,4 +150,17 @@ async function count(t: TestPipeline, scenario: string, produced: number, second
       raw.records - raw.distinct + (extracted.records - extracted.distinct) + (loaded.records - loaded.distinct),
     seconds: Math.round(seconds),
   };
+}
+
+/** Every event once in every topic and table, nothing dead-lettered, no duplicates. */
+export function expectExactlyOnce(counts: FaultCounts, events: number): void {
+  expect(counts).toMatchObject({
+    produced: events,
+    extracted: events,
+    loaded: events,
+    staged: events,
+    modeled: events,
+    deadLettered: 0,
+    duplicates: 0,
+  });
 }
