@@ -60,19 +60,21 @@ say(`migrated pipeline ${pipeline.name}: topics ${Object.values(pipeline.topics)
 const logDir = `${root}.stack/demo`;
 mkdirSync(logDir, { recursive: true });
 const children = new Map<StageName, ChildProcess>();
+// Each stage serves /metrics, /healthz and /readyz on a port of its own.
+const httpPorts = { extract: 9464, load: 9465, transform: 9466 } satisfies Record<StageName, number>;
 for (const stage of stages) {
   const log = openSync(`${logDir}/${stage}.log`, 'a');
   children.set(
     stage,
     spawn(`${root}scripts/kelt`, [stage, '--pipeline', specPath], {
       stdio: ['ignore', log, log],
-      env: { ...process.env, ...env, KELT_LOG_LEVEL: 'info' },
+      env: { ...process.env, ...env, KELT_LOG_LEVEL: 'info', KELT_HTTP_PORT: String(httpPorts[stage]) },
     }),
   );
 }
 const stopStages = () => children.forEach((child) => child.exitCode === null && child.kill('SIGTERM'));
 process.on('exit', stopStages);
-say(`started ${stages.join(', ')} (logs in .stack/demo/)`);
+say(`started ${stages.join(', ')} (logs in .stack/demo/; metrics on ${stages.map((s) => `http://127.0.0.1:${httpPorts[s]}/metrics`).join(', ')})`);
 
 const admin = connections.kafka.admin();
 await admin.connect();

@@ -2,6 +2,7 @@ import { PermanentError } from '../src/errors.ts';
 import { frame, unframe } from '../src/registry/wire-format.ts';
 import { resolverOf, typeOf } from '../src/workers/avro-types.ts';
 import type { ExtractOutcome, ExtractTask } from '../src/stages/extract/extract-task.ts';
+import type { DeadLetterReason } from '../src/stages/dead-letter.ts';
 
 /**
  * Extract's worker: decode (Avro in the Confluent wire format, or JSON),
@@ -67,7 +68,7 @@ function eventTime(value: Record<string, unknown>): number | null {
   return typeof value.ts === 'number' ? value.ts : null;
 }
 
-function reasonOf(error: unknown): string {
+function reasonOf(error: unknown): DeadLetterReason {
   const message = (error as Error).message;
   if (message.startsWith('unknown schema id')) return 'unknown_schema';
   if (message.startsWith('not in the Confluent wire format') || message.startsWith('not JSON')) return 'undecodable';

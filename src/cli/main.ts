@@ -11,7 +11,7 @@ import { loadPipeline, type Pipeline } from '../pipeline/spec.ts';
 import { csvEvents, generatedEvents, ndjsonEvents, type Event } from '../produce/event-source.ts';
 import { produceEvents } from '../produce/produce.ts';
 import { connect } from '../runtime/connections.ts';
-import { startStage } from '../stages/start-stage.ts';
+import { serveStage } from '../http/serve-stage.ts';
 import type { StageName } from '../stages/stage-runner.ts';
 
 const { version, description } = JSON.parse(
@@ -56,14 +56,15 @@ function eventsFrom(pipeline: Pipeline, options: { file?: string; generate?: num
 /** Runs a stage until SIGTERM/SIGINT, then drains it within the grace period and exits 0. */
 async function runStage(stage: StageName, specPath: string, graceSeconds: number): Promise<void> {
   const pipeline = loadPipeline(specPath);
+  const env = readEnv();
   const connections = connect(stage, { pipeline: pipeline.name, stage });
-  await preflightKafka(readEnv().KELT_KAFKA_BROKERS, Object.values(pipeline.topics), connections.logger);
-  const running = await startStage(stage, pipeline, connections);
+  await preflightKafka(env.KELT_KAFKA_BROKERS, Object.values(pipeline.topics), connections.logger);
+  const served = await serveStage(stage, pipeline, connections, env);
   const stopping = new Promise<string>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
   });
-  const outcome = await Promise.race([stopping, running.runner.failed()]);
+  const outcome = await Promise.race([stopping, served.running.runner.failed()]);
   if (outcome instanceof Error) {
     connections.logger.fatal({ err: outcome }, 'the consumer failed for good');
     process.exit(1);
@@ -73,7 +74,7 @@ async function runStage(stage: StageName, specPath: string, graceSeconds: number
     connections.logger.error({ graceSeconds }, 'drain did not finish within the grace period');
     process.exit(1);
   }, graceSeconds * 1000);
-  await running.stop();
+  await served.stop();
   clearTimeout(deadline);
   process.exit(0);
 }
@@ -91,6 +92,9 @@ Connection settings come from the environment:
   KELT_SCHEMA_REGISTRY_URL  http(s)://host:port of a Confluent-compatible registry
   KELT_MYSQL_URL            mysql://user:password@host:port/database
   KELT_LOG_LEVEL            fatal|error|warn|info|debug|trace|silent (default info)
+  KELT_HTTP_HOST, KELT_HTTP_PORT   a stage's /metrics, /healthz, /readyz (default 127.0.0.1:9464)
+  KELT_LAG_INTERVAL_SECONDS        how often a stage refreshes its consumer-lag gauge (default 10)
+  KELT_LIVENESS_TIMEOUT_SECONDS    /healthz fails after the consumer loop is silent this long (default 60)
 'scripts/stack up' starts a local stack and prints these.`,
     );
 

@@ -38,6 +38,12 @@ export const envSchema = z.object({
   KELT_SCHEMA_REGISTRY_URL: httpUrl,
   KELT_MYSQL_URL: mysqlUrl,
   KELT_LOG_LEVEL: z.enum(logLevels).default('info'),
+  // A stage's HTTP port (/metrics, /healthz, /readyz). Loopback by default;
+  // a container sets 0.0.0.0 so that probes and scrapes reach it.
+  KELT_HTTP_HOST: z.string().trim().min(1).default('127.0.0.1'),
+  KELT_HTTP_PORT: z.coerce.number().int().min(0).max(65_535).default(9464),
+  KELT_LAG_INTERVAL_SECONDS: z.coerce.number().positive().default(10),
+  KELT_LIVENESS_TIMEOUT_SECONDS: z.coerce.number().positive().default(60),
 });
 
 export type Env = z.infer<typeof envSchema>;

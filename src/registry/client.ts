@@ -21,6 +21,15 @@ export class SchemaRegistryClient {
     this.registry = new SchemaRegistry({ host: url, retry: { retries: 2 } });
   }
 
+  /** Resolves when the registry answers a cheap request (readiness); rejects with why not. */
+  async ping(timeoutMs = 3_000): Promise<void> {
+    const response = await fetch(new URL('subjects', this.url.endsWith('/') ? this.url : `${this.url}/`), {
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    await response.body?.cancel();
+    if (!response.ok) throw new Error(`GET /subjects answered HTTP ${response.status}`);
+  }
+
   /** Registers (or finds) an Avro schema under a subject and returns its id. */
   async registerAvro(subject: string, schema: object): Promise<number> {
     const { id } = await this.call(`register a schema under ${subject}`, () =>

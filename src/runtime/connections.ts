@@ -10,7 +10,8 @@ export interface Connections {
   logger: Logger;
   kafka: Kafka;
   registry: SchemaRegistryClient;
-  mysql(): MySqlPool;
+  /** A new MySQL pool (the caller ends it). */
+  mysql(connectionLimit?: number): MySqlPool;
 }
 
 /** Clients for the endpoints in the environment (KELT_*), validated first. */
@@ -30,6 +31,6 @@ export function connectTo(
     logger,
     kafka: createKafkaClient({ brokers: endpoints.kafkaBrokers, clientId: `kelt-${component}`, logger }),
     registry: new SchemaRegistryClient(endpoints.schemaRegistryUrl),
-    mysql: () => createMySqlPool(endpoints.mysqlUrl),
+    mysql: (connectionLimit) => createMySqlPool(endpoints.mysqlUrl, connectionLimit),
   };
 }

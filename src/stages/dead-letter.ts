@@ -1,13 +1,23 @@
 import type { KafkaMessage, Message, Producer, Transaction } from 'kafkajs';
 import { sendByPartition } from '../kafka/send.ts';
 
+/** Why a record was dead-lettered: a short, closed set (a metrics label and the `kelt.reason` header). */
+export const deadLetterReasons = [
+  'undecodable',
+  'unknown_schema',
+  'schema_violation',
+  'extract_error',
+  'transform_error',
+  'row_rejected',
+] as const;
+export type DeadLetterReason = (typeof deadLetterReasons)[number];
+
 /** A record a stage could not process, with why. */
 export interface DeadLetter {
   topic: string;
   partition: number;
   message: KafkaMessage;
-  /** A short, bounded label (metrics use it): undecodable, unknown_schema, schema_violation, transform_error, row_rejected… */
-  reason: string;
+  reason: DeadLetterReason;
   error: string;
 }
 

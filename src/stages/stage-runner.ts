@@ -34,6 +34,20 @@ export interface TopicPartition {
   partition: number;
 }
 
+/** What a processor did with a batch: the figures behind the stage's metrics. */
+export interface BatchReport {
+  /** Records sent to the next topic. */
+  produced: number;
+  /** Records written to MySQL. */
+  written: number;
+  /** Why each dead-lettered record of the batch failed (bounded labels). */
+  deadLettered: string[];
+  /** Time spent writing to MySQL, when the stage writes there. */
+  mysqlSeconds?: number;
+}
+
+export const emptyReport = (): BatchReport => ({ produced: 0, written: 0, deadLettered: [] });
+
 /** One stage's work on a batch. When it returns, every record is written or dead-lettered. */
 export interface BatchProcessor {
   /**
@@ -42,7 +56,7 @@ export interface BatchProcessor {
    * batch is processed.
    */
   readonly commitsOffsets: boolean;
-  processBatch(batch: PartitionBatch, abilities: BatchAbilities): Promise<void>;
+  processBatch(batch: PartitionBatch, abilities: BatchAbilities): Promise<BatchReport>;
   /** The partitions this member owns after a (re)join; `seek` moves where fetching starts. */
   onAssignment?(owned: TopicPartition[], seek: (partition: number, offset: string) => void): Promise<void>;
   close(): Promise<void>;
@@ -63,12 +77,14 @@ export interface StageRunnerOptions {
 
 /** What a runner reports as it works; metrics and tests subscribe instead of being called from the stages. */
 export interface StageEvents {
-  /** A batch was processed and its offset committed. */
-  batch: [{ topic: string; partition: number; offsets: string[]; keys: string[]; seconds: number }];
+  /** A batch was processed and its offset committed (`messages` is the fetched batch, not a copy). */
+  batch: [{ topic: string; partition: number; messages: readonly KafkaMessage[]; seconds: number; report: BatchReport }];
   /** A transient failure; the batch is retried after `waitMs`. */
   retry: [{ topic: string; partition: number; attempt: number; waitMs: number; error: unknown }];
   /** Fetching paused because the worker pool is saturated (paused: true), or resumed. */
   backpressure: [{ paused: boolean; queue: number }];
+  /** The member (re)joined its group with these partitions. */
+  rebalance: [{ partitions: number[] }];
 }
 
 const rebalanceErrors = new Set(['REBALANCE_IN_PROGRESS', 'UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'NOT_COORDINATOR']);
@@ -89,6 +105,7 @@ export function groupIdOf(pipeline: Pipeline, stage: StageName): string {
  */
 export class StageRunner {
   readonly groupId: string;
+  readonly inputTopic: string;
   readonly events = new EventEmitter<StageEvents>();
   readonly health = new StageHealth();
   private readonly options: StageRunnerOptions;
@@ -100,10 +117,14 @@ export class StageRunner {
   private assigned: Promise<void> | undefined;
   private readonly crashed: Promise<Error>;
   private crash: (error: Error) => void = () => undefined;
+  private crashedFor: Error | undefined;
+  /** When the consumer loop last showed life: a fetch, a heartbeat, a join or a finished batch. */
+  private lastSignOfLife = performance.now();
 
   constructor(options: StageRunnerOptions) {
     this.options = options;
     this.groupId = groupIdOf(options.pipeline, options.stage);
+    this.inputTopic = options.inputTopic;
     this.logger = options.logger.child({ group: this.groupId });
     this.consumer = options.kafka.consumer({
       groupId: this.groupId,
@@ -116,8 +137,13 @@ export class StageRunner {
     this.deadLetters = new DeadLetterQueue(options.pipeline.topics.dlq, options.stage);
     this.crashed = new Promise((resolve) => (this.crash = resolve));
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
-      if (!payload.restart) this.crash(payload.error);
+      if (payload.restart) return;
+      this.crashedFor = payload.error;
+      this.crash(payload.error);
     });
+    const alive = () => (this.lastSignOfLife = performance.now());
+    this.consumer.on(this.consumer.events.FETCH_START, alive);
+    this.consumer.on(this.consumer.events.HEARTBEAT, alive);
     // A fetch that returned only transaction commit markers never reaches
     // eachBatch (kafkajs resolves it itself); commit past the markers so that
     // the group's position, and its lag, reach the end of the log.
@@ -131,8 +157,11 @@ export class StageRunner {
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
       const topic = options.inputTopic;
       const owned = (payload.memberAssignment[topic] ?? []).map((partition) => ({ topic, partition }));
-      this.logger.info({ partitions: owned.map((p) => p.partition) }, 'joined the group');
+      const partitions = owned.map((p) => p.partition);
+      this.logger.info({ partitions }, 'joined the group');
+      this.lastSignOfLife = performance.now();
       this.health.markStarted();
+      this.events.emit('rebalance', { partitions });
       this.assigned = this.options.processor.onAssignment?.(owned, (partition, offset) =>
         this.consumer.seek({ topic, partition, offset }),
       );
@@ -156,8 +185,9 @@ export class StageRunner {
         const partitionBatch = { topic: batch.topic, partition: batch.partition, messages: batch.messages, nextOffset };
         const faultKey = `${batch.topic}:${batch.partition}`;
         await this.waitForPool(batch.topic);
+        let report: BatchReport;
         try {
-          await retryTransient(
+          report = await retryTransient(
             () => this.options.processor.processBatch(partitionBatch, { heartbeat, deadLetters: this.deadLetters }),
             async (error, attempt, waitMs) => this.onTransientFailure(batch.topic, batch.partition, faultKey, error, attempt, waitMs, heartbeat),
             () => !isRunning() || isStale(),
@@ -185,18 +215,33 @@ export class StageRunner {
             this.logger.info({ partition: batch.partition, err: error }, 'offset commit refused: the group is rebalancing');
           }
         }
-        if (this.events.listenerCount('batch') > 0) {
-          this.events.emit('batch', {
-            topic: batch.topic,
-            partition: batch.partition,
-            offsets: batch.messages.map((message) => message.offset),
-            keys: batch.messages.map((message) => message.key?.toString() ?? ''),
-            seconds: (performance.now() - started) / 1000,
-          });
-        }
+        this.lastSignOfLife = performance.now();
+        this.events.emit('batch', {
+          topic: batch.topic,
+          partition: batch.partition,
+          messages: batch.messages,
+          seconds: (performance.now() - started) / 1000,
+          report,
+        });
       },
     });
     this.logger.info({ topic: inputTopic }, 'stage started');
+  }
+
+  /**
+   * Whether the consumer loop is alive: it has not crashed for good and has
+   * fetched, heartbeated or finished a batch within `withinMs`.
+   */
+  alive(withinMs: number): { alive: boolean; reason?: string } {
+    if (this.crashedFor !== undefined) return { alive: false, reason: `consumer crashed: ${this.crashedFor.message}` };
+    const quietMs = performance.now() - this.lastSignOfLife;
+    if (quietMs > withinMs) return { alive: false, reason: `consumer loop silent for ${Math.round(quietMs / 1000)}s` };
+    return { alive: true };
+  }
+
+  /** Partitions whose fetching is paused (by a fault or by backpressure). */
+  pausedPartitions(): number {
+    return this.consumer.paused().reduce((sum, { partitions }) => sum + partitions.length, 0);
   }
 
   /** Resolves with the error when the consumer has crashed for good (kafkajs gave up restarting it). */

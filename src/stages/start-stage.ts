@@ -13,11 +13,19 @@ import type { TransformOutcome, TransformTask } from './transform/transform-task
 
 export interface RunningStage {
   runner: StageRunner;
+  /** The stage's worker pool (extract and transform). */
+  pool?: WorkerPool<unknown, unknown>;
   stop(): Promise<void>;
 }
 
 /** Builds a stage's processor and runs it as a member of the stage's consumer group. */
-export async function startStage(stage: StageName, pipeline: Pipeline, connections: Connections): Promise<RunningStage> {
+export async function startStage(
+  stage: StageName,
+  pipeline: Pipeline,
+  connections: Connections,
+  /** Called before the member joins its group, so that observers see the first join too. */
+  beforeStart?: (runner: StageRunner, pool: WorkerPool<unknown, unknown> | undefined) => void,
+): Promise<RunningStage> {
   const { kafka, registry, logger } = connections;
   // Transform's dead letters go through a plain idempotent producer; extract
   // and load send everything in per-partition transactions.
@@ -64,9 +72,11 @@ export async function startStage(stage: StageName, pipeline: Pipeline, connectio
     concurrency: Math.max(2, threads * 2),
     ...(pool === undefined ? {} : { pool }),
   });
+  beforeStart?.(runner, pool);
   await runner.start();
   return {
     runner,
+    ...(pool === undefined ? {} : { pool }),
     async stop() {
       await runner.stop();
       await producer.disconnect();

@@ -31,13 +31,18 @@ export const stageInputs = (pipeline: Pipeline): Record<StageName, string> => ({
  * A stage group's lag per partition: the log-end offset minus the group's
  * committed offset (from the start of the log when nothing is committed).
  */
-export async function stageLag(admin: Admin, pipeline: Pipeline, stage: StageName): Promise<StageLag> {
+export async function stageLag(
+  admin: Admin,
+  pipeline: Pipeline,
+  stage: StageName,
+  giveUp: () => boolean = () => false,
+): Promise<StageLag> {
   const topic = stageInputs(pipeline)[stage];
   const groupId = groupIdOf(pipeline, stage);
   const [ends, [committed]] = await retryTransient(
     () => Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]),
     () => undefined,
-    () => false,
+    giveUp,
     { initialMs: 100, maxMs: 2_000 },
   );
   const position = new Map(committed?.partitions.map((p) => [p.partition, Number(p.offset)]) ?? []);

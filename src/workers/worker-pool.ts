@@ -1,4 +1,4 @@
-import { once } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import { Piscina } from 'piscina';
 
 /**
@@ -10,6 +10,8 @@ export class WorkerPool<Task, Result> {
   private readonly piscina: Piscina<Task, Result>;
   readonly threads: number;
   readonly maxQueue: number;
+  /** `task`: a task finished (or failed) after `seconds` in the queue and on a thread. */
+  readonly events = new EventEmitter<{ task: [seconds: number] }>();
 
   constructor(filename: URL, threads: number, maxQueue: number) {
     this.threads = threads;
@@ -24,8 +26,13 @@ export class WorkerPool<Task, Result> {
     });
   }
 
-  run(task: Task): Promise<Result> {
-    return this.piscina.run(task);
+  async run(task: Task): Promise<Result> {
+    const started = performance.now();
+    try {
+      return await this.piscina.run(task);
+    } finally {
+      this.events.emit('task', (performance.now() - started) / 1000);
+    }
   }
 
   get queueSize(): number {
@@ -42,9 +49,9 @@ export class WorkerPool<Task, Result> {
     await once(this.piscina, 'drain');
   }
 
-  /** Fraction of the pool's threads' time spent running tasks, 0..1. */
-  get utilization(): number {
-    return this.piscina.utilization;
+  /** Thread-seconds spent running tasks since the pool started (its rate over threads is the utilisation). */
+  get busySeconds(): number {
+    return (this.piscina.utilization * this.piscina.duration * this.threads) / 1000;
   }
 
   close(): Promise<void> {

@@ -50,9 +50,9 @@ describe('consumer-group membership', () => {
     members.forEach((member, i) => {
       member.runner.events.on('batch', (batch) => {
         seen[i]!.partitions.add(batch.partition);
-        batch.keys.forEach((key) => seen[i]!.keys.add(key));
-        seen[i]!.records += batch.offsets.length;
-        for (const offset of batch.offsets) {
+        seen[i]!.records += batch.messages.length;
+        for (const { key, offset } of batch.messages) {
+          seen[i]!.keys.add(key?.toString() ?? '');
           const id = `${batch.partition}:${offset}`;
           if (processed.has(id)) duplicates++;
           processed.add(id);

@@ -6,7 +6,7 @@ import { writerSchemasOf, type SchemaRegistryClient } from '../../registry/clien
 import type { WorkerPool } from '../../workers/worker-pool.ts';
 import { asBuffer, chunk } from '../chunks.ts';
 import type { DeadLetter } from '../dead-letter.ts';
-import type { BatchAbilities, BatchProcessor, PartitionBatch, TopicPartition } from '../stage-runner.ts';
+import type { BatchAbilities, BatchProcessor, BatchReport, PartitionBatch, TopicPartition } from '../stage-runner.ts';
 import type { ExtractOutcome, ExtractTask } from './extract-task.ts';
 
 export const extractWorkerFile = new URL('../../../workers/extract-worker.ts', import.meta.url);
@@ -55,7 +55,7 @@ export class ExtractProcessor implements BatchProcessor {
     return this.extractedSchemaId;
   }
 
-  async processBatch(batch: PartitionBatch, { deadLetters }: BatchAbilities): Promise<void> {
+  async processBatch(batch: PartitionBatch, { deadLetters }: BatchAbilities): Promise<BatchReport> {
     const extractedSchemaId = await this.schemaId();
     const writerSchemas =
       this.pipeline.source.format === 'avro'
@@ -79,17 +79,19 @@ export class ExtractProcessor implements BatchProcessor {
       ),
     );
     const outcomes = results.flat();
-    const out: Array<{ key: string; value: Buffer }> = [];
+    // Records keep their original timestamp downstream: end-to-end latency is measured from it.
+    const out: Array<{ key: string; value: Buffer; timestamp: string }> = [];
     const dead: DeadLetter[] = [];
     outcomes.forEach((outcome, i) => {
       const message = batch.messages[i]!;
-      if (outcome.ok) out.push({ key: outcome.key, value: asBuffer(outcome.value) });
+      if (outcome.ok) out.push({ key: outcome.key, value: asBuffer(outcome.value), timestamp: message.timestamp });
       else dead.push({ topic: batch.topic, partition: batch.partition, message, reason: outcome.reason, error: outcome.error });
     });
     await this.transactions.run(batch.topic, batch.partition, batch.nextOffset, async (tx) => {
       await sendByPartition(tx, this.pipeline.topics.extracted, out, this.pipeline.partitions, { inTransaction: true });
       await deadLetters.send(tx, dead, true);
     });
+    return { produced: out.length, written: 0, deadLettered: dead.map((letter) => letter.reason) };
   }
 
   async onAssignment(owned: TopicPartition[]): Promise<void> {

@@ -1,3 +1,4 @@
+import type { DeadLetterReason } from '../dead-letter.ts';
 /** The messages of one extract task, and what the worker says of each. */
 export interface ExtractTask {
   format: 'avro' | 'json';
@@ -15,4 +16,4 @@ export interface ExtractTask {
 
 export type ExtractOutcome =
   | { ok: true; key: string; value: Uint8Array; eventTime: number | null }
-  | { ok: false; reason: string; error: string };
+  | { ok: false; reason: DeadLetterReason; error: string };

@@ -9,7 +9,7 @@ import type { MySqlTable } from '../../mysql/table.ts';
 import type { Pipeline } from '../../pipeline/spec.ts';
 import type { SchemaRegistryClient } from '../../registry/client.ts';
 import type { DeadLetter } from '../dead-letter.ts';
-import type { BatchAbilities, BatchProcessor, PartitionBatch, TopicPartition } from '../stage-runner.ts';
+import type { BatchAbilities, BatchProcessor, BatchReport, PartitionBatch, TopicPartition } from '../stage-runner.ts';
 
 interface Staged {
   message: KafkaMessage;
@@ -55,7 +55,7 @@ export class LoadProcessor implements BatchProcessor {
     this.groupId = groupId;
   }
 
-  async processBatch(batch: PartitionBatch, { deadLetters }: BatchAbilities): Promise<void> {
+  async processBatch(batch: PartitionBatch, { deadLetters }: BatchAbilities): Promise<BatchReport> {
     const staged: Staged[] = [];
     const dead: DeadLetter[] = [];
     for (const message of batch.messages) {
@@ -69,22 +69,25 @@ export class LoadProcessor implements BatchProcessor {
       }
     }
     const next = batch.nextOffset;
+    const mysqlStarted = performance.now();
     const rejected = await writeBatch(
       this.mysql,
       staged,
       (connection, items) => this.table.upsert(connection, items.map((item) => item.row), this.pipeline.batch.insertRows),
       (connection) => writeOffsetForward(connection, this.groupId, batch.topic, batch.partition, next),
     );
+    const mysqlSeconds = (performance.now() - mysqlStarted) / 1000;
     const rejectedMessages = new Set(rejected.map(({ item }) => item.message));
     for (const { item, error } of rejected) {
       dead.push({ topic: batch.topic, partition: batch.partition, message: item.message, reason: 'row_rejected', error });
     }
     const loaded = staged.filter(({ message }) => !rejectedMessages.has(message));
     await this.transactions.run(batch.topic, batch.partition, next, async (tx) => {
-      const forwards = loaded.map(({ message }) => ({ key: message.key, value: message.value }));
+      const forwards = loaded.map(({ message }) => ({ key: message.key, value: message.value, timestamp: message.timestamp }));
       await sendByPartition(tx, this.pipeline.topics.loaded, forwards, this.pipeline.partitions, { inTransaction: true });
       await deadLetters.send(tx, dead, true);
     });
+    return { produced: loaded.length, written: loaded.length, deadLettered: dead.map((letter) => letter.reason), mysqlSeconds };
   }
 
   async onAssignment(owned: TopicPartition[]): Promise<void> {

@@ -9,7 +9,7 @@ import type { Row } from '../../transform/contract.ts';
 import type { WorkerPool } from '../../workers/worker-pool.ts';
 import { chunk } from '../chunks.ts';
 import type { DeadLetter } from '../dead-letter.ts';
-import type { BatchAbilities, BatchProcessor, PartitionBatch, TopicPartition } from '../stage-runner.ts';
+import { emptyReport, type BatchAbilities, type BatchProcessor, type BatchReport, type PartitionBatch, type TopicPartition } from '../stage-runner.ts';
 import type { TransformOutcome, TransformTask } from './transform-task.ts';
 
 export const transformWorkerFile = new URL('../../../workers/transform-worker.ts', import.meta.url);
@@ -78,10 +78,10 @@ export class TransformProcessor implements BatchProcessor {
     }
   }
 
-  async processBatch(batch: PartitionBatch, { deadLetters }: BatchAbilities): Promise<void> {
+  async processBatch(batch: PartitionBatch, { deadLetters }: BatchAbilities): Promise<BatchReport> {
     const from = this.positions.get(batch.partition);
     const messages = from === undefined ? batch.messages : batch.messages.filter((m) => BigInt(m.offset) >= from);
-    if (messages.length === 0) return;
+    if (messages.length === 0) return emptyReport();
     const writerSchemas = await writerSchemasOf(this.registry, messages.map((message) => message.value));
     const chunks = chunk(messages, this.pipeline.batch.chunkRecords);
     const results = await Promise.all(
@@ -108,7 +108,8 @@ export class TransformProcessor implements BatchProcessor {
     });
     await deadLetters.send(this.producer, dead, false);
     const next = batch.nextOffset;
-    await writeBatch(
+    const mysqlStarted = performance.now();
+    const rejected = await writeBatch(
       this.mysql,
       transformed,
       async (connection, items) => {
@@ -128,6 +129,12 @@ export class TransformProcessor implements BatchProcessor {
       },
     );
     this.positions.set(batch.partition, BigInt(next));
+    return {
+      produced: 0,
+      written: transformed.length - rejected.length,
+      deadLettered: [...dead.map((letter) => letter.reason), ...rejected.map(() => 'row_rejected')],
+      mysqlSeconds: (performance.now() - mysqlStarted) / 1000,
+    };
   }
 
   async close(): Promise<void> {

@@ -1,3 +1,4 @@
+import type { DeadLetterReason } from '../dead-letter.ts';
 import type { Row } from '../../transform/contract.ts';
 
 /** A chunk of loaded records for the pipeline's transform module, and the rows it made of each. */
@@ -10,4 +11,4 @@ export interface TransformTask {
 
 export type TransformOutcome =
   | { ok: true; rows: Record<string, Row[]>; eventTime: number | null }
-  | { ok: false; reason: string; error: string };
+  | { ok: false; reason: DeadLetterReason; error: string };
