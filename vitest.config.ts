@@ -27,6 +27,17 @@ export default defineConfig({
       },
       {
         test: {
+          // The alert rules (promtool), the Helm chart (helm lint/template) and
+          // the container files, checked with the real tools; nothing runs.
+          name: 'deploy',
+          include: ['test/deploy/**/*.test.ts'],
+          globalSetup: ['test/deploy/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 600_000,
+        },
+      },
+      {
+        test: {
           // Real stage processes under load, with brokers, the database or the
           // registry stopped: they need the local stack (scripts/stack), whose
           // parts they stop and start.

@@ -1,0 +1,38 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const stackScript = fileURLToPath(new URL('../../scripts/stack', import.meta.url));
+
+/** Runs `scripts/stack <args>` and returns the KELT_* variables it prints. */
+export function runStack(args: string[]): Promise<Record<string, string>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(stackScript, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`scripts/stack ${args.join(' ')} exited with ${code}`));
+      resolve(
+        Object.fromEntries(
+          stdout
+            .split('\n')
+            .map((line) => /^(KELT_[A-Z_]+)=(.*)$/.exec(line.trim()))
+            .filter((match): match is RegExpExecArray => match !== null)
+            .map((match) => [match[1]!, match[2]!]),
+        ),
+      );
+    });
+  });
+}
+
+/** Paths of the tools `scripts/stack tools` installs. */
+export interface Tools {
+  prometheus: string;
+  promtool: string;
+  helm: string;
+}
+
+export async function installTools(): Promise<Tools> {
+  const vars = await runStack(['tools']);
+  return { prometheus: vars.KELT_PROMETHEUS!, promtool: vars.KELT_PROMTOOL!, helm: vars.KELT_HELM! };
+}
