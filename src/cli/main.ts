@@ -12,6 +12,7 @@ import { csvEvents, generatedEvents, ndjsonEvents, type Event } from '../produce
 import { produceEvents } from '../produce/produce.ts';
 import { connect } from '../runtime/connections.ts';
 import { serveStage } from '../http/serve-stage.ts';
+import { formatStatus, pipelineStatus } from '../status/pipeline-status.ts';
 import type { StageName } from '../stages/stage-runner.ts';
 
 const { version, description } = JSON.parse(
@@ -147,6 +148,27 @@ Connection settings come from the environment:
       bar?.stop();
       const seconds = (performance.now() - started) / 1000;
       console.log(`produced ${sent} events to ${pipeline.topics.raw} in ${seconds.toFixed(1)}s (${Math.round(sent / seconds)}/s)`);
+    });
+
+  program
+    .command('status')
+    .description("each stage group's members, lag per partition and records/s")
+    .addOption(pipelineOption())
+    .addOption(
+      new Option('--sample <seconds>', 'measure records/s over this many seconds').argParser(positiveInteger).default(2),
+    )
+    .option('--json', 'print the status as JSON')
+    .action(async (options: { pipeline: string; sample: number; json?: boolean }) => {
+      const pipeline = loadPipeline(options.pipeline);
+      const { kafka } = connect('status', { pipeline: pipeline.name });
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        const statuses = await pipelineStatus(admin, pipeline, options.sample * 1000);
+        console.log(options.json ? JSON.stringify(statuses, null, 2) : formatStatus(pipeline, statuses));
+      } finally {
+        await admin.disconnect();
+      }
     });
 
   for (const [stage, what] of [
