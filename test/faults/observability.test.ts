@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, inject, it } from 'vitest';
 import { javaCompatiblePartitioner } from '../../src/kafka/partitioner.ts';
@@ -9,6 +10,13 @@ import { PrometheusServer } from '../support/prometheus.ts';
 
 const GOOD = 20_000;
 const stages: StageName[] = ['extract', 'load', 'transform'];
+
+function dashboardQueries(): string[] {
+  const dashboard = JSON.parse(readFileSync(new URL('../../docker/monitoring/kelt-dashboard.json', import.meta.url), 'utf8')) as {
+    panels: Array<{ targets?: Array<{ expr: string }> }>;
+  };
+  return dashboard.panels.flatMap((panel) => panel.targets ?? []).map((target) => target.expr);
+}
 
 async function readyz(port: number): Promise<{ status: number; body: { status: string; reasons?: string[] } }> {
   const response = await fetch(`http://127.0.0.1:${port}/readyz`);
@@ -113,6 +121,11 @@ describe('observability: a real Prometheus scraping the three stages', () => {
           expect(retries.load! + retries.transform!).toBeGreaterThan(0);
           const threads = await p.valuesBy(`kelt_worker_pool_threads{${selector}}`, 'stage');
           expect(Object.keys(threads).sort()).toEqual(['extract', 'transform']);
+          // Every query of the Grafana dashboard runs and shows data.
+          for (const expr of dashboardQueries()) {
+            const samples = await p.query(expr.replaceAll('$pipeline', t.pipeline.name));
+            expect(samples.length, expr).toBeGreaterThan(0);
+          }
           const up = await p.valuesBy('up', 'job');
           expect(up).toEqual({ 'kelt-extract': 1, 'kelt-load': 1, 'kelt-transform': 1 });
         },
