@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { readEnv } from '../config/env.ts';
+import { endpointsFrom, readEnv } from '../config/env.ts';
 import { ConfigError, KeltError } from '../errors.ts';
 import { preflightKafka } from '../kafka/preflight.ts';
 import { migrate } from '../migrate/migrate.ts';
@@ -12,6 +12,7 @@ import { csvEvents, generatedEvents, ndjsonEvents, type Event } from '../produce
 import { produceEvents } from '../produce/produce.ts';
 import { connect } from '../runtime/connections.ts';
 import { serveStage } from '../http/serve-stage.ts';
+import { startStage } from '../stages/start-stage.ts';
 import { formatStatus, pipelineStatus } from '../status/pipeline-status.ts';
 import type { StageName } from '../stages/stage-runner.ts';
 
@@ -59,8 +60,11 @@ async function runStage(stage: StageName, specPath: string, graceSeconds: number
   const pipeline = loadPipeline(specPath);
   const env = readEnv();
   const connections = connect(stage, { pipeline: pipeline.name, stage });
-  await preflightKafka(env.KELT_KAFKA_BROKERS, Object.values(pipeline.topics), connections.logger);
-  const served = await serveStage(stage, pipeline, connections, env);
+  await preflightKafka(endpointsFrom(env), Object.values(pipeline.topics), connections.logger);
+  const served =
+    env.KELT_METRICS === 'on'
+      ? await serveStage(stage, pipeline, connections, env)
+      : await startStage(stage, pipeline, connections).then((running) => ({ running, stop: () => running.stop() }));
   const stopping = new Promise<string>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
@@ -94,6 +98,7 @@ Connection settings come from the environment:
   KELT_MYSQL_URL            mysql://user:password@host:port/database
   KELT_LOG_LEVEL            fatal|error|warn|info|debug|trace|silent (default info)
   KELT_HTTP_HOST, KELT_HTTP_PORT   a stage's /metrics, /healthz, /readyz (default 127.0.0.1:9464)
+  KELT_METRICS                     on|off: a stage's HTTP port and metrics (default on)
   KELT_LAG_INTERVAL_SECONDS        how often a stage refreshes its consumer-lag gauge (default 10)
   KELT_LIVENESS_TIMEOUT_SECONDS    /healthz fails after the consumer loop is silent this long (default 60)
 'scripts/stack up' starts a local stack and prints these.`,

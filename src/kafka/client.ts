@@ -1,4 +1,6 @@
-import { Kafka, logLevel as KafkaLogLevel, type LogEntry, type logCreator, type Producer } from 'kafkajs';
+import { readFileSync } from 'node:fs';
+import { Kafka, logLevel as KafkaLogLevel, type LogEntry, type logCreator, type Producer, type SASLOptions } from 'kafkajs';
+import type { Endpoints } from '../config/env.ts';
 import { javaCompatiblePartitioner } from './partitioner.ts';
 import type { Logger } from '../log/logger.ts';
 
@@ -13,6 +15,8 @@ export interface KafkaClientOptions {
   logger: Logger;
   /** Attempts per request before the client gives up (default 8). */
   retries?: number;
+  tls?: Endpoints['kafkaTls'];
+  sasl?: Endpoints['kafkaSasl'];
 }
 
 const levelNames: Record<KafkaLogLevel, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -35,10 +39,13 @@ function pinoLogCreator(logger: Logger): logCreator {
     };
 }
 
-export function createKafkaClient({ brokers, clientId, logger, retries = 8 }: KafkaClientOptions): Kafka {
+export function createKafkaClient({ brokers, clientId, logger, retries = 8, tls, sasl }: KafkaClientOptions): Kafka {
   return new Kafka({
     clientId,
     brokers,
+    ...(tls === undefined ? {} : { ssl: tls.caFile === undefined ? true : { ca: [readFileSync(tls.caFile, 'utf8')] } }),
+    // kafkajs types SASL per mechanism; each of ours takes a username and a password.
+    ...(sasl === undefined ? {} : { sasl: sasl as SASLOptions }),
     // kafkajs logs at INFO far more than an operator needs (every join, every
     // commit); warnings and errors reach the structured log.
     logLevel: KafkaLogLevel.WARN,

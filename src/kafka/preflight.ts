@@ -1,3 +1,4 @@
+import type { Endpoints } from '../config/env.ts';
 import { ConfigError } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import { createKafkaClient } from './client.ts';
@@ -8,8 +9,16 @@ import { createKafkaClient } from './client.ts';
  * ends the process with a sentence that says so rather than with a client's
  * retry log and stack trace.
  */
-export async function preflightKafka(brokers: string[], topics: readonly string[], logger: Logger): Promise<void> {
-  const admin = createKafkaClient({ brokers, clientId: 'kelt-preflight', logger, retries: 2 }).admin();
+export async function preflightKafka(endpoints: Endpoints, topics: readonly string[], logger: Logger): Promise<void> {
+  const brokers = endpoints.kafkaBrokers;
+  const admin = createKafkaClient({
+    brokers,
+    clientId: 'kelt-preflight',
+    logger,
+    retries: 2,
+    tls: endpoints.kafkaTls,
+    sasl: endpoints.kafkaSasl,
+  }).admin();
   try {
     await admin.connect();
   } catch (error) {

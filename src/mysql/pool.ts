@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import mysql from 'mysql2/promise';
 
 export type MySqlPool = mysql.Pool;
@@ -6,7 +7,7 @@ export type MySqlPool = mysql.Pool;
  * A mysql2 connection pool for a mysql:// URL. Times are UTC and 64-bit
  * integers come back as strings only when they do not fit a JS number.
  */
-export function createMySqlPool(url: string, connectionLimit = 8): MySqlPool {
+export function createMySqlPool(url: string, connectionLimit = 8, tls?: { caFile?: string }): MySqlPool {
   const parsed = new URL(url);
   const pool = mysql.createPool({
     host: parsed.hostname,
@@ -20,6 +21,9 @@ export function createMySqlPool(url: string, connectionLimit = 8): MySqlPool {
     bigNumberStrings: false,
     charset: 'utf8mb4_bin',
     enableKeepAlive: true,
+    ...(tls === undefined
+      ? {}
+      : { ssl: { rejectUnauthorized: true, ...(tls.caFile === undefined ? {} : { ca: readFileSync(tls.caFile, 'utf8') }) } }),
   });
   // Stages upsert different partitions' rows into one table at once; under
   // REPEATABLE READ the gap locks of concurrent multi-row upserts deadlock.

@@ -16,15 +16,20 @@ export class SchemaRegistryClient {
 
   readonly url: string;
 
-  constructor(url: string) {
+  private readonly authorization: string | undefined;
+
+  constructor(url: string, auth?: { username: string; password: string }) {
     this.url = url;
-    this.registry = new SchemaRegistry({ host: url, retry: { retries: 2 } });
+    this.registry = new SchemaRegistry({ host: url, retry: { retries: 2 }, ...(auth === undefined ? {} : { auth }) });
+    this.authorization =
+      auth === undefined ? undefined : `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
   }
 
   /** Resolves when the registry answers a cheap request (readiness); rejects with why not. */
   async ping(timeoutMs = 3_000): Promise<void> {
     const response = await fetch(new URL('subjects', this.url.endsWith('/') ? this.url : `${this.url}/`), {
       signal: AbortSignal.timeout(timeoutMs),
+      ...(this.authorization === undefined ? {} : { headers: { authorization: this.authorization } }),
     });
     await response.body?.cancel();
     if (!response.ok) throw new Error(`GET /subjects answered HTTP ${response.status}`);

@@ -29,8 +29,14 @@ export function connectTo(
   const logger = createLogger(logLevel, { component, ...bindings });
   return {
     logger,
-    kafka: createKafkaClient({ brokers: endpoints.kafkaBrokers, clientId: `kelt-${component}`, logger }),
-    registry: new SchemaRegistryClient(endpoints.schemaRegistryUrl),
-    mysql: (connectionLimit) => createMySqlPool(endpoints.mysqlUrl, connectionLimit),
+    kafka: createKafkaClient({
+      brokers: endpoints.kafkaBrokers,
+      clientId: `kelt-${component}`,
+      logger,
+      tls: endpoints.kafkaTls,
+      sasl: endpoints.kafkaSasl,
+    }),
+    registry: new SchemaRegistryClient(endpoints.schemaRegistryUrl, endpoints.registryAuth),
+    mysql: (connectionLimit) => createMySqlPool(endpoints.mysqlUrl, connectionLimit, endpoints.mysqlTls),
   };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/errors.ts';
-import { readEnv, redactUrl } from '../../../src/config/env.ts';
+import { endpointsFrom, readEnv, redactUrl } from '../../../src/config/env.ts';
 
 const valid = {
   KELT_KAFKA_BROKERS: '127.0.0.1:19092, 127.0.0.1:19094',
@@ -23,6 +23,50 @@ describe('readEnv', () => {
     const env = readEnv(valid);
     expect(env.KELT_KAFKA_BROKERS).toEqual(['127.0.0.1:19092', '127.0.0.1:19094']);
     expect(env.KELT_LOG_LEVEL).toBe('info');
+  });
+
+  it('defaults the HTTP port to loopback:9464 and metrics on', () => {
+    const env = readEnv(valid);
+    expect([env.KELT_HTTP_HOST, env.KELT_HTTP_PORT, env.KELT_METRICS]).toEqual(['127.0.0.1', 9464, 'on']);
+    expect(issuesOf({ ...valid, KELT_HTTP_PORT: '70000' })[0]).toMatch(/^KELT_HTTP_PORT: /);
+  });
+
+  it('turns the security settings into endpoints, and leaves them out when unset', () => {
+    expect(endpointsFrom(readEnv(valid))).toEqual({
+      kafkaBrokers: ['127.0.0.1:19092', '127.0.0.1:19094'],
+      schemaRegistryUrl: 'http://127.0.0.1:18081',
+      mysqlUrl: 'mysql://kelt:s3cret@127.0.0.1:13306/kelt',
+    });
+    const secured = endpointsFrom(
+      readEnv({
+        ...valid,
+        KELT_KAFKA_TLS: 'true',
+        KELT_KAFKA_TLS_CA_FILE: '/etc/kelt/kafka-ca.pem',
+        KELT_KAFKA_SASL_MECHANISM: 'scram-sha-512',
+        KELT_KAFKA_SASL_USERNAME: 'kelt',
+        KELT_KAFKA_SASL_PASSWORD: 'pw',
+        KELT_SCHEMA_REGISTRY_USERNAME: 'key',
+        KELT_SCHEMA_REGISTRY_PASSWORD: 'secret',
+        KELT_MYSQL_TLS: 'true',
+      }),
+    );
+    expect(secured).toMatchObject({
+      kafkaTls: { caFile: '/etc/kelt/kafka-ca.pem' },
+      kafkaSasl: { mechanism: 'scram-sha-512', username: 'kelt', password: 'pw' },
+      registryAuth: { username: 'key', password: 'secret' },
+      mysqlTls: {},
+    });
+  });
+
+  it('names the missing half of a credential and a CA file without TLS', () => {
+    expect(issuesOf({ ...valid, KELT_KAFKA_SASL_MECHANISM: 'plain', KELT_KAFKA_SASL_USERNAME: 'kelt' })).toEqual([
+      'KELT_KAFKA_SASL_PASSWORD: SASL needs a mechanism, a username and a password',
+    ]);
+    expect(issuesOf({ ...valid, KELT_SCHEMA_REGISTRY_PASSWORD: 'x' })).toEqual([
+      'KELT_SCHEMA_REGISTRY_USERNAME: registry basic auth needs both a username and a password',
+    ]);
+    expect(issuesOf({ ...valid, KELT_MYSQL_TLS_CA_FILE: '/ca.pem' })).toEqual(['KELT_MYSQL_TLS_CA_FILE: is set but KELT_MYSQL_TLS is not true']);
+    expect(issuesOf({ ...valid, KELT_KAFKA_TLS: 'yes' })[0]).toMatch(/^KELT_KAFKA_TLS: /);
   });
 
   it('names every missing variable', () => {

@@ -1,0 +1,94 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import type { Admin } from 'kafkajs';
+import type { Endpoints } from '../../src/config/env.ts';
+import { loadPipeline } from '../../src/pipeline/spec.ts';
+import { stageLag } from '../../src/status/lag.ts';
+import type { StageName } from '../../src/stages/stage-runner.ts';
+
+const kelt = fileURLToPath(new URL('../kelt', import.meta.url));
+const CLOCK_TICKS = 100;
+
+export interface StageRunResult {
+  stage: StageName;
+  records: number;
+  /** From the member joining its group until the group's lag is 0. */
+  seconds: number;
+  recordsPerSecond: number;
+  /** User + system CPU of the process (all its threads) over the same span, per 1,000 records. */
+  cpuSecondsPer1k: number;
+  peakRssMb: number;
+}
+
+/** CPU seconds (all threads) and peak RSS of a process, from /proc. */
+function processUsage(pid: number): { cpuSeconds: number; peakRssMb: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return { cpuSeconds, peakRssMb: Number(hwm?.[1] ?? 0) / 1024 };
+}
+
+/**
+ * Runs one stage as its own process (`kelt <stage>`, as in production) over
+ * an input topic that already holds `records` records, and measures it until
+ * its group has no lag.
+ */
+export async function runStageToEnd(
+  admin: Admin,
+  stage: StageName,
+  specPath: string,
+  endpoints: Endpoints,
+  records: number,
+  env: Record<string, string> = {},
+): Promise<StageRunResult> {
+  const pipeline = loadPipeline(specPath);
+  let log = '';
+  const child = spawn(kelt, [stage, '--pipeline', specPath], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: {
+      ...process.env,
+      KELT_KAFKA_BROKERS: endpoints.kafkaBrokers.join(','),
+      KELT_SCHEMA_REGISTRY_URL: endpoints.schemaRegistryUrl,
+      KELT_MYSQL_URL: endpoints.mysqlUrl,
+      KELT_LOG_LEVEL: 'info',
+      KELT_HTTP_PORT: '0',
+      ...env,
+    },
+  });
+  child.stderr.on('data', (chunk: Buffer) => (log += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  try {
+    const deadline = Date.now() + 120_000;
+    while (!log.includes('"joined the group"')) {
+      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`${stage} did not join its group:\n${log.slice(-2_000)}`);
+      await sleep(20);
+    }
+    const started = performance.now();
+    const before = processUsage(child.pid!);
+    let peakRssMb = before.peakRssMb;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`${stage} exited with ${child.exitCode}:\n${log.slice(-2_000)}`);
+      const lag = await stageLag(admin, pipeline, stage);
+      peakRssMb = processUsage(child.pid!).peakRssMb;
+      if (lag.lag === 0 && lag.partitions.every((p) => p.committed >= 0 || p.end === 0)) break;
+      if (performance.now() - started > 900_000) throw new Error(`${stage} did not catch up within 15 minutes`);
+      await sleep(100);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const after = processUsage(child.pid!);
+    return {
+      stage,
+      records,
+      seconds,
+      recordsPerSecond: records / seconds,
+      cpuSecondsPer1k: ((after.cpuSeconds - before.cpuSeconds) / records) * 1000,
+      peakRssMb: Math.max(peakRssMb, after.peakRssMb),
+    };
+  } finally {
+    if (child.exitCode === null) child.kill('SIGTERM');
+    await exited;
+  }
+}
