@@ -10,7 +10,12 @@ import { partitionForKey } from './partitioner.ts';
  * and `send()` still resolves (kafkajs PR #1798, unreleased). A send to a
  * single partition retries correctly. In a transaction the requests go one
  * after another (concurrent ones conflict on the transaction coordinator);
- * otherwise they run in parallel.
+ * otherwise partitions run in parallel.
+ *
+ * A partition's records are cut into requests of at most `MAX_REQUEST_BYTES`,
+ * sent in order: the broker refuses a record batch larger than its
+ * message.max.bytes (1 MiB by default), and a full fetch of one input
+ * partition can turn into more than that for one output partition.
  */
 export async function sendByPartition(
   via: Producer | Transaction,
@@ -26,12 +31,50 @@ export async function sendByPartition(
     list.push({ ...message, partition });
     byPartition.set(partition, list);
   }
-  const send = ([, batch]: [number, Message[]]) => via.send({ topic, acks: -1, messages: batch });
+  const sendPartition = async ([, batch]: [number, Message[]]) => {
+    for (const request of requestsOf(batch)) await via.send({ topic, acks: -1, messages: request });
+  };
   if (inTransaction) {
-    for (const entry of byPartition) await send(entry);
+    for (const entry of byPartition) await sendPartition(entry);
   } else {
-    await Promise.all([...byPartition].map(send));
+    await Promise.all([...byPartition].map(sendPartition));
   }
+}
+
+export const MAX_REQUEST_BYTES = 512 * 1024;
+/** A record's framing in a record batch (length, attributes, deltas, header count), at most. */
+const RECORD_OVERHEAD_BYTES = 32;
+
+/** Consecutive runs of messages whose estimated size stays within MAX_REQUEST_BYTES (a larger message goes alone). */
+export function requestsOf(messages: readonly Message[]): Message[][] {
+  const requests: Message[][] = [];
+  let current: Message[] = [];
+  let bytes = 0;
+  for (const message of messages) {
+    const size = sizeOf(message);
+    if (current.length > 0 && bytes + size > MAX_REQUEST_BYTES) {
+      requests.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(message);
+    bytes += size;
+  }
+  if (current.length > 0) requests.push(current);
+  return requests;
+}
+
+function sizeOf(message: Message): number {
+  let size = RECORD_OVERHEAD_BYTES + byteLength(message.key) + byteLength(message.value);
+  for (const [name, value] of Object.entries(message.headers ?? {})) {
+    size += Buffer.byteLength(name) + (Array.isArray(value) ? value.reduce((sum: number, v) => sum + byteLength(v), 0) : byteLength(value));
+  }
+  return size;
+}
+
+function byteLength(value: Buffer | string | null | undefined): number {
+  if (value === null || value === undefined) return 0;
+  return typeof value === 'string' ? Buffer.byteLength(value) : value.length;
 }
 
 function keyBytes(key: Message['key']): Buffer {

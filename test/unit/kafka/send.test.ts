@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { MAX_REQUEST_BYTES, requestsOf } from '../../../src/kafka/send.ts';
+
+const message = (i: number, bytes: number) => ({ key: `k${i}`, value: Buffer.alloc(bytes) });
+
+describe('requestsOf', () => {
+  it('keeps small batches in one request', () => {
+    const messages = Array.from({ length: 100 }, (_, i) => message(i, 1_000));
+    expect(requestsOf(messages)).toEqual([messages]);
+  });
+
+  it('cuts a partition batch larger than a request into ordered requests under the limit', () => {
+    const messages = Array.from({ length: 3_000 }, (_, i) => message(i, 700));
+    const requests = requestsOf(messages);
+    expect(requests.length).toBeGreaterThan(3);
+    expect(requests.flat()).toEqual(messages);
+    for (const request of requests) {
+      const bytes = request.reduce((sum, m) => sum + m.value.length + m.key.length, 0);
+      expect(bytes).toBeLessThanOrEqual(MAX_REQUEST_BYTES);
+    }
+  });
+
+  it('sends a record larger than the limit alone, for the broker to judge', () => {
+    const messages = [message(0, 10), message(1, MAX_REQUEST_BYTES + 1), message(2, 10)];
+    expect(requestsOf(messages).map((request) => request.length)).toEqual([1, 1, 1]);
+  });
+});
