@@ -11,13 +11,14 @@ import { loadPipeline, type Pipeline } from '../pipeline/spec.ts';
 import { csvEvents, generatedEvents, ndjsonEvents, type Event } from '../produce/event-source.ts';
 import { produceEvents } from '../produce/produce.ts';
 import { connect } from '../runtime/connections.ts';
+import { projectFile } from '../runtime/project-files.ts';
 import { serveStage } from '../http/serve-stage.ts';
 import { startStage } from '../stages/start-stage.ts';
 import { formatStatus, pipelineStatus } from '../status/pipeline-status.ts';
 import type { StageName } from '../stages/stage-runner.ts';
 
 const { version, description } = JSON.parse(
-  readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+  readFileSync(projectFile('package.json'), 'utf8'),
 ) as { version: string; description: string };
 
 function positiveInteger(value: string): number {

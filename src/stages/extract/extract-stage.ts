@@ -1,3 +1,4 @@
+import { workerFile } from '../../runtime/project-files.ts';
 import type { PartitionTransactions } from '../../kafka/partition-transactions.ts';
 import { sendByPartition } from '../../kafka/send.ts';
 import { extractedSchema } from '../../pipeline/extracted-schema.ts';
@@ -9,7 +10,7 @@ import type { DeadLetter } from '../dead-letter.ts';
 import type { BatchAbilities, BatchProcessor, BatchReport, PartitionBatch, TopicPartition } from '../stage-runner.ts';
 import type { ExtractOutcome, ExtractTask } from './extract-task.ts';
 
-export const extractWorkerFile = new URL('../../../workers/extract-worker.ts', import.meta.url);
+export const extractWorkerFile = workerFile('extract-worker');
 
 /**
  * extract: raw records → decoded and validated in the worker pool →

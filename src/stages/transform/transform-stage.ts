@@ -1,3 +1,4 @@
+import { workerFile } from '../../runtime/project-files.ts';
 import type { KafkaMessage, Producer } from 'kafkajs';
 import { writeBatch } from '../../mysql/batch-writer.ts';
 import { advanceOffset, readOffsets } from '../../mysql/offset-writer.ts';
@@ -12,7 +13,7 @@ import type { DeadLetter } from '../dead-letter.ts';
 import { emptyReport, type BatchAbilities, type BatchProcessor, type BatchReport, type PartitionBatch, type TopicPartition } from '../stage-runner.ts';
 import type { TransformOutcome, TransformTask } from './transform-task.ts';
 
-export const transformWorkerFile = new URL('../../../workers/transform-worker.ts', import.meta.url);
+export const transformWorkerFile = workerFile('transform-worker');
 
 interface Transformed {
   message: KafkaMessage;

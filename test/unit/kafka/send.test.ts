@@ -15,7 +15,7 @@ describe('requestsOf', () => {
     expect(requests.length).toBeGreaterThan(3);
     expect(requests.flat()).toEqual(messages);
     for (const request of requests) {
-      const bytes = request.reduce((sum, m) => sum + m.value.length + m.key.length, 0);
+      const bytes = request.reduce((sum, m) => sum + (m.value as Buffer).length + String(m.key).length, 0);
       expect(bytes).toBeLessThanOrEqual(MAX_REQUEST_BYTES);
     }
   });

@@ -1,0 +1,192 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { parse as parseYaml, parseAllDocuments } from 'yaml';
+
+const run = promisify(execFile);
+const path = (relative: string) => fileURLToPath(new URL(relative, import.meta.url));
+const chart = path('../../helm/kelt');
+const fullValues = path('./values-full.yaml');
+const exampleValues = path('../../helm/kelt/examples/pageviews.yaml');
+const stages = ['extract', 'load', 'transform'] as const;
+
+interface Manifest {
+  kind: string;
+  apiVersion: string;
+  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: any;
+  data?: Record<string, string>;
+}
+
+async function helm(...args: string[]): Promise<{ stdout: string; stderr: string }> {
+  return run(inject('tools').helm, args, { maxBuffer: 32 * 1024 * 1024 });
+}
+
+async function render(...valueFiles: string[]): Promise<Manifest[]> {
+  const { stdout } = await helm('template', 'kelt', chart, '--kube-version', '1.30.0', ...valueFiles.flatMap((f) => ['-f', f]));
+  return parseAllDocuments(stdout)
+    .map((document) => document.toJS() as Manifest | null)
+    .filter((manifest): manifest is Manifest => manifest !== null);
+}
+
+const byKind = (manifests: Manifest[], kind: string) => manifests.filter((m) => m.kind === kind);
+const named = (manifests: Manifest[], kind: string, name: string) => {
+  const found = manifests.find((m) => m.kind === kind && m.metadata.name === name);
+  if (found === undefined) throw new Error(`no ${kind} ${name}`);
+  return found;
+};
+
+describe('Helm chart (helm lint, helm template)', () => {
+  let full: Manifest[];
+  beforeAll(async () => {
+    full = await render(fullValues);
+  });
+
+  it('passes helm lint with the default values and with every option on', async () => {
+    for (const args of [[], ['-f', fullValues], ['-f', exampleValues]]) {
+      const { stdout } = await helm('lint', chart, '--strict', ...args);
+      expect(stdout).toContain('0 chart(s) failed');
+    }
+  });
+
+  it('renders the pageviews example from one values file, as helm install would', async () => {
+    // `helm install --dry-run` needs a reachable cluster; `helm template` is the same render without one.
+    const example = await render(exampleValues);
+    expect(byKind(example, 'Deployment').map((d) => d.metadata.name).sort()).toEqual(stages.map((s) => `kelt-${s}`));
+    const spec = parseYaml(named(example, 'ConfigMap', 'kelt-pipeline').data!['pipeline.yaml']!) as { name: string; transform: { module: string } };
+    expect(spec.name).toBe('pageviews');
+    // The example's files are in the image (docker/Dockerfile copies schemas/ and workers/transforms/).
+    expect(spec.transform.module).toBe('/app/workers/transforms/pageviews.ts');
+    expect(readFileSync(path('../../docker/Dockerfile'), 'utf8')).toContain('COPY workers/transforms ./workers/transforms');
+    const env = named(example, 'Deployment', 'kelt-load').spec.template.spec.containers[0].env as Array<{ name: string; valueFrom?: any }>;
+    expect(env.find((e) => e.name === 'KELT_MYSQL_URL')?.valueFrom.secretKeyRef).toEqual({ name: 'kelt-mysql', key: 'url' });
+  });
+
+  it('gives every stage a Deployment with probes, resources, a grace period longer than its drain, and a locked-down security context', () => {
+    const values = parseYaml(readFileSync(fullValues, 'utf8')) as { stages: Record<string, { graceSeconds: number }> };
+    for (const stage of stages) {
+      const deployment = named(full, 'Deployment', `kelt-${stage}`);
+      const pod = deployment.spec.template.spec;
+      const [container] = pod.containers;
+      expect(container.args.slice(0, 3)).toEqual([stage, '--pipeline', '/etc/kelt/pipeline/pipeline.yaml']);
+      expect(container.livenessProbe.httpGet.path).toBe('/healthz');
+      expect(container.readinessProbe.httpGet.path).toBe('/readyz');
+      expect(container.resources.requests.cpu).toBeDefined();
+      expect(container.resources.limits.memory).toBeDefined();
+      expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(values.stages[stage]!.graceSeconds);
+      expect(container.args).toContain(String(values.stages[stage]!.graceSeconds));
+      expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+      expect(container.securityContext).toMatchObject({
+        readOnlyRootFilesystem: true,
+        allowPrivilegeEscalation: false,
+        capabilities: { drop: ['ALL'] },
+      });
+      expect(pod.volumes.map((v: { name: string }) => v.name)).toEqual(expect.arrayContaining(['pipeline', 'tmp', 'kafka-ca', 'mysql-ca']));
+      expect(deployment.spec.template.metadata.annotations['checksum/pipeline']).toMatch(/^[0-9a-f]{64}$/);
+    }
+  });
+
+  it('keeps secrets out of the manifests except in Secrets, and points the env at them', () => {
+    for (const manifest of full.filter((m) => m.kind !== 'Secret')) {
+      const text = JSON.stringify(manifest);
+      for (const secret of ['kafka-s3cret', 'registry-s3cret', 'mysql-s3cret']) expect(text, manifest.metadata.name).not.toContain(secret);
+    }
+    const env = named(full, 'Deployment', 'kelt-load').spec.template.spec.containers[0].env as Array<{ name: string; valueFrom?: any }>;
+    for (const name of ['KELT_MYSQL_URL', 'KELT_KAFKA_SASL_PASSWORD', 'KELT_SCHEMA_REGISTRY_PASSWORD']) {
+      expect(env.find((e) => e.name === name)?.valueFrom.secretKeyRef.name, name).toBe('kelt-credentials');
+    }
+    const secret = named(full, 'Secret', 'kelt-credentials');
+    expect(Buffer.from(secret.data!['kafka-sasl-password']!, 'base64').toString()).toBe('kafka-s3cret');
+  });
+
+  it('matches the ServiceMonitor selector to every stage Service and its port', () => {
+    const monitor = byKind(full, 'ServiceMonitor')[0]!;
+    const services = byKind(full, 'Service');
+    expect(services.map((s) => s.metadata.name).sort()).toEqual(stages.map((s) => `kelt-${s}`));
+    for (const service of services) {
+      for (const [key, value] of Object.entries(monitor.spec.selector.matchLabels as Record<string, string>)) {
+        expect(service.metadata.labels?.[key], `${service.metadata.name} ${key}`).toBe(value);
+      }
+      expect(service.spec.ports.map((p: { name: string }) => p.name)).toContain(monitor.spec.endpoints[0].port);
+      // The Service selects the pods of its own stage only.
+      const deployment = named(full, 'Deployment', service.metadata.name);
+      expect(service.spec.selector).toEqual(deployment.spec.selector.matchLabels);
+    }
+  });
+
+  it('ships in the PrometheusRule the very rules promtool checks', () => {
+    const rule = byKind(full, 'PrometheusRule')[0]!;
+    const checked = parseYaml(readFileSync(path('../../docker/monitoring/kelt-alerts.yml'), 'utf8')) as { groups: unknown };
+    expect(rule.spec.groups).toEqual(checked.groups);
+  });
+
+  it('ships the Grafana dashboard in a ConfigMap for the sidecar', () => {
+    const dashboard = named(full, 'ConfigMap', 'kelt-dashboard');
+    expect(dashboard.metadata.labels?.grafana_dashboard).toBe('1');
+    expect(JSON.parse(dashboard.data!['kelt-dashboard.json']!)).toEqual(
+      JSON.parse(readFileSync(path('../../docker/monitoring/kelt-dashboard.json'), 'utf8')),
+    );
+  });
+
+  it('puts the pipeline spec and its files in a ConfigMap, and copies for the migrate hook', () => {
+    const pipeline = named(full, 'ConfigMap', 'kelt-pipeline');
+    expect((parseYaml(pipeline.data!['pipeline.yaml']!) as { name: string }).name).toBe('orders');
+    expect(Object.keys(pipeline.data!).sort()).toEqual(['order.avsc', 'orders-transform.js', 'pipeline.yaml']);
+    const job = named(full, 'Job', 'kelt-migrate');
+    expect(job.metadata.annotations?.['helm.sh/hook']).toBe('pre-install,pre-upgrade');
+    expect(job.spec.template.spec.containers[0].args).toEqual(['migrate', '--pipeline', '/etc/kelt/pipeline/pipeline.yaml']);
+    for (const kind of ['ConfigMap', 'Secret']) {
+      const copy = named(full, kind, 'kelt-migrate');
+      expect(Number(copy.metadata.annotations?.['helm.sh/hook-weight'])).toBeLessThan(0);
+    }
+    expect(named(full, 'ConfigMap', 'kelt-migrate').data).toEqual(pipeline.data);
+  });
+
+  it('caps autoscaling at the partition count and scales on lag with KEDA or on CPU with an HPA', () => {
+    const keda = named(full, 'ScaledObject', 'kelt-extract');
+    expect(keda.spec.maxReplicaCount).toBe(6);
+    expect(keda.spec.triggers[0].metadata).toMatchObject({ consumerGroup: 'kelt.orders.extract', topic: 'shop.orders' });
+    const hpa = named(full, 'HorizontalPodAutoscaler', 'kelt-load');
+    expect(hpa.spec).toMatchObject({ minReplicas: 2, maxReplicas: 4 });
+    // An autoscaled Deployment leaves its replica count to the autoscaler.
+    expect(named(full, 'Deployment', 'kelt-extract').spec.replicas).toBeUndefined();
+    expect(named(full, 'Deployment', 'kelt-transform').spec.replicas).toBe(4);
+    expect(byKind(full, 'PodDisruptionBudget')).toHaveLength(3);
+  });
+
+  it('rolls the pods when the pipeline changes', async () => {
+    const before = named(await render(exampleValues), 'Deployment', 'kelt-load').spec.template.metadata.annotations;
+    const { stdout } = await helm(
+      'template', 'kelt', chart, '--kube-version', '1.30.0', '-f', exampleValues, '--set', 'pipeline.spec.batch.insertRows=500',
+    );
+    const after = (parseAllDocuments(stdout).map((d) => d.toJS() as Manifest).find((m) => m?.kind === 'Deployment' && m.metadata.name === 'kelt-load'))!
+      .spec.template.metadata.annotations;
+    expect(after['checksum/pipeline']).not.toBe(before['checksum/pipeline']);
+  });
+
+  it('rejects values of the wrong type or unknown keys, naming the value', async () => {
+    const attempts: Array<[string[], RegExp]> = [
+      [['--set', 'stages.load.replicas=three'], /stages\/load\/replicas.*got string, want integer/],
+      [['--set', 'kafka.brokers[0]=no-port'], /kafka\/brokers\/0/],
+      [['--set', 'stages.extract.autoscaling.kind=vpa'], /stages\/extract\/autoscaling\/kind/],
+      [['--set', 'replicaCount=3'], /additional properties 'replicaCount' not allowed/],
+    ];
+    for (const [args, message] of attempts) {
+      const failed = await helm('template', 'kelt', chart, ...args).then(
+        () => undefined,
+        (error: { stderr: string }) => error.stderr,
+      );
+      expect(failed, args.join(' ')).toMatch(message);
+    }
+  });
+
+  it('documents every value in the chart README (generated from the schema)', async () => {
+    await run(path('../../scripts/with-node'), ['node', path('../../scripts/chart-readme.ts'), '--check']);
+    const readme = readFileSync(path('../../helm/kelt/README.md'), 'utf8');
+    for (const key of ['kafka.sasl.existingSecret', 'stages.transform.autoscaling.lagThreshold', 'metrics.grafanaDashboard.labels']) {
+      expect(readme).toContain(`\`${key}\``);
+    }
+  });
+});
