@@ -1,17 +1,22 @@
 /**
- * npm run bench: kelt's stages against the real local stack, a naive
- * baseline and the machine's ceilings on the same data. Prints a table and
- * writes docs/benchmarks/<date>.json, .md and .svg. Not a test: it asserts
- * nothing, it measures.
+ * npm run bench: kelt's stages against the real local stack, the naive
+ * baseline and the machine's ceilings on the same data, the pipeline end to
+ * end under a rising load. Prints a table and writes
+ * docs/benchmarks/<date>.json, .md and .svg. Not a test: it measures.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
-import { readEnv, endpointsFrom } from '../../src/config/env.ts';
+import { endpointsFrom, readEnv } from '../../src/config/env.ts';
+import { modelTables, stagingTable } from '../../src/pipeline/tables.ts';
 import type { StageName } from '../../src/stages/stage-runner.ts';
+import { consumerPerfCeiling, insertCeiling } from './ceilings.ts';
+import { PipelineUnderLoad, type RateStep } from './end-to-end.ts';
 import { BenchFixture } from './fixture.ts';
+import { createNaiveTopic, runNaive } from './naive-baseline.ts';
+import { markdownOf, svgOf, targetsOf, type BenchReport } from './report.ts';
 import { runStageToEnd, type StageRunResult } from './stage-run.ts';
-
-const sections = ['stages', 'overhead'] as const;
-type Section = (typeof sections)[number];
 
 function positiveInteger(value: string): number {
   const number = Number(value);
@@ -20,43 +25,136 @@ function positiveInteger(value: string): number {
 }
 
 const options = new Command('bench')
+  .description('benchmark kelt against the running local stack (scripts/stack up) and write docs/benchmarks/')
   .option('-n, --events <count>', 'pageviews in the pre-filled topic', positiveInteger, 200_000)
-  .option('--only <sections>', `comma-separated: ${sections.join(',')}`, sections.join(','))
+  .option('--naive-events <count>', 'records the naive baseline handles per stage', positiveInteger, 10_000)
+  .option('--step-seconds <seconds>', 'length of each end-to-end load step', positiveInteger, 20)
+  .option('--out <dir>', 'where the report goes', fileURLToPath(new URL('../../docs/benchmarks/', import.meta.url)))
   .parse()
-  .opts<{ events: number; only: string }>();
-const only = new Set(options.only.split(',') as Section[]);
+  .opts<{ events: number; naiveEvents: number; stepSeconds: number; out: string }>();
 
 const say = (message: string) => process.stderr.write(`bench: ${message}\n`);
+const rate = (value: number) => `${Math.round(value).toLocaleString('en')}/s`;
 const endpoints = endpointsFrom(readEnv());
+const stages: StageName[] = ['extract', 'load', 'transform'];
+
 const fixture = await BenchFixture.create(endpoints, 12);
 const admin = fixture.connections.kafka.admin();
 await admin.connect();
-const results: Record<string, unknown> = {};
 try {
   say(`producing ${options.events.toLocaleString('en')} pageviews to ${fixture.pipeline.topics.raw}`);
   await fixture.produce(options.events);
-  const stageRuns: StageRunResult[] = [];
-  for (const stage of ['extract', 'load', 'transform'] as StageName[]) {
-    if (stage !== 'extract') await fixture.truncate();
-    const run = await runStageToEnd(admin, stage, fixture.writeSpec(`${stage}-cold`, {}), fixture.endpoints, options.events);
-    say(`${stage}: ${Math.round(run.recordsPerSecond).toLocaleString('en')} records/s, ${run.cpuSecondsPer1k.toFixed(3)} CPU s/1k, peak RSS ${run.peakRssMb.toFixed(0)} MB`);
-    stageRuns.push(run);
-  }
-  results.stages = stageRuns;
 
-  if (only.has('overhead')) {
-    const overhead: Array<{ metrics: 'on' | 'off'; recordsPerSecond: number; cpuSecondsPer1k: number }> = [];
-    for (const [i, metrics] of (['off', 'on', 'off', 'on'] as const).entries()) {
-      await fixture.truncate();
-      const run = await runStageToEnd(admin, 'transform', fixture.writeSpec(`overhead-${i}-${metrics}`, {}), fixture.endpoints, options.events, {
-        KELT_METRICS: metrics,
-      });
-      say(`transform, metrics ${metrics}: ${Math.round(run.recordsPerSecond).toLocaleString('en')} records/s, ${run.cpuSecondsPer1k.toFixed(3)} CPU s/1k`);
-      overhead.push({ metrics, recordsPerSecond: run.recordsPerSecond, cpuSecondsPer1k: run.cpuSecondsPer1k });
-    }
-    results.overhead = overhead;
+  // Each stage from cold over its filled input; extract fills load's input, load transform's.
+  const runs = {} as Record<StageName, StageRunResult>;
+  for (const stage of stages) {
+    runs[stage] = await runStageToEnd(admin, stage, fixture.writeSpec(`${stage}-cold`, {}), fixture.endpoints, options.events);
+    say(`${stage}: ${rate(runs[stage].recordsPerSecond)}, ${runs[stage].cpuSecondsPer1k.toFixed(3)} CPU s/1k, peak RSS ${runs[stage].peakRssMb.toFixed(0)} MB`);
   }
-  console.log(JSON.stringify(results, null, 2));
+
+  // The ceilings, on the rows the stages just wrote.
+  const consumerPerf = await consumerPerfCeiling(fixture, fixture.pipeline.topics.raw, options.events);
+  const { rowsPerSecond: insertStaging } = await insertCeiling(fixture, stagingTable(fixture.pipeline), fixture.pipeline.batch.insertRows, 4);
+  const { rowsPerSecond: insertModel } = await insertCeiling(fixture, modelTables(fixture.pipeline)[0]!, fixture.pipeline.batch.insertRows, 4);
+  say(`ceilings: consumer perf ${rate(consumerPerf)}, INSERT staging ${rate(insertStaging)}, INSERT model ${rate(insertModel)}`);
+
+  // Worker scaling and the cost of metrics, on the transform stage (its pool busy).
+  const workerScaling: BenchReport['workerScaling'] = [];
+  for (const threads of availableParallelism() > 2 ? [1, 2, 4] : [1, 2]) {
+    await fixture.truncate();
+    const run = await runStageToEnd(admin, 'transform', fixture.writeSpec(`threads-${threads}`, { pool: { threads } }), fixture.endpoints, options.events);
+    workerScaling.push({ threads, recordsPerSecond: run.recordsPerSecond });
+    say(`transform with ${threads} thread(s): ${rate(run.recordsPerSecond)}`);
+  }
+  const overheadRuns: Array<{ metrics: 'on' | 'off'; recordsPerSecond: number }> = [];
+  for (const [i, metrics] of (['off', 'on', 'off', 'on'] as const).entries()) {
+    await fixture.truncate();
+    const run = await runStageToEnd(admin, 'transform', fixture.writeSpec(`metrics-${i}-${metrics}`, {}), fixture.endpoints, options.events, { KELT_METRICS: metrics });
+    overheadRuns.push({ metrics, recordsPerSecond: run.recordsPerSecond });
+    say(`transform, metrics ${metrics}: ${rate(run.recordsPerSecond)}`);
+  }
+  const mean = (metrics: 'on' | 'off') => {
+    const of = overheadRuns.filter((run) => run.metrics === metrics);
+    return of.reduce((sum, run) => sum + run.recordsPerSecond, 0) / of.length;
+  };
+
+  // The naive baseline, stage by stage on the same topics.
+  await createNaiveTopic(admin, fixture);
+  const baseline = {} as BenchReport['baseline'];
+  for (const stage of stages) {
+    await fixture.truncate();
+    const naive = await runNaive(fixture, stage, Math.min(options.naiveEvents, options.events));
+    baseline[stage] = { records: naive.records, recordsPerSecond: naive.recordsPerSecond };
+    say(`naive ${stage}: ${rate(naive.recordsPerSecond)}`);
+  }
+
+  // End to end on fresh topics, at rising rates.
+  const e2eFixture = await BenchFixture.create(endpoints, 12);
+  const steps: RateStep[] = [];
+  let at50: RateStep | undefined;
+  let at90: RateStep | undefined;
+  const underLoad = new PipelineUnderLoad(e2eFixture, admin);
+  try {
+    await underLoad.start();
+    for (let target = 2_000; target <= 40_000; target = Math.round(target * 1.5)) {
+      const step = await underLoad.step(target, options.stepSeconds, 3);
+      steps.push(step);
+      say(`end to end at ${rate(target)}: produced ${rate(step.producedRate)}, ${step.keptUp ? 'kept up' : 'fell behind'} (drained ${step.drainSeconds.toFixed(1)} s), p50 ${step.latencyP50.toFixed(3)} s, p99 ${step.latencyP99.toFixed(3)} s`);
+      if (!step.keptUp) break;
+    }
+    const sustained = Math.max(0, ...steps.filter((step) => step.keptUp).map((step) => step.targetRate));
+    if (sustained > 0) {
+      at50 = await underLoad.step(Math.round(sustained * 0.5), 30, 3);
+      at90 = await underLoad.step(Math.round(sustained * 0.9), 30, 3);
+      say(`at 50%: p50 ${at50.latencyP50.toFixed(3)} s, p99 ${at50.latencyP99.toFixed(3)} s; at 90%: p50 ${at90.latencyP50.toFixed(3)} s, p99 ${at90.latencyP99.toFixed(3)} s`);
+    }
+  } finally {
+    await underLoad.stop();
+    await e2eFixture.drop();
+  }
+
+  const date = new Date().toISOString().slice(0, 10);
+  const report: BenchReport = {
+    schema: 'kelt-bench/1',
+    date,
+    machine: { cores: availableParallelism(), memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.versions.node },
+    events: options.events,
+    stages: Object.fromEntries(
+      stages.map((stage) => [
+        stage,
+        {
+          recordsPerSecond: runs[stage].recordsPerSecond,
+          cpuSecondsPer1k: runs[stage].cpuSecondsPer1k,
+          peakRssMb: runs[stage].peakRssMb,
+          baselineRatio: runs[stage].recordsPerSecond / baseline[stage].recordsPerSecond,
+          ceilingFraction: runs[stage].recordsPerSecond / { extract: consumerPerf, load: insertStaging, transform: insertModel }[stage],
+        },
+      ]),
+    ) as BenchReport['stages'],
+    baseline,
+    ceilings: { consumerPerfRecordsPerSecond: consumerPerf, insertStagingRowsPerSecond: insertStaging, insertModelRowsPerSecond: insertModel },
+    workerScaling,
+    endToEnd: {
+      sustainedRate: Math.max(0, ...steps.filter((step) => step.keptUp).map((step) => step.targetRate)),
+      steps,
+      at50: { rate: at50?.targetRate ?? 0, latencyP50: at50?.latencyP50 ?? Number.NaN, latencyP99: at50?.latencyP99 ?? Number.NaN },
+      at90: { rate: at90?.targetRate ?? 0, latencyP50: at90?.latencyP50 ?? Number.NaN, latencyP99: at90?.latencyP99 ?? Number.NaN },
+    },
+    overhead: {
+      metricsOnRecordsPerSecond: mean('on'),
+      metricsOffRecordsPerSecond: mean('off'),
+      costPercent: ((mean('off') - mean('on')) / mean('off')) * 100,
+    },
+    targets: [],
+  };
+  report.targets = targetsOf(report);
+
+  mkdirSync(options.out, { recursive: true });
+  writeFileSync(`${options.out}/${date}.json`, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(`${options.out}/${date}.svg`, svgOf(report));
+  writeFileSync(`${options.out}/${date}.md`, markdownOf(report, `${date}.svg`));
+  console.table(report.targets);
+  say(`report: ${options.out}/${date}.md`);
 } finally {
   await admin.disconnect();
   await fixture.drop();

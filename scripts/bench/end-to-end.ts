@@ -1,0 +1,144 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import type { Admin } from 'kafkajs';
+import { stageLag } from '../../src/status/lag.ts';
+import type { StageName } from '../../src/stages/stage-runner.ts';
+import type { BenchFixture } from './fixture.ts';
+
+const kelt = fileURLToPath(new URL('../kelt', import.meta.url));
+const stages: StageName[] = ['extract', 'load', 'transform'];
+
+export interface RateStep {
+  targetRate: number;
+  producedRate: number;
+  /** All three stages' lag back to 0 within the drain allowance after the step. */
+  keptUp: boolean;
+  drainSeconds: number;
+  latencyP50: number;
+  latencyP99: number;
+}
+
+type Buckets = Map<number, number>;
+
+/** The cumulative buckets of kelt_end_to_end_latency_seconds in a /metrics text. */
+function latencyBuckets(text: string): Buckets {
+  const buckets: Buckets = new Map();
+  for (const match of text.matchAll(/^kelt_end_to_end_latency_seconds_bucket\{le="([^"]+)"[^}]*\} (\d+)/gm)) {
+    buckets.set(match[1] === '+Inf' ? Number.POSITIVE_INFINITY : Number(match[1]), Number(match[2]));
+  }
+  return buckets;
+}
+
+/** A quantile of the observations between two scrapes, interpolated within its bucket (as histogram_quantile does). */
+export function quantile(before: Buckets, after: Buckets, q: number): number {
+  const bounds = [...after.keys()].sort((a, b) => a - b);
+  const counts = bounds.map((bound) => (after.get(bound) ?? 0) - (before.get(bound) ?? 0));
+  const total = counts.at(-1) ?? 0;
+  if (total === 0) return Number.NaN;
+  const rank = q * total;
+  for (let i = 0; i < bounds.length; i++) {
+    if (counts[i]! >= rank) {
+      const lower = i === 0 ? 0 : bounds[i - 1]!;
+      const upper = Number.isFinite(bounds[i]!) ? bounds[i]! : lower;
+      const below = i === 0 ? 0 : counts[i - 1]!;
+      const inBucket = counts[i]! - below;
+      return inBucket === 0 ? upper : lower + ((upper - lower) * (rank - below)) / inBucket;
+    }
+  }
+  return bounds.at(-2) ?? Number.NaN;
+}
+
+/**
+ * The whole pipeline as three processes on a fixture of its own, under a
+ * produce load that rises step by step until the stages no longer keep up.
+ */
+export class PipelineUnderLoad {
+  private readonly fixture: BenchFixture;
+  private readonly admin: Admin;
+  private readonly children: ChildProcess[] = [];
+  private transformPort = 0;
+
+  constructor(fixture: BenchFixture, admin: Admin) {
+    this.fixture = fixture;
+    this.admin = admin;
+  }
+
+  async start(): Promise<void> {
+    const specPath = this.fixture.writeSpec('e2e', {});
+    await Promise.all(
+      stages.map(async (stage) => {
+        let log = '';
+        const child = spawn(kelt, [stage, '--pipeline', specPath], {
+          stdio: ['ignore', 'ignore', 'pipe'],
+          env: {
+            ...process.env,
+            KELT_KAFKA_BROKERS: this.fixture.endpoints.kafkaBrokers.join(','),
+            KELT_SCHEMA_REGISTRY_URL: this.fixture.endpoints.schemaRegistryUrl,
+            KELT_MYSQL_URL: this.fixture.endpoints.mysqlUrl,
+            KELT_LOG_LEVEL: 'info',
+            KELT_HTTP_PORT: '0',
+          },
+        });
+        this.children.push(child);
+        child.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
+        const deadline = Date.now() + 120_000;
+        while (!log.includes('"joined the group"') || !log.includes('"serving /metrics')) {
+          if (child.exitCode !== null || Date.now() > deadline) throw new Error(`${stage} did not start:\n${log.slice(-2_000)}`);
+          await sleep(50);
+        }
+        if (stage === 'transform') {
+          const line = log.split('\n').find((entry) => entry.includes('"serving /metrics'))!;
+          this.transformPort = (JSON.parse(line) as { port: number }).port;
+        }
+      }),
+    );
+  }
+
+  private async scrape(): Promise<Buckets> {
+    return latencyBuckets(await (await fetch(`http://127.0.0.1:${this.transformPort}/metrics`)).text());
+  }
+
+  private async totalLag(): Promise<number> {
+    const lags = await Promise.all(stages.map((stage) => stageLag(this.admin, this.fixture.pipeline, stage)));
+    return lags.reduce((sum, lag) => sum + lag.lag, 0);
+  }
+
+  /** Produces at `rate` for `seconds`, then waits up to `drainAllowance` seconds for the lag to reach 0. */
+  async step(rate: number, seconds: number, drainAllowance: number): Promise<RateStep> {
+    for (const child of this.children) if (child.exitCode !== null) throw new Error('a stage exited during the benchmark');
+    const before = await this.scrape();
+    const started = performance.now();
+    await this.fixture.produce(Math.round(rate * seconds), rate);
+    const producedRate = (rate * seconds) / ((performance.now() - started) / 1000);
+    const produced = performance.now();
+    let drained = false;
+    while ((performance.now() - produced) / 1000 < drainAllowance + 60) {
+      if ((await this.totalLag()) === 0) {
+        drained = true;
+        break;
+      }
+      await sleep(100);
+    }
+    const drainSeconds = (performance.now() - produced) / 1000;
+    // The last records' latency lands in the histogram with their commit.
+    await sleep(200);
+    const after = await this.scrape();
+    return {
+      targetRate: rate,
+      producedRate,
+      keptUp: drained && drainSeconds <= drainAllowance && producedRate >= rate * 0.95,
+      drainSeconds,
+      latencyP50: quantile(before, after, 0.5),
+      latencyP99: quantile(before, after, 0.99),
+    };
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(
+      this.children.map((child) =>
+        child.exitCode === null ? new Promise((resolve) => { child.once('exit', resolve); child.kill('SIGTERM'); }) : undefined,
+      ),
+    );
+  }
+}
