@@ -4,6 +4,7 @@ import { unframe } from '../src/registry/wire-format.ts';
 import type { TransformOutcome, TransformTask } from '../src/stages/transform/transform-task.ts';
 import type { Row, TransformFunction } from '../src/transform/contract.ts';
 import { typeOf } from '../src/workers/avro-types.ts';
+import { unpackBytes } from '../src/workers/packed-bytes.ts';
 
 /**
  * Transform's worker: decodes each loaded record and runs the pipeline's
@@ -25,11 +26,11 @@ function transformAt(path: string): Promise<TransformFunction> {
 
 export default async function transform(task: TransformTask): Promise<TransformOutcome[]> {
   const fn = await transformAt(task.modulePath);
-  return task.values.map((bytes) => {
+  return unpackBytes(task.values).map((bytes) => {
     let record: Record<string, unknown>;
     try {
       if (bytes === null) throw new PermanentError('the record has no value');
-      const { schemaId, payload } = unframe(Buffer.from(bytes));
+      const { schemaId, payload } = unframe(bytes);
       const writer = task.writerSchemas[schemaId];
       if (writer === undefined) throw new PermanentError(`unknown schema id ${schemaId}`);
       record = typeOf(writer).fromBuffer(payload) as Record<string, unknown>;
@@ -42,7 +43,7 @@ export default async function transform(task: TransformTask): Promise<TransformO
       for (const [table, produced] of Object.entries(output)) {
         rows[table] = produced === null ? [] : Array.isArray(produced) ? produced : [produced];
       }
-      return { ok: true, rows, eventTime: typeof record.ts === 'number' ? record.ts : null } as const;
+      return { ok: true, rows } as const;
     } catch (error) {
       return { ok: false, reason: 'transform_error', error: (error as Error).message } as const;
     }

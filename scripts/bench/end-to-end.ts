@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { Admin } from 'kafkajs';
+import { loadPipeline, type Pipeline } from '../../src/pipeline/spec.ts';
 import { stageLag } from '../../src/status/lag.ts';
 import type { StageName } from '../../src/stages/stage-runner.ts';
 import type { BenchFixture } from './fixture.ts';
@@ -58,6 +59,8 @@ export class PipelineUnderLoad {
   private readonly admin: Admin;
   private readonly children: ChildProcess[] = [];
   private transformPort = 0;
+  /** The spec the stages run (its name gives their groups). */
+  private pipeline: Pipeline | undefined;
 
   constructor(fixture: BenchFixture, admin: Admin) {
     this.fixture = fixture;
@@ -66,6 +69,7 @@ export class PipelineUnderLoad {
 
   async start(): Promise<void> {
     const specPath = this.fixture.writeSpec('e2e', {});
+    this.pipeline = loadPipeline(specPath);
     await Promise.all(
       stages.map(async (stage) => {
         let log = '';
@@ -100,7 +104,7 @@ export class PipelineUnderLoad {
   }
 
   private async totalLag(): Promise<number> {
-    const lags = await Promise.all(stages.map((stage) => stageLag(this.admin, this.fixture.pipeline, stage)));
+    const lags = await Promise.all(stages.map((stage) => stageLag(this.admin, this.pipeline!, stage)));
     return lags.reduce((sum, lag) => sum + lag.lag, 0);
   }
 

@@ -5,7 +5,7 @@ import { modelTables, stagingTable } from '../pipeline/tables.ts';
 import type { Connections } from '../runtime/connections.ts';
 import { WorkerPool } from '../workers/worker-pool.ts';
 import { ExtractProcessor, extractWorkerFile } from './extract/extract-stage.ts';
-import type { ExtractOutcome, ExtractTask } from './extract/extract-task.ts';
+import type { ExtractResult, ExtractTask } from './extract/extract-task.ts';
 import { LoadProcessor } from './load/load-stage.ts';
 import { groupIdOf, StageRunner, type BatchProcessor, type StageName } from './stage-runner.ts';
 import { TransformProcessor, transformWorkerFile } from './transform/transform-stage.ts';
@@ -38,7 +38,7 @@ export async function startStage(
   let pool: WorkerPool<unknown, unknown> | undefined;
   switch (stage) {
     case 'extract': {
-      const extractPool = new WorkerPool<ExtractTask, ExtractOutcome[]>(extractWorkerFile, threads, maxQueue);
+      const extractPool = new WorkerPool<ExtractTask, ExtractResult>(extractWorkerFile, threads, maxQueue);
       pool = extractPool as WorkerPool<unknown, unknown>;
       processor = new ExtractProcessor(pipeline, registry, extractPool, transactions);
       break;

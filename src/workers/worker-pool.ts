@@ -26,10 +26,11 @@ export class WorkerPool<Task, Result> {
     });
   }
 
-  async run(task: Task): Promise<Result> {
+  /** Runs a task; the buffers in `transfer` move to the worker (the caller must not use them again). */
+  async run(task: Task, transfer: ArrayBuffer[] = []): Promise<Result> {
     const started = performance.now();
     try {
-      return await this.piscina.run(task);
+      return await this.piscina.run(task, { transferList: transfer });
     } finally {
       this.events.emit('task', (performance.now() - started) / 1000);
     }

@@ -5,10 +5,11 @@ import { extractedSchema } from '../../pipeline/extracted-schema.ts';
 import type { Pipeline } from '../../pipeline/spec.ts';
 import { writerSchemasOf, type SchemaRegistryClient } from '../../registry/client.ts';
 import type { WorkerPool } from '../../workers/worker-pool.ts';
-import { asBuffer, chunk } from '../chunks.ts';
+import { chunk } from '../chunks.ts';
+import { packBytes, transferablesOf, unpackBytes } from '../../workers/packed-bytes.ts';
 import type { DeadLetter } from '../dead-letter.ts';
 import type { BatchAbilities, BatchProcessor, BatchReport, PartitionBatch, TopicPartition } from '../stage-runner.ts';
-import type { ExtractOutcome, ExtractTask } from './extract-task.ts';
+import type { ExtractResult, ExtractTask } from './extract-task.ts';
 
 export const extractWorkerFile = workerFile('extract-worker');
 
@@ -23,7 +24,7 @@ export class ExtractProcessor implements BatchProcessor {
   readonly commitsOffsets = true;
   private readonly pipeline: Pipeline;
   private readonly registry: SchemaRegistryClient;
-  private readonly pool: WorkerPool<ExtractTask, ExtractOutcome[]>;
+  private readonly pool: WorkerPool<ExtractTask, ExtractResult>;
   private readonly transactions: PartitionTransactions;
   private extractedSchemaId: number | undefined;
   private readonly readerSchema: string;
@@ -32,7 +33,7 @@ export class ExtractProcessor implements BatchProcessor {
   constructor(
     pipeline: Pipeline,
     registry: SchemaRegistryClient,
-    pool: WorkerPool<ExtractTask, ExtractOutcome[]>,
+    pool: WorkerPool<ExtractTask, ExtractResult>,
     transactions: PartitionTransactions,
   ) {
     this.pipeline = pipeline;
@@ -65,29 +66,38 @@ export class ExtractProcessor implements BatchProcessor {
     const ingestedAt = Date.now();
     const chunks = chunk(batch.messages, this.pipeline.batch.chunkRecords);
     const results = await Promise.all(
-      chunks.map((messages) =>
-        this.pool.run({
-          format: this.pipeline.source.format,
-          topic: batch.topic,
-          keyField: this.pipeline.source.keyField,
-          ingestedAt,
-          readerSchema: this.readerSchema,
-          extractedSchema: this.extractedSchema,
-          extractedSchemaId,
-          writerSchemas,
-          messages: messages.map((message) => ({ partition: batch.partition, offset: message.offset, value: message.value })),
-        }),
-      ),
+      chunks.map((messages) => {
+        const values = packBytes(messages.map((message) => message.value));
+        return this.pool.run(
+          {
+            format: this.pipeline.source.format,
+            topic: batch.topic,
+            keyField: this.pipeline.source.keyField,
+            ingestedAt,
+            readerSchema: this.readerSchema,
+            extractedSchema: this.extractedSchema,
+            extractedSchemaId,
+            writerSchemas,
+            partition: batch.partition,
+            offsets: messages.map((message) => message.offset),
+            values,
+          },
+          transferablesOf(values),
+        );
+      }),
     );
-    const outcomes = results.flat();
     // Records keep their original timestamp downstream: end-to-end latency is measured from it.
     const out: Array<{ key: string; value: Buffer; timestamp: string }> = [];
     const dead: DeadLetter[] = [];
-    outcomes.forEach((outcome, i) => {
-      const message = batch.messages[i]!;
-      if (outcome.ok) out.push({ key: outcome.key, value: asBuffer(outcome.value), timestamp: message.timestamp });
-      else dead.push({ topic: batch.topic, partition: batch.partition, message, reason: outcome.reason, error: outcome.error });
-    });
+    let i = 0;
+    for (const result of results) {
+      const values = unpackBytes(result.values);
+      result.outcomes.forEach((outcome, j) => {
+        const message = batch.messages[i++]!;
+        if (outcome.ok) out.push({ key: outcome.key, value: values[j]!, timestamp: message.timestamp });
+        else dead.push({ topic: batch.topic, partition: batch.partition, message, reason: outcome.reason, error: outcome.error });
+      });
+    }
     await this.transactions.run(batch.topic, batch.partition, batch.nextOffset, async (tx) => {
       await sendByPartition(tx, this.pipeline.topics.extracted, out, this.pipeline.partitions, { inTransaction: true });
       await deadLetters.send(tx, dead, true);

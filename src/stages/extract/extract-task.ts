@@ -1,3 +1,4 @@
+import type { PackedBytes } from '../../workers/packed-bytes.ts';
 import type { DeadLetterReason } from '../dead-letter.ts';
 /** The messages of one extract task, and what the worker says of each. */
 export interface ExtractTask {
@@ -11,9 +12,16 @@ export interface ExtractTask {
   extractedSchemaId: number;
   /** Writer schemas of the chunk's Avro records, by registry id. */
   writerSchemas: Record<number, string>;
-  messages: Array<{ partition: number; offset: string; value: Uint8Array | null }>;
+  partition: number;
+  offsets: string[];
+  /** The records' values, packed (transferred to the worker, not cloned). */
+  values: PackedBytes;
 }
 
-export type ExtractOutcome =
-  | { ok: true; key: string; value: Uint8Array; eventTime: number | null }
-  | { ok: false; reason: DeadLetterReason; error: string };
+export type ExtractOutcome = { ok: true; key: string } | { ok: false; reason: DeadLetterReason; error: string };
+
+/** What a worker says of each record of a task, and the extracted values (null where the record failed), packed. */
+export interface ExtractResult {
+  outcomes: ExtractOutcome[];
+  values: PackedBytes;
+}

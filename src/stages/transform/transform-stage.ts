@@ -9,6 +9,7 @@ import { writerSchemasOf, type SchemaRegistryClient } from '../../registry/clien
 import type { Row } from '../../transform/contract.ts';
 import type { WorkerPool } from '../../workers/worker-pool.ts';
 import { chunk } from '../chunks.ts';
+import { packBytes, transferablesOf } from '../../workers/packed-bytes.ts';
 import type { DeadLetter } from '../dead-letter.ts';
 import { emptyReport, type BatchAbilities, type BatchProcessor, type BatchReport, type PartitionBatch, type TopicPartition } from '../stage-runner.ts';
 import type { TransformOutcome, TransformTask } from './transform-task.ts';
@@ -86,13 +87,10 @@ export class TransformProcessor implements BatchProcessor {
     const writerSchemas = await writerSchemasOf(this.registry, messages.map((message) => message.value));
     const chunks = chunk(messages, this.pipeline.batch.chunkRecords);
     const results = await Promise.all(
-      chunks.map((messages) =>
-        this.pool.run({
-          modulePath: this.pipeline.transform.modulePath,
-          writerSchemas,
-          values: messages.map((message) => message.value),
-        }),
-      ),
+      chunks.map((messages) => {
+        const values = packBytes(messages.map((message) => message.value));
+        return this.pool.run({ modulePath: this.pipeline.transform.modulePath, writerSchemas, values }, transferablesOf(values));
+      }),
     );
     const transformed: Transformed[] = [];
     const dead: DeadLetter[] = [];

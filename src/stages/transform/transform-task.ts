@@ -1,3 +1,4 @@
+import type { PackedBytes } from '../../workers/packed-bytes.ts';
 import type { DeadLetterReason } from '../dead-letter.ts';
 import type { Row } from '../../transform/contract.ts';
 
@@ -6,9 +7,10 @@ export interface TransformTask {
   modulePath: string;
   /** Writer schemas of the chunk's records, by registry id. */
   writerSchemas: Record<number, string>;
-  values: Array<Uint8Array | null>;
+  /** The records' values, packed (transferred to the worker, not cloned). */
+  values: PackedBytes;
 }
 
 export type TransformOutcome =
-  | { ok: true; rows: Record<string, Row[]>; eventTime: number | null }
+  | { ok: true; rows: Record<string, Row[]> }
   | { ok: false; reason: DeadLetterReason; error: string };
