@@ -69,7 +69,7 @@ export async function startStage(
     kafka,
     processor,
     logger,
-    concurrency: Math.max(2, threads * 2),
+    concurrency: Math.max(4, threads * 4),
     ...(pool === undefined ? {} : { pool }),
   });
   beforeStart?.(runner, pool);
