@@ -13,7 +13,11 @@ const stages: StageName[] = ['extract', 'load', 'transform'];
 export interface RateStep {
   targetRate: number;
   producedRate: number;
-  /** All three stages' lag back to 0 within the drain allowance after the step. */
+  /**
+   * All three stages' lag back to 0 within the drain allowance after the
+   * step, and p99 latency within `maxP99Seconds`: a pipeline that drains but
+   * holds records for seconds is queueing, not keeping up.
+   */
   keptUp: boolean;
   drainSeconds: number;
   latencyP50: number;
@@ -109,7 +113,7 @@ export class PipelineUnderLoad {
   }
 
   /** Produces at `rate` for `seconds`, then waits up to `drainAllowance` seconds for the lag to reach 0. */
-  async step(rate: number, seconds: number, drainAllowance: number): Promise<RateStep> {
+  async step(rate: number, seconds: number, drainAllowance: number, maxP99Seconds: number): Promise<RateStep> {
     for (const child of this.children) if (child.exitCode !== null) throw new Error('a stage exited during the benchmark');
     const before = await this.scrape();
     const started = performance.now();
@@ -128,13 +132,16 @@ export class PipelineUnderLoad {
     // The last records' latency lands in the histogram with their commit.
     await sleep(200);
     const after = await this.scrape();
+    const latencyP99 = quantile(before, after, 0.99);
+    // Settle before the next step: nothing in flight, background work done.
+    await sleep(5_000);
     return {
       targetRate: rate,
       producedRate,
-      keptUp: drained && drainSeconds <= drainAllowance && producedRate >= rate * 0.95,
+      keptUp: drained && drainSeconds <= drainAllowance && producedRate >= rate * 0.95 && latencyP99 <= maxP99Seconds,
       drainSeconds,
       latencyP50: quantile(before, after, 0.5),
-      latencyP99: quantile(before, after, 0.99),
+      latencyP99,
     };
   }
 

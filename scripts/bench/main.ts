@@ -96,16 +96,16 @@ try {
   const underLoad = new PipelineUnderLoad(e2eFixture, admin);
   try {
     await underLoad.start();
-    for (let target = 2_000; target <= 40_000; target = Math.round(target * 1.5)) {
-      const step = await underLoad.step(target, options.stepSeconds, 3);
+    for (let target = 2_000; target <= 40_000; target = Math.round(target * 1.25)) {
+      const step = await underLoad.step(target, options.stepSeconds, 3, 5);
       steps.push(step);
       say(`end to end at ${rate(target)}: produced ${rate(step.producedRate)}, ${step.keptUp ? 'kept up' : 'fell behind'} (drained ${step.drainSeconds.toFixed(1)} s), p50 ${step.latencyP50.toFixed(3)} s, p99 ${step.latencyP99.toFixed(3)} s`);
       if (!step.keptUp) break;
     }
     const sustained = Math.max(0, ...steps.filter((step) => step.keptUp).map((step) => step.targetRate));
     if (sustained > 0) {
-      at50 = await underLoad.step(Math.round(sustained * 0.5), 30, 3);
-      at90 = await underLoad.step(Math.round(sustained * 0.9), 30, 3);
+      at50 = await underLoad.step(Math.round(sustained * 0.5), 30, 3, Number.POSITIVE_INFINITY);
+      at90 = await underLoad.step(Math.round(sustained * 0.9), 30, 3, Number.POSITIVE_INFINITY);
       say(`at 50%: p50 ${at50.latencyP50.toFixed(3)} s, p99 ${at50.latencyP99.toFixed(3)} s; at 90%: p50 ${at90.latencyP50.toFixed(3)} s, p99 ${at90.latencyP99.toFixed(3)} s`);
     }
   } finally {

@@ -81,8 +81,9 @@ ${r.workerScaling.map((s) => `| ${s.threads} | ${n(s.recordsPerSecond)} |`).join
 
 ## End to end
 
-All three stages as processes, a producer at a rising rate for 20 s a step; a step is kept up when
-every stage's lag is back to 0 within 3 s of the last record produced. Latency is from each
+All three stages as processes, a producer at a rate rising ×1.25 per step (20 s each, 5 s pause
+between); a step is kept up when every stage's lag is back to 0 within 3 s of the last record
+produced and p99 latency stays within 5 s. Latency is from each
 record's producer timestamp to transform's MySQL commit (kelt_end_to_end_latency_seconds, interpolated).
 
 | target rate/s | produced rate/s | kept up | drained after s | p50 s | p99 s |
