@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { Admin } from 'kafkajs';
+import { envOf } from '../../src/config/env.ts';
 import { loadPipeline, type Pipeline } from '../../src/pipeline/spec.ts';
 import { stageLag } from '../../src/status/lag.ts';
 import type { StageName } from '../../src/stages/stage-runner.ts';
@@ -81,9 +82,7 @@ export class PipelineUnderLoad {
           stdio: ['ignore', 'ignore', 'pipe'],
           env: {
             ...process.env,
-            KELT_KAFKA_BROKERS: this.fixture.endpoints.kafkaBrokers.join(','),
-            KELT_SCHEMA_REGISTRY_URL: this.fixture.endpoints.schemaRegistryUrl,
-            KELT_MYSQL_URL: this.fixture.endpoints.mysqlUrl,
+            ...envOf(this.fixture.endpoints),
             KELT_LOG_LEVEL: 'info',
             KELT_HTTP_PORT: '0',
           },

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { Admin } from 'kafkajs';
-import type { Endpoints } from '../../src/config/env.ts';
+import { envOf, type Endpoints } from '../../src/config/env.ts';
 import { loadPipeline } from '../../src/pipeline/spec.ts';
 import { stageLag } from '../../src/status/lag.ts';
 import type { StageName } from '../../src/stages/stage-runner.ts';
@@ -50,9 +50,7 @@ export async function runStageToEnd(
     stdio: ['ignore', 'ignore', 'pipe'],
     env: {
       ...process.env,
-      KELT_KAFKA_BROKERS: endpoints.kafkaBrokers.join(','),
-      KELT_SCHEMA_REGISTRY_URL: endpoints.schemaRegistryUrl,
-      KELT_MYSQL_URL: endpoints.mysqlUrl,
+      ...envOf(endpoints),
       KELT_LOG_LEVEL: 'info',
       KELT_HTTP_PORT: '0',
       ...env,

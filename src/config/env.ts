@@ -131,6 +131,35 @@ export function endpointsFrom(env: Env): Endpoints {
   };
 }
 
+/**
+ * The KELT_* variables that give a child process these endpoints (the
+ * inverse of endpointsFrom, for the demo, the benchmark and the tests that
+ * run stages as processes).
+ */
+export function envOf(endpoints: Endpoints): Record<string, string> {
+  return {
+    KELT_KAFKA_BROKERS: endpoints.kafkaBrokers.join(','),
+    KELT_SCHEMA_REGISTRY_URL: endpoints.schemaRegistryUrl,
+    KELT_MYSQL_URL: endpoints.mysqlUrl,
+    ...(endpoints.kafkaTls === undefined
+      ? {}
+      : { KELT_KAFKA_TLS: 'true', ...(endpoints.kafkaTls.caFile === undefined ? {} : { KELT_KAFKA_TLS_CA_FILE: endpoints.kafkaTls.caFile }) }),
+    ...(endpoints.kafkaSasl === undefined
+      ? {}
+      : {
+          KELT_KAFKA_SASL_MECHANISM: endpoints.kafkaSasl.mechanism,
+          KELT_KAFKA_SASL_USERNAME: endpoints.kafkaSasl.username,
+          KELT_KAFKA_SASL_PASSWORD: endpoints.kafkaSasl.password,
+        }),
+    ...(endpoints.registryAuth === undefined
+      ? {}
+      : { KELT_SCHEMA_REGISTRY_USERNAME: endpoints.registryAuth.username, KELT_SCHEMA_REGISTRY_PASSWORD: endpoints.registryAuth.password }),
+    ...(endpoints.mysqlTls === undefined
+      ? {}
+      : { KELT_MYSQL_TLS: 'true', ...(endpoints.mysqlTls.caFile === undefined ? {} : { KELT_MYSQL_TLS_CA_FILE: endpoints.mysqlTls.caFile }) }),
+  };
+}
+
 /** A URL fit for logs: its password replaced. */
 export function redactUrl(value: string): string {
   if (!URL.canParse(value)) return value;

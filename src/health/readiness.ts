@@ -1,3 +1,4 @@
+import { PeriodicTask } from '../runtime/periodic-task.ts';
 import type { StageHealth } from '../stages/stage-health.ts';
 
 /** One thing a stage needs to reach to do its work. */
@@ -33,8 +34,7 @@ export class Readiness {
   private readonly health: StageHealth;
   private readonly checks: readonly DependencyCheck[];
   private failures = new Map<string, string>();
-  private timer: NodeJS.Timeout | undefined;
-  private checking: Promise<void> | undefined;
+  private readonly task = new PeriodicTask(() => this.checkAll());
   private checkedOnce = false;
 
   constructor(health: StageHealth, checks: readonly DependencyCheck[]) {
@@ -43,17 +43,11 @@ export class Readiness {
   }
 
   start(intervalMs: number): void {
-    const tick = () => {
-      this.checking ??= this.checkAll().finally(() => (this.checking = undefined));
-    };
-    tick();
-    this.timer = setInterval(tick, intervalMs);
-    this.timer.unref();
+    this.task.start(intervalMs);
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.checking;
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   state(): ReadinessState {

@@ -1,5 +1,6 @@
 import type { Admin } from 'kafkajs';
 import type { Logger } from '../log/logger.ts';
+import { PeriodicTask } from '../runtime/periodic-task.ts';
 import type { Pipeline } from '../pipeline/spec.ts';
 import { stageLag } from '../status/lag.ts';
 import type { StageName } from '../stages/stage-runner.ts';
@@ -8,8 +9,8 @@ import type { StageMetrics } from './stage-metrics.ts';
 /**
  * Refreshes a stage's consumer-lag gauge from the group's committed offsets
  * and the log-end offsets, every `intervalMs` (two admin requests per
- * refresh, whatever the throughput). A refresh still running when the next
- * is due is not doubled; a failed one leaves the last values and logs why.
+ * refresh, whatever the throughput); a failed refresh leaves the last values
+ * and logs why.
  */
 export class LagMonitor {
   private readonly admin: Admin;
@@ -17,8 +18,7 @@ export class LagMonitor {
   private readonly stage: StageName;
   private readonly metrics: StageMetrics;
   private readonly logger: Logger;
-  private timer: NodeJS.Timeout | undefined;
-  private refreshing: Promise<void> | undefined;
+  private readonly task = new PeriodicTask(() => this.refresh());
   private stopped = false;
 
   constructor(admin: Admin, pipeline: Pipeline, stage: StageName, metrics: StageMetrics, logger: Logger) {
@@ -30,18 +30,12 @@ export class LagMonitor {
   }
 
   start(intervalMs: number): void {
-    const tick = () => {
-      this.refreshing ??= this.refresh().finally(() => (this.refreshing = undefined));
-    };
-    tick();
-    this.timer = setInterval(tick, intervalMs);
-    this.timer.unref();
+    this.task.start(intervalMs);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearInterval(this.timer);
-    await this.refreshing;
+    await this.task.stop();
   }
 
   private async refresh(): Promise<void> {

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Endpoints } from '../../src/config/env.ts';
+import { envOf, type Endpoints } from '../../src/config/env.ts';
 import type { StageName } from '../../src/stages/stage-runner.ts';
 import { waitFor } from './pipeline.ts';
 
@@ -34,9 +34,7 @@ export class StageProcess {
       stdio: ['ignore', log, log],
       env: {
         ...process.env,
-        KELT_KAFKA_BROKERS: endpoints.kafkaBrokers.join(','),
-        KELT_SCHEMA_REGISTRY_URL: endpoints.schemaRegistryUrl,
-        KELT_MYSQL_URL: endpoints.mysqlUrl,
+        ...envOf(endpoints),
         KELT_LOG_LEVEL: 'info',
         // Stages of a test share the machine: each takes a free port and logs it.
         KELT_HTTP_PORT: '0',

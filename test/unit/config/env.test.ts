@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/errors.ts';
-import { endpointsFrom, readEnv, redactUrl } from '../../../src/config/env.ts';
+import { endpointsFrom, envOf, readEnv, redactUrl } from '../../../src/config/env.ts';
 
 const valid = {
   KELT_KAFKA_BROKERS: '127.0.0.1:19092, 127.0.0.1:19094',
@@ -56,6 +56,19 @@ describe('readEnv', () => {
       registryAuth: { username: 'key', password: 'secret' },
       mysqlTls: {},
     });
+  });
+
+  it('gives a child process the same endpoints (envOf is the inverse of endpointsFrom)', () => {
+    const endpoints = {
+      kafkaBrokers: ['k1:9093', 'k2:9093'],
+      schemaRegistryUrl: 'https://registry:8081',
+      mysqlUrl: 'mysql://u:p@db:3306/d',
+      kafkaTls: { caFile: '/ca.pem' },
+      kafkaSasl: { mechanism: 'plain' as const, username: 'u', password: 'p' },
+      registryAuth: { username: 'k', password: 's' },
+      mysqlTls: {},
+    };
+    expect(endpointsFrom(readEnv(envOf(endpoints)))).toEqual(endpoints);
   });
 
   it('names the missing half of a credential and a CA file without TLS', () => {
