@@ -12,10 +12,13 @@ import { partitionForKey } from './partitioner.ts';
  * after another (concurrent ones conflict on the transaction coordinator);
  * otherwise partitions run in parallel.
  *
- * A partition's records are cut into requests of at most `MAX_REQUEST_BYTES`,
- * sent in order: the broker refuses a record batch larger than its
- * message.max.bytes (1 MiB by default), and a full fetch of one input
- * partition can turn into more than that for one output partition.
+ * A partition's records are cut into requests of at most `MAX_REQUEST_BYTES`
+ * and `MAX_REQUEST_MESSAGES`, sent in order: the broker refuses a record
+ * batch larger than its message.max.bytes (1 MiB by default), and a full
+ * fetch of one input partition can turn into more than that for one output
+ * partition. The message cap is for kafkajs, whose producer groups a send's
+ * messages by partition in time quadratic in their number
+ * (groupMessagesPerPartition copies the partition's array per message).
  */
 export async function sendByPartition(
   via: Producer | Transaction,
@@ -42,17 +45,21 @@ export async function sendByPartition(
 }
 
 export const MAX_REQUEST_BYTES = 512 * 1024;
+export const MAX_REQUEST_MESSAGES = 500;
 /** A record's framing in a record batch (length, attributes, deltas, header count), at most. */
 const RECORD_OVERHEAD_BYTES = 32;
 
-/** Consecutive runs of messages whose estimated size stays within MAX_REQUEST_BYTES (a larger message goes alone). */
+/**
+ * Consecutive runs of at most MAX_REQUEST_MESSAGES messages whose estimated
+ * size stays within MAX_REQUEST_BYTES (a larger message goes alone).
+ */
 export function requestsOf(messages: readonly Message[]): Message[][] {
   const requests: Message[][] = [];
   let current: Message[] = [];
   let bytes = 0;
   for (const message of messages) {
     const size = sizeOf(message);
-    if (current.length > 0 && bytes + size > MAX_REQUEST_BYTES) {
+    if (current.length > 0 && (bytes + size > MAX_REQUEST_BYTES || current.length === MAX_REQUEST_MESSAGES)) {
       requests.push(current);
       current = [];
       bytes = 0;

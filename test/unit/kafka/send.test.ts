@@ -1,16 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_REQUEST_BYTES, requestsOf } from '../../../src/kafka/send.ts';
+import { MAX_REQUEST_BYTES, MAX_REQUEST_MESSAGES, requestsOf } from '../../../src/kafka/send.ts';
 
 const message = (i: number, bytes: number) => ({ key: `k${i}`, value: Buffer.alloc(bytes) });
 
 describe('requestsOf', () => {
+  it('caps a request at MAX_REQUEST_MESSAGES small messages', () => {
+    const messages = Array.from({ length: MAX_REQUEST_MESSAGES * 2 + 1 }, (_, i) => message(i, 10));
+    expect(requestsOf(messages).map((request) => request.length)).toEqual([MAX_REQUEST_MESSAGES, MAX_REQUEST_MESSAGES, 1]);
+  });
+
   it('keeps small batches in one request', () => {
     const messages = Array.from({ length: 100 }, (_, i) => message(i, 1_000));
     expect(requestsOf(messages)).toEqual([messages]);
   });
 
   it('cuts a partition batch larger than a request into ordered requests under the limit', () => {
-    const messages = Array.from({ length: 3_000 }, (_, i) => message(i, 700));
+    const messages = Array.from({ length: 400 }, (_, i) => message(i, 5_000));
     const requests = requestsOf(messages);
     expect(requests.length).toBeGreaterThan(3);
     expect(requests.flat()).toEqual(messages);
