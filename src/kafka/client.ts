@@ -27,6 +27,15 @@ const levelNames: Record<KafkaLogLevel, 'error' | 'warn' | 'info' | 'debug'> = {
   [KafkaLogLevel.DEBUG]: 'debug',
 };
 
+/**
+ * kafkajs warns on every idempotent producer whose retries are bounded. kelt
+ * bounds them on purpose: a send that still fails fails its batch, which
+ * aborts the batch's transaction (extract, load) and is retried whole, so
+ * nothing is duplicated downstream; the non-transactional cases (`kelt
+ * produce`, transform's dead letters) are at-least-once and documented so.
+ */
+const BOUNDED_RETRIES_WARNING = 'Limiting retries for the idempotent producer may invalidate EoS guarantees';
+
 function pinoLogCreator(logger: Logger): logCreator {
   return () =>
     ({ namespace, level, log }: LogEntry) => {
@@ -34,7 +43,10 @@ function pinoLogCreator(logger: Logger): logCreator {
       // A connection logs every error response (not leader, coordinator
       // loading…) before the client retries it; the producer, consumer and
       // admin report what was not recovered. Those responses are debug detail.
-      const name = namespace === 'Connection' && level === KafkaLogLevel.ERROR ? 'debug' : levelNames[level];
+      const name =
+        (namespace === 'Connection' && level === KafkaLogLevel.ERROR) || message === BOUNDED_RETRIES_WARNING
+          ? 'debug'
+          : levelNames[level];
       logger[name]({ kafkajs: namespace, ...fields }, message);
     };
 }
