@@ -43,8 +43,12 @@ function pinoLogCreator(logger: Logger): logCreator {
       // A connection logs every error response (not leader, coordinator
       // loading…) before the client retries it; the producer, consumer and
       // admin report what was not recovered. Those responses are debug detail.
+      // The producer logs each retriable send failure (not leader, connection
+      // lost) before retrying it; a send that fails for good reaches kelt as an
+      // error, which the stage logs with its retry.
+      const retriedSend = namespace === 'Producer' && String(message).startsWith('Failed to send messages:');
       const name =
-        (namespace === 'Connection' && level === KafkaLogLevel.ERROR) || message === BOUNDED_RETRIES_WARNING
+        (namespace === 'Connection' && level === KafkaLogLevel.ERROR) || message === BOUNDED_RETRIES_WARNING || retriedSend
           ? 'debug'
           : levelNames[level];
       logger[name]({ kafkajs: namespace, ...fields }, message);
