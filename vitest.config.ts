@@ -10,12 +10,16 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          sequence: { groupOrder: 0 },
         },
       },
       {
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          // After unit and deploy, before faults: the fault tests stop parts of
+          // the stack these tests share, so the two never overlap.
+          sequence: { groupOrder: 1 },
           globalSetup: ['test/integration/global-setup.ts'],
           // Files share one broker, registry and database server; run them one
           // at a time so that timing-sensitive tests (rebalances) are not starved
@@ -31,6 +35,7 @@ export default defineConfig({
           // the container files, checked with the real tools; nothing runs.
           name: 'deploy',
           include: ['test/deploy/**/*.test.ts'],
+          sequence: { groupOrder: 0 },
           globalSetup: ['test/deploy/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 600_000,
@@ -43,6 +48,7 @@ export default defineConfig({
           // parts they stop and start.
           name: 'faults',
           include: ['test/faults/**/*.test.ts'],
+          sequence: { groupOrder: 2 },
           globalSetup: ['test/integration/global-setup.ts'],
           fileParallelism: false,
           testTimeout: 420_000,
