@@ -6,12 +6,10 @@
  *
  *   npm run demo [-- --events 20000]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import type { Endpoints } from '../src/config/env.ts';
 import { migrate } from '../src/migrate/migrate.ts';
 import { loadPipeline } from '../src/pipeline/spec.ts';
 import { generatedEvents } from '../src/produce/event-source.ts';
@@ -19,6 +17,8 @@ import { produceEvents } from '../src/produce/produce.ts';
 import { connectTo } from '../src/runtime/connections.ts';
 import { stageLag } from '../src/status/lag.ts';
 import type { StageName } from '../src/stages/stage-runner.ts';
+import { StageProcess } from './stage-process.ts';
+import { localStack } from './stack-script.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const specPath = `${root}schemas/pageviews.pipeline.yaml`;
@@ -31,26 +31,7 @@ function say(line: string): void {
   process.stdout.write(`demo: ${line}\n`);
 }
 
-/** `scripts/stack up`, and the endpoints it prints. */
-function stackUp(): Promise<Record<string, string>> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(`${root}scripts/stack`, ['up'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      if (code !== 0) return reject(new Error(`scripts/stack up exited with ${code}`));
-      resolve(Object.fromEntries(out.split('\n').filter((l) => l.startsWith('KELT_')).map((l) => l.split(/=(.*)/s, 2))));
-    });
-  });
-}
-
-const env = await stackUp();
-const endpoints: Endpoints = {
-  kafkaBrokers: env.KELT_KAFKA_BROKERS!.split(','),
-  schemaRegistryUrl: env.KELT_SCHEMA_REGISTRY_URL!,
-  mysqlUrl: env.KELT_MYSQL_URL!,
-};
+const endpoints = await localStack();
 const pipeline = loadPipeline(specPath);
 const connections = connectTo(endpoints, 'warn', 'demo', { pipeline: pipeline.name });
 const mysql = connections.mysql();
@@ -59,21 +40,16 @@ say(`migrated pipeline ${pipeline.name}: topics ${Object.values(pipeline.topics)
 
 const logDir = `${root}.stack/demo`;
 mkdirSync(logDir, { recursive: true });
-const children = new Map<StageName, ChildProcess>();
 // Each stage serves /metrics, /healthz and /readyz on a port of its own.
 const httpPorts = { extract: 9464, load: 9465, transform: 9466 } satisfies Record<StageName, number>;
-for (const stage of stages) {
-  const log = openSync(`${logDir}/${stage}.log`, 'a');
-  children.set(
+const members = new Map<StageName, StageProcess>(
+  stages.map((stage) => [
     stage,
-    spawn(`${root}scripts/kelt`, [stage, '--pipeline', specPath], {
-      stdio: ['ignore', log, log],
-      env: { ...process.env, ...env, KELT_LOG_LEVEL: 'info', KELT_HTTP_PORT: String(httpPorts[stage]) },
-    }),
-  );
-}
-const stopStages = () => children.forEach((child) => child.exitCode === null && child.kill('SIGTERM'));
-process.on('exit', stopStages);
+    new StageProcess(stage, specPath, endpoints, { logFile: `${logDir}/${stage}.log`, env: { KELT_HTTP_PORT: String(httpPorts[stage]) } }),
+  ]),
+);
+const stopStages = () => Promise.all([...members.values()].filter((member) => member.running).map((member) => member.signal('SIGTERM')));
+process.on('exit', () => void stopStages());
 say(`started ${stages.join(', ')} (logs in .stack/demo/; metrics on ${stages.map((s) => `http://127.0.0.1:${httpPorts[s]}/metrics`).join(', ')})`);
 
 const admin = connections.kafka.admin();
@@ -92,8 +68,8 @@ say(`produced ${events} pageviews in ${produced.toFixed(1)} s`);
 const caughtUp = new Map<StageName, number>();
 const deadline = Date.now() + 10 * 60_000;
 while (caughtUp.size < stages.length) {
-  for (const [stage, child] of children) {
-    if (child.exitCode !== null) throw new Error(`the ${stage} stage exited with ${child.exitCode}; see .stack/demo/${stage}.log`);
+  for (const [stage, member] of members) {
+    if (!member.running) throw new Error(`the ${stage} stage exited; see .stack/demo/${stage}.log`);
   }
   // In pipeline order: once extract has no lag, everything it will produce is in its output topic.
   for (const stage of stages) {
@@ -128,6 +104,5 @@ say('  a few transformed rows (fct_pageviews):');
 console.table(sample);
 await mysql.end();
 
-stopStages();
-await Promise.all([...children.values()].map((child) => (child.exitCode === null ? new Promise((r) => child.on('exit', r)) : undefined)));
+await stopStages();
 say(`stopped the stages; the stack keeps running ('scripts/stack down' stops it)`);

@@ -1,14 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import type { Admin } from 'kafkajs';
-import { envOf } from '../../src/config/env.ts';
 import { loadPipeline, type Pipeline } from '../../src/pipeline/spec.ts';
 import { stageLag } from '../../src/status/lag.ts';
 import type { StageName } from '../../src/stages/stage-runner.ts';
+import { StageProcess } from '../stage-process.ts';
 import type { BenchFixture } from './fixture.ts';
 
-const kelt = fileURLToPath(new URL('../kelt', import.meta.url));
 const stages: StageName[] = ['extract', 'load', 'transform'];
 
 export interface RateStep {
@@ -62,7 +62,7 @@ export function quantile(before: Buckets, after: Buckets, q: number): number {
 export class PipelineUnderLoad {
   private readonly fixture: BenchFixture;
   private readonly admin: Admin;
-  private readonly children: ChildProcess[] = [];
+  private readonly members: StageProcess[] = [];
   private transformPort = 0;
   /** The spec the stages run (its name gives their groups). */
   private pipeline: Pipeline | undefined;
@@ -75,29 +75,14 @@ export class PipelineUnderLoad {
   async start(): Promise<void> {
     const specPath = this.fixture.writeSpec('e2e', {});
     this.pipeline = loadPipeline(specPath);
+    const logDir = mkdtempSync(join(tmpdir(), 'kelt-bench-e2e-'));
     await Promise.all(
       stages.map(async (stage) => {
-        let log = '';
-        const child = spawn(kelt, [stage, '--pipeline', specPath], {
-          stdio: ['ignore', 'ignore', 'pipe'],
-          env: {
-            ...process.env,
-            ...envOf(this.fixture.endpoints),
-            KELT_LOG_LEVEL: 'info',
-            KELT_HTTP_PORT: '0',
-          },
-        });
-        this.children.push(child);
-        child.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
-        const deadline = Date.now() + 120_000;
-        while (!log.includes('"joined the group"') || !log.includes('"serving /metrics')) {
-          if (child.exitCode !== null || Date.now() > deadline) throw new Error(`${stage} did not start:\n${log.slice(-2_000)}`);
-          await sleep(50);
-        }
-        if (stage === 'transform') {
-          const line = log.split('\n').find((entry) => entry.includes('"serving /metrics'))!;
-          this.transformPort = (JSON.parse(line) as { port: number }).port;
-        }
+        const member = new StageProcess(stage, specPath, this.fixture.endpoints, { logFile: join(logDir, `${stage}.log`) });
+        this.members.push(member);
+        await member.joined(120_000);
+        const port = await member.httpPort();
+        if (stage === 'transform') this.transformPort = port;
       }),
     );
   }
@@ -113,7 +98,7 @@ export class PipelineUnderLoad {
 
   /** Produces at `rate` for `seconds`, then waits up to `drainAllowance` seconds for the lag to reach 0. */
   async step(rate: number, seconds: number, drainAllowance: number, maxP99Seconds: number): Promise<RateStep> {
-    for (const child of this.children) if (child.exitCode !== null) throw new Error('a stage exited during the benchmark');
+    for (const member of this.members) if (!member.running) throw new Error(`${member.stage} exited during the benchmark:\n${member.logTail()}`);
     const before = await this.scrape();
     const started = performance.now();
     await this.fixture.produce(Math.round(rate * seconds), rate);
@@ -145,10 +130,6 @@ export class PipelineUnderLoad {
   }
 
   async stop(): Promise<void> {
-    await Promise.all(
-      this.children.map((child) =>
-        child.exitCode === null ? new Promise((resolve) => { child.once('exit', resolve); child.kill('SIGTERM'); }) : undefined,
-      ),
-    );
+    await Promise.all(this.members.filter((member) => member.running).map((member) => member.signal('SIGTERM')));
   }
 }

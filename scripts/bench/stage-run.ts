@@ -1,14 +1,15 @@
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import type { Admin } from 'kafkajs';
-import { envOf, type Endpoints } from '../../src/config/env.ts';
+import type { Endpoints } from '../../src/config/env.ts';
 import { loadPipeline } from '../../src/pipeline/spec.ts';
 import { stageLag } from '../../src/status/lag.ts';
 import type { StageName } from '../../src/stages/stage-runner.ts';
+import { StageProcess } from '../stage-process.ts';
 
-const kelt = fileURLToPath(new URL('../kelt', import.meta.url));
+const logDir = mkdtempSync(join(tmpdir(), 'kelt-bench-logs-'));
 const CLOCK_TICKS = 100;
 
 export interface StageRunResult {
@@ -45,38 +46,22 @@ export async function runStageToEnd(
   env: Record<string, string> = {},
 ): Promise<StageRunResult> {
   const pipeline = loadPipeline(specPath);
-  let log = '';
-  const child = spawn(kelt, [stage, '--pipeline', specPath], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: {
-      ...process.env,
-      ...envOf(endpoints),
-      KELT_LOG_LEVEL: 'info',
-      KELT_HTTP_PORT: '0',
-      ...env,
-    },
-  });
-  child.stderr.on('data', (chunk: Buffer) => (log += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const member = new StageProcess(stage, specPath, endpoints, { logFile: join(logDir, `${pipeline.name}-${stage}.log`), env });
   try {
-    const deadline = Date.now() + 120_000;
-    while (!log.includes('"joined the group"')) {
-      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`${stage} did not join its group:\n${log.slice(-2_000)}`);
-      await sleep(20);
-    }
+    await member.joined(120_000);
     const started = performance.now();
-    const before = processUsage(child.pid!);
+    const before = processUsage(member.pid);
     let peakRssMb = before.peakRssMb;
     for (;;) {
-      if (child.exitCode !== null) throw new Error(`${stage} exited with ${child.exitCode}:\n${log.slice(-2_000)}`);
+      if (!member.running) throw new Error(`${stage} exited:\n${member.logTail()}`);
       const lag = await stageLag(admin, pipeline, stage);
-      peakRssMb = processUsage(child.pid!).peakRssMb;
+      peakRssMb = processUsage(member.pid).peakRssMb;
       if (lag.lag === 0 && lag.partitions.every((p) => p.committed >= 0 || p.end === 0)) break;
       if (performance.now() - started > 900_000) throw new Error(`${stage} did not catch up within 15 minutes`);
       await sleep(100);
     }
     const seconds = (performance.now() - started) / 1000;
-    const after = processUsage(child.pid!);
+    const after = processUsage(member.pid);
     return {
       stage,
       records,
@@ -86,7 +71,6 @@ export async function runStageToEnd(
       peakRssMb: Math.max(peakRssMb, after.peakRssMb),
     };
   } finally {
-    if (child.exitCode === null) child.kill('SIGTERM');
-    await exited;
+    if (member.running) await member.signal('SIGTERM');
   }
 }

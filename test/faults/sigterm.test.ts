@@ -11,15 +11,8 @@ describe('fault: SIGTERM under load', () => {
       scenario: 'SIGTERM each stage under load, then restart',
       events: 24_000,
       rate: 1_000,
-      faults: async ({ members, addMember, at }) => {
-        let when = 3;
-        for (const stage of ['extract', 'load', 'transform'] as StageName[]) {
-          await at(when);
-          const exit = await members.get(stage)!.find((member) => member.running)!.signal('SIGTERM');
-          exits.push({ stage, code: exit.code, seconds: exit.seconds });
-          await addMember(stage);
-          when += 6;
-        }
+      faults: async ({ replaceEachStage }) => {
+        for (const { stage, exit } of await replaceEachStage('SIGTERM')) exits.push({ stage, code: exit.code, seconds: exit.seconds });
       },
     });
     for (const exit of exits) {

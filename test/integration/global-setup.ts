@@ -1,6 +1,6 @@
 import type { TestProject } from 'vitest/node';
 import type { Endpoints } from '../../src/config/env.ts';
-import { installTools, runStack, type Tools } from '../support/stack-script.ts';
+import { installTools, localStack, type Tools } from '../../scripts/stack-script.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -17,16 +17,6 @@ function givenEndpoints(): Endpoints | undefined {
     kafkaBrokers: KELT_KAFKA_BROKERS.split(',').map((broker) => broker.trim()),
     schemaRegistryUrl: KELT_SCHEMA_REGISTRY_URL,
     mysqlUrl: KELT_MYSQL_URL,
-  };
-}
-
-/** Brings the local stack up (a no-op when it runs) and reads the endpoints it prints. */
-async function localStack(): Promise<Endpoints> {
-  const vars = await runStack(['up']);
-  return {
-    kafkaBrokers: String(vars.KELT_KAFKA_BROKERS).split(','),
-    schemaRegistryUrl: String(vars.KELT_SCHEMA_REGISTRY_URL),
-    mysqlUrl: String(vars.KELT_MYSQL_URL),
   };
 }
 

@@ -12,7 +12,7 @@ import { stageLag } from '../../src/status/lag.ts';
 import type { StageName } from '../../src/stages/stage-runner.ts';
 import { expect } from 'vitest';
 import { countRows, createTestPipeline, readTopic, waitFor, type TestPipeline } from './pipeline.ts';
-import { StageProcess } from './stage-process.ts';
+import { startTestStage, type Exit, type StageProcess } from './stage-process.ts';
 
 const stackScript = fileURLToPath(new URL('../../scripts/stack', import.meta.url));
 const countsFile = fileURLToPath(new URL('../../test-results/fault-counts.jsonl', import.meta.url));
@@ -32,6 +32,11 @@ export interface FaultContext {
   elapsed(): number;
   /** Sleeps until `seconds` after the steady load began. */
   at(seconds: number): Promise<void>;
+  /**
+   * At 3, 9 and 15 s of the load, sends `signal` to a running member of
+   * extract, then load, then transform, and starts a member in its place.
+   */
+  replaceEachStage(signal: NodeJS.Signals): Promise<Array<{ stage: StageName; exit: Exit }>>;
 }
 
 export interface FaultCounts {
@@ -77,13 +82,22 @@ export async function faultRun(options: FaultRunOptions): Promise<FaultCounts & 
     members,
     async addMember(stage) {
       const list = members.get(stage)!;
-      const member = new StageProcess(stage, t.specPath, t.endpoints, `${t.pipeline.name}-${stage}-${list.length + 1}`);
+      const member = startTestStage(stage, t.specPath, t.endpoints, `${t.pipeline.name}-${stage}-${list.length + 1}`);
       list.push(member);
       await member.joined();
       return member;
     },
     elapsed: () => (Date.now() - started) / 1000,
     at: async (seconds) => sleep(Math.max(0, started + seconds * 1000 - Date.now())),
+    async replaceEachStage(signal) {
+      const exits: Array<{ stage: StageName; exit: Exit }> = [];
+      for (const [i, stage] of stages.entries()) {
+        await context.at(3 + i * 6);
+        exits.push({ stage, exit: await members.get(stage)!.find((member) => member.running)!.signal(signal) });
+        await context.addMember(stage);
+      }
+      return exits;
+    },
   };
   try {
     await Promise.all(stages.map((stage) => context.addMember(stage)));

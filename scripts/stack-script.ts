@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { endpointsFrom, readEnv, type Endpoints } from '../src/config/env.ts';
 
-const stackScript = fileURLToPath(new URL('../../scripts/stack', import.meta.url));
+const stackScript = fileURLToPath(new URL('./stack', import.meta.url));
 
 /** Runs `scripts/stack <args>` and returns the KELT_* variables it prints. */
 export function runStack(args: string[]): Promise<Record<string, string>> {
@@ -23,6 +24,11 @@ export function runStack(args: string[]): Promise<Record<string, string>> {
       );
     });
   });
+}
+
+/** Brings the local stack up (a no-op when it runs) and returns the endpoints it prints. */
+export async function localStack(): Promise<Endpoints> {
+  return endpointsFrom(readEnv(await runStack(['up'])));
 }
 
 /** Paths of the tools `scripts/stack tools` installs. */
