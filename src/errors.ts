@@ -32,10 +32,32 @@ export class TransientError extends KeltError {
   readonly retriable = true;
 }
 
-/** The input itself is bad: retrying gives the same answer, so the record is dead-lettered. */
+/** Why a record was dead-lettered: a short, closed set (a metrics label and the `kelt.reason` header). */
+export const deadLetterReasons = [
+  'undecodable',
+  'unknown_schema',
+  'schema_violation',
+  'extract_error',
+  'transform_error',
+  'row_rejected',
+  'record_too_large',
+] as const;
+export type DeadLetterReason = (typeof deadLetterReasons)[number];
+
+/**
+ * The input itself is bad: retrying gives the same answer, so the record is
+ * dead-lettered. The reason travels on the error, set where the failure is
+ * understood, so that nothing downstream parses a message to find it.
+ */
 export class PermanentError extends KeltError {
   readonly code = 'KELT_PERMANENT';
   readonly retriable = false;
+  readonly reason: DeadLetterReason | undefined;
+
+  constructor(message: string, options?: ErrorOptions & { reason?: DeadLetterReason }) {
+    super(message, options);
+    this.reason = options?.reason;
+  }
 }
 
 /**

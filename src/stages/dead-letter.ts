@@ -1,22 +1,13 @@
-import type { KafkaMessage, Message, Producer, Transaction } from 'kafkajs';
-import { sendByPartition } from '../kafka/send.ts';
+import type { DeadLetterReason } from '../errors.ts';
+import type { ConsumedRecord, OutgoingRecord, RecordSink } from '../kafka/records.ts';
 
-/** Why a record was dead-lettered: a short, closed set (a metrics label and the `kelt.reason` header). */
-export const deadLetterReasons = [
-  'undecodable',
-  'unknown_schema',
-  'schema_violation',
-  'extract_error',
-  'transform_error',
-  'row_rejected',
-] as const;
-export type DeadLetterReason = (typeof deadLetterReasons)[number];
+export { deadLetterReasons, type DeadLetterReason } from '../errors.ts';
 
 /** A record a stage could not process, with why. */
 export interface DeadLetter {
   topic: string;
   partition: number;
-  message: KafkaMessage;
+  message: ConsumedRecord;
   reason: DeadLetterReason;
   error: string;
 }
@@ -37,7 +28,7 @@ export class DeadLetterQueue {
     this.stage = stage;
   }
 
-  messages(letters: readonly DeadLetter[]): Message[] {
+  messages(letters: readonly DeadLetter[]): OutgoingRecord[] {
     const failedAt = new Date().toISOString();
     return letters.map((letter) => ({
       key: letter.message.key,
@@ -57,9 +48,9 @@ export class DeadLetterQueue {
   }
 
   /** Sends dead letters through a producer or a transaction. */
-  async send(via: Producer | Transaction, letters: readonly DeadLetter[], inTransaction: boolean): Promise<void> {
+  async send(sink: RecordSink, letters: readonly DeadLetter[]): Promise<void> {
     if (letters.length === 0) return;
     // Every dead letter names its partition; the count is not needed to place them.
-    await sendByPartition(via, this.topic, this.messages(letters), 0, { inTransaction });
+    await sink.send(this.topic, this.messages(letters), 0);
   }
 }

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KeltError } from '../errors.ts';
+import { classifyKafkaError, isKafkaClientError } from '../kafka/errors.ts';
 
 export interface RetryPolicy {
   initialMs: number;
@@ -22,7 +23,7 @@ export function backoffMs(attempt: number, policy: RetryPolicy, random: () => nu
  */
 export function isRetriable(error: unknown): boolean {
   if (error instanceof KeltError) return error.retriable;
-  return error instanceof Error && error.name.startsWith('KafkaJS');
+  return isKafkaClientError(error) && classifyKafkaError(error, 'a Kafka request').retriable;
 }
 
 /**
@@ -46,6 +47,7 @@ export async function retryTransient<T>(
       const waitMs = backoffMs(attempt, policy);
       await onRetry(error, attempt, waitMs);
       await wait(waitMs);
+      if (shouldStop()) throw error;
     }
   }
 }

@@ -1,21 +1,28 @@
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import { StaleBatchError } from '../errors.ts';
+import { isRebalanceError } from '../kafka/errors.ts';
+import type { BatchControls, ConsumerListener, FetchedBatch, GroupConsumer } from '../kafka/group-consumer.ts';
+import type { ConsumedRecord, TopicPartition } from '../kafka/records.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Pipeline } from '../pipeline/spec.ts';
 import type { WorkerPool } from '../workers/worker-pool.ts';
-import { StaleBatchError } from '../errors.ts';
 import { DeadLetterQueue } from './dead-letter.ts';
 import { defaultRetryPolicy, retryTransient } from './retry.ts';
+import { GroupMembership } from './runner/group-membership.ts';
+import { Liveness } from './runner/liveness.ts';
+import { OffsetCommitter } from './runner/offset-committer.ts';
+import { PauseController } from './runner/pause-controller.ts';
 import { StageHealth } from './stage-health.ts';
 
 export type StageName = 'extract' | 'load' | 'transform';
+export type { TopicPartition };
 
 /** The records of one partition that one fetch returned, in offset order. */
 export interface PartitionBatch {
   topic: string;
   partition: number;
-  messages: KafkaMessage[];
+  messages: ConsumedRecord[];
   /**
    * Where the group's position goes once the batch is done: past its last
    * record and past any transaction commit markers that followed it.
@@ -27,11 +34,6 @@ export interface PartitionBatch {
 export interface BatchAbilities {
   heartbeat(): Promise<void>;
   deadLetters: DeadLetterQueue;
-}
-
-export interface TopicPartition {
-  topic: string;
-  partition: number;
 }
 
 /** What a processor did with a batch: the figures behind the stage's metrics. */
@@ -66,31 +68,28 @@ export interface StageRunnerOptions {
   stage: StageName;
   pipeline: Pipeline;
   inputTopic: string;
-  kafka: Kafka;
+  /** Builds the group member (the Kafka adapter's, or a fake), reporting to `listener`. */
+  consumer: (groupId: string, listener: ConsumerListener) => GroupConsumer;
   processor: BatchProcessor;
   logger: Logger;
   /** The stage's worker pool, when it has one: a saturated pool pauses fetching. */
-  pool?: WorkerPool<unknown, unknown>;
+  pool?: Pick<WorkerPool<unknown, unknown>, 'saturated' | 'queueSize' | 'drained'>;
   /** Partitions whose batches are processed at the same time. */
   concurrency?: number;
+  /** Backoff between attempts of a failing batch (and of the work on an assignment). */
+  retryPolicy?: typeof defaultRetryPolicy;
 }
 
 /** What a runner reports as it works; metrics and tests subscribe instead of being called from the stages. */
 export interface StageEvents {
   /** A batch was processed and its offset committed (`messages` is the fetched batch, not a copy). */
-  batch: [{ topic: string; partition: number; messages: readonly KafkaMessage[]; seconds: number; report: BatchReport }];
+  batch: [{ topic: string; partition: number; messages: readonly ConsumedRecord[]; seconds: number; report: BatchReport }];
   /** A transient failure; the batch is retried after `waitMs`. */
   retry: [{ topic: string; partition: number; attempt: number; waitMs: number; error: unknown }];
   /** Fetching paused because the worker pool is saturated (paused: true), or resumed. */
   backpressure: [{ paused: boolean; queue: number }];
   /** The member (re)joined its group with these partitions. */
   rebalance: [{ partitions: number[] }];
-}
-
-const rebalanceErrors = new Set(['REBALANCE_IN_PROGRESS', 'UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'NOT_COORDINATOR']);
-
-function isRebalanceError(error: unknown): boolean {
-  return rebalanceErrors.has((error as { type?: string }).type ?? '');
 }
 
 export function groupIdOf(pipeline: Pipeline, stage: StageName): string {
@@ -100,8 +99,11 @@ export function groupIdOf(pipeline: Pipeline, stage: StageName): string {
 /**
  * Runs a stage as a member of its consumer group: fetches batches per
  * partition, hands each to the stage's processor, retries transient failures
- * with backoff, and commits the partition's offset only after the processor
- * has written (or dead-lettered) every record of the batch.
+ * with backoff while the partition is still this member's, and commits the
+ * partition's offset only after the processor has written (or dead-lettered)
+ * every record of the batch. The guarantees live in its parts (`runner/`):
+ * membership and assignment, pauses counted by reason, forward-only offset
+ * commits, liveness.
  */
 export class StageRunner {
   readonly groupId: string;
@@ -109,142 +111,87 @@ export class StageRunner {
   readonly events = new EventEmitter<StageEvents>();
   readonly health = new StageHealth();
   private readonly options: StageRunnerOptions;
-  private readonly consumer: Consumer;
+  private readonly consumer: GroupConsumer;
   private readonly deadLetters: DeadLetterQueue;
   private readonly logger: Logger;
+  private readonly membership: GroupMembership;
+  private readonly pauses: PauseController;
+  private readonly committer: OffsetCommitter;
+  private readonly liveness = new Liveness();
+  private readonly policy: typeof defaultRetryPolicy;
   private running = false;
-  /** The processor's work on the latest assignment; batches wait for it (positions must be known first). */
-  private assigned: Promise<void> | undefined;
   private readonly crashed: Promise<Error>;
   private crash: (error: Error) => void = () => undefined;
-  private crashedFor: Error | undefined;
-  /** When the consumer loop last showed life: a fetch, a heartbeat, a join or a finished batch. */
-  private lastSignOfLife = performance.now();
 
   constructor(options: StageRunnerOptions) {
     this.options = options;
     this.groupId = groupIdOf(options.pipeline, options.stage);
     this.inputTopic = options.inputTopic;
+    this.policy = options.retryPolicy ?? defaultRetryPolicy;
     this.logger = options.logger.child({ group: this.groupId });
-    this.consumer = options.kafka.consumer({
-      groupId: this.groupId,
-      readUncommitted: false,
-      sessionTimeout: options.pipeline.consumer.sessionTimeoutMs,
-      heartbeatInterval: Math.min(3_000, Math.floor(options.pipeline.consumer.sessionTimeoutMs / 3)),
-      maxBytesPerPartition: 1_048_576,
-      maxWaitTimeInMs: 250,
-    });
     this.deadLetters = new DeadLetterQueue(options.pipeline.topics.dlq, options.stage);
     this.crashed = new Promise((resolve) => (this.crash = resolve));
-    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
-      if (payload.restart) return;
-      this.crashedFor = payload.error;
-      this.crash(payload.error);
+    this.consumer = options.consumer(this.groupId, {
+      joined: (owned) => this.onJoin(owned),
+      markersOnly: (topic, partition, nextOffset) =>
+        this.committer.commitPastMarkers(topic, partition, nextOffset, this.membership.generation),
+      signOfLife: () => this.liveness.sign(),
+      crashed: (error, restarting) => {
+        if (restarting) {
+          this.liveness.outage('consumer');
+          return;
+        }
+        this.liveness.crashed(error);
+        this.crash(error);
+      },
     });
-    const alive = () => (this.lastSignOfLife = performance.now());
-    this.consumer.on(this.consumer.events.FETCH_START, alive);
-    this.consumer.on(this.consumer.events.HEARTBEAT, alive);
-    // A fetch that returned only transaction commit markers never reaches
-    // eachBatch (kafkajs resolves it itself); commit past the markers so that
-    // the group's position, and its lag, reach the end of the log.
-    this.consumer.on(this.consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-      if (payload.batchSize > 0 || !this.running) return;
-      const offset = (BigInt(payload.lastOffset) + 1n).toString();
-      this.consumer
-        .commitOffsets([{ topic: payload.topic, partition: payload.partition, offset }])
-        .catch((error: unknown) => this.logger.debug({ err: error }, 'committing past commit markers failed; the next batch will'));
-    });
-    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
-      const topic = options.inputTopic;
-      const owned = (payload.memberAssignment[topic] ?? []).map((partition) => ({ topic, partition }));
-      const partitions = owned.map((p) => p.partition);
-      this.logger.info({ partitions }, 'joined the group');
-      this.lastSignOfLife = performance.now();
-      this.health.markStarted();
-      this.events.emit('rebalance', { partitions });
-      this.assigned = this.options.processor.onAssignment?.(owned, (partition, offset) =>
-        this.consumer.seek({ topic, partition, offset }),
-      );
-    });
+    this.pauses = new PauseController(this.consumer);
+    this.committer = new OffsetCommitter((topic, partition, offset) => this.consumer.commit(topic, partition, offset), this.logger);
+    this.membership = new GroupMembership(
+      {
+        onAssigned: async (owned) => {
+          await this.options.processor.onAssignment?.([...owned], (partition, offset) =>
+            this.consumer.seek(this.inputTopic, partition, offset),
+          );
+        },
+        onAssignmentFault: (error) => {
+          this.health.fault('assignment', `work on the new assignment failing: ${(error as Error).message}`);
+          this.liveness.outage('assignment');
+        },
+        onAssignmentDone: () => {
+          this.health.recovered('assignment');
+          this.liveness.recovered('assignment');
+        },
+        onAssignmentFailed: (error) => {
+          const failure = error instanceof Error ? error : new Error(String(error));
+          this.logger.error({ err: failure }, 'work on the new assignment failed for good');
+          this.liveness.crashed(failure);
+          this.crash(failure);
+        },
+      },
+      this.policy,
+      this.logger,
+    );
   }
 
   async start(): Promise<void> {
     const { inputTopic, concurrency = 4 } = this.options;
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic: inputTopic, fromBeginning: true });
     this.running = true;
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: concurrency,
-      eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
-        if (batch.isEmpty() || isStale()) return;
-        await this.assigned;
-        const started = performance.now();
-        const nextOffset = (BigInt(batch.lastOffset()) + 1n).toString();
-        const partitionBatch = { topic: batch.topic, partition: batch.partition, messages: batch.messages, nextOffset };
-        const faultKey = `${batch.topic}:${batch.partition}`;
-        await this.waitForPool(batch.topic);
-        let report: BatchReport;
-        try {
-          report = await retryTransient(
-            () => this.options.processor.processBatch(partitionBatch, { heartbeat, deadLetters: this.deadLetters }),
-            async (error, attempt, waitMs) => this.onTransientFailure(batch.topic, batch.partition, faultKey, error, attempt, waitMs, heartbeat),
-            () => !isRunning() || isStale(),
-            defaultRetryPolicy,
-            (ms) => this.waitHeartbeating(ms, heartbeat),
-          );
-        } catch (error) {
-          if (!(error instanceof StaleBatchError)) throw error;
-          this.logger.info({ partition: batch.partition, reason: error.message }, 'batch abandoned: the partition moved');
-          return;
-        } finally {
-          this.onRecovered(batch.topic, faultKey);
-        }
-        // Resolving moves kafkajs's fetch position; without it the next fetch
-        // returns this batch again (eachBatchAutoResolve is off so that a
-        // failed batch is never skipped).
-        resolveOffset(batch.lastOffset());
-        if (!this.options.processor.commitsOffsets) {
-          try {
-            await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: nextOffset }]);
-          } catch (error) {
-            // The batch is in MySQL with its position, which is what a new
-            // owner seeks to; a group that moved on only makes this commit moot.
-            if (!isRebalanceError(error)) throw error;
-            this.logger.info({ partition: batch.partition, err: error }, 'offset commit refused: the group is rebalancing');
-          }
-        }
-        this.lastSignOfLife = performance.now();
-        this.events.emit('batch', {
-          topic: batch.topic,
-          partition: batch.partition,
-          messages: batch.messages,
-          seconds: (performance.now() - started) / 1000,
-          report,
-        });
-      },
-    });
+    await this.consumer.run(inputTopic, concurrency, (batch, controls) => this.onBatch(batch, controls));
     this.logger.info({ topic: inputTopic }, 'stage started');
   }
 
-  /**
-   * Whether the consumer loop is alive: it has not crashed for good and has
-   * fetched, heartbeated or finished a batch within `withinMs`.
-   */
+  /** Whether the consumer loop is alive (see Liveness). */
   alive(withinMs: number): { alive: boolean; reason?: string } {
-    if (this.crashedFor !== undefined) return { alive: false, reason: `consumer crashed: ${this.crashedFor.message}` };
-    const quietMs = performance.now() - this.lastSignOfLife;
-    if (quietMs > withinMs) return { alive: false, reason: `consumer loop silent for ${Math.round(quietMs / 1000)}s` };
-    return { alive: true };
+    return this.liveness.state(withinMs);
   }
 
   /** Partitions whose fetching is paused (by a fault or by backpressure). */
   pausedPartitions(): number {
-    return this.consumer.paused().reduce((sum, { partitions }) => sum + partitions.length, 0);
+    return this.consumer.pausedPartitions();
   }
 
-  /** Resolves with the error when the consumer has crashed for good (kafkajs gave up restarting it). */
+  /** Resolves with the error when the stage has failed for good. */
   failed(): Promise<Error> {
     return this.crashed;
   }
@@ -253,61 +200,122 @@ export class StageRunner {
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    await this.consumer.disconnect();
+    await this.consumer.stop();
     await this.options.processor.close();
     this.logger.info('stage stopped');
   }
 
-  /** Waits out a backoff while still heartbeating, so that a long outage does not cost the member its partitions. */
-  private async waitHeartbeating(ms: number, heartbeat: () => Promise<void>): Promise<void> {
-    const until = Date.now() + ms;
-    while (Date.now() < until) {
-      await sleep(Math.min(1_000, until - Date.now()));
-      await heartbeat().catch((error: unknown) => this.logger.debug({ err: error }, 'heartbeat failed while retrying'));
+  private onJoin(owned: TopicPartition[]): void {
+    const partitions = owned.map((p) => p.partition);
+    this.logger.info({ partitions }, 'joined the group');
+    // Not ready until the processor knows where each partition stands.
+    this.health.fault('assignment', 'reading the positions of the new assignment');
+    const generation = this.membership.joined(owned);
+    this.committer.joined(generation);
+    this.liveness.recovered('consumer');
+    this.health.markStarted();
+    this.events.emit('rebalance', { partitions });
+  }
+
+  private async onBatch(fetched: FetchedBatch, controls: BatchControls): Promise<void> {
+    const { topic, partition } = fetched;
+    await this.membership.ready();
+    const generation = this.membership.generation;
+    const stillOurs = () => controls.isRunning() && !controls.isStale() && this.membership.owns({ topic, partition }, generation);
+    if (!stillOurs()) return;
+    await this.committer.settled(topic, partition);
+    const started = performance.now();
+    const nextOffset = (BigInt(fetched.lastOffset) + 1n).toString();
+    const batch: PartitionBatch = { topic, partition, messages: fetched.records, nextOffset };
+    await this.waitForPool(topic);
+    const heartbeat = () => this.heartbeat(controls);
+    let releaseFault: (() => void) | undefined;
+    const faultKey = `${topic}:${partition}`;
+    let report: BatchReport;
+    try {
+      report = await retryTransient(
+        () => this.options.processor.processBatch(batch, { heartbeat, deadLetters: this.deadLetters }),
+        async (error, attempt, waitMs) => {
+          releaseFault ??= this.pauses.hold(topic, `fault ${faultKey}`);
+          this.health.fault(faultKey, error instanceof Error ? error.message : String(error));
+          this.liveness.outage(faultKey);
+          this.logger.warn({ partition, attempt, waitMs, err: error }, 'transient failure; fetching paused, retrying the batch');
+          this.events.emit('retry', { topic, partition, attempt, waitMs, error });
+        },
+        () => !stillOurs(),
+        this.policy,
+        (ms) => this.waitHeartbeating(ms, controls, stillOurs),
+      );
+    } catch (error) {
+      if (!(error instanceof StaleBatchError) && stillOurs()) throw error;
+      this.logger.info({ partition, reason: (error as Error).message }, 'batch abandoned: the partition is no longer this member’s to process');
+      return;
+    } finally {
+      releaseFault?.();
+      this.health.recovered(faultKey);
+      this.liveness.recovered(faultKey);
+    }
+    controls.resolve(fetched.lastOffset);
+    if (this.options.processor.commitsOffsets) {
+      this.committer.committedInTransaction(topic, partition, nextOffset);
+    } else {
+      try {
+        await this.committer.commit(topic, partition, nextOffset, generation);
+      } catch (error) {
+        // The batch is in MySQL with its position, which is what a new
+        // owner seeks to; a group that moved on only makes this commit moot.
+        if (!isRebalanceError(error)) throw error;
+        this.logger.info({ partition, err: error }, 'offset commit refused: the group is rebalancing');
+      }
+    }
+    this.liveness.sign();
+    this.events.emit('batch', { topic, partition, messages: fetched.records, seconds: (performance.now() - started) / 1000, report });
+  }
+
+  /**
+   * Heartbeats for a processor. A refused heartbeat means the group has moved
+   * on: this member owns nothing until it rejoins, so the batch stops.
+   */
+  private async heartbeat(controls: BatchControls): Promise<void> {
+    try {
+      await controls.heartbeat();
+    } catch (error) {
+      if (!isRebalanceError(error)) throw error;
+      this.membership.lost();
+      throw new StaleBatchError('the group is rebalancing; this member’s partitions are revoked', { cause: error });
     }
   }
 
   /**
-   * A dependency is failing: stop fetching and report not-ready until the
-   * batch goes through; the batch itself is retried with backoff.
+   * Waits out a backoff while still heartbeating, so that a long outage does
+   * not cost the member its partitions; stops early once the partition is no
+   * longer this member's (the retry loop then gives the batch up).
    */
-  private async onTransientFailure(
-    topic: string,
-    partition: number,
-    faultKey: string,
-    error: unknown,
-    attempt: number,
-    waitMs: number,
-    heartbeat: () => Promise<void>,
-  ): Promise<void> {
-    if (this.health.failing === 0) this.consumer.pause([{ topic }]);
-    this.health.fault(faultKey, error instanceof Error ? error.message : String(error));
-    this.logger.warn({ partition, attempt, waitMs, err: error }, 'transient failure; fetching paused, retrying the batch');
-    this.events.emit('retry', { topic, partition, attempt, waitMs, error });
-    await heartbeat().catch((heartbeatError: unknown) =>
-      this.logger.debug({ err: heartbeatError }, 'heartbeat failed while retrying'),
-    );
-  }
-
-  private onRecovered(topic: string, faultKey: string): void {
-    if (this.health.failing === 0) return;
-    this.health.recovered(faultKey);
-    if (this.health.failing === 0) {
-      this.consumer.resume([{ topic }]);
-      this.logger.info('recovered; fetching resumed');
+  private async waitHeartbeating(ms: number, controls: BatchControls, stillOurs: () => boolean): Promise<void> {
+    const until = Date.now() + ms;
+    while (Date.now() < until && stillOurs()) {
+      await sleep(Math.min(1_000, until - Date.now()));
+      try {
+        await this.heartbeat(controls);
+      } catch (error) {
+        if (error instanceof StaleBatchError) return;
+        // The coordinator is away too (a broker outage): the session may
+        // still outlast it, and the next heartbeat tries again.
+        this.logger.debug({ err: error }, 'heartbeat failed while waiting to retry');
+      }
     }
   }
 
   private async waitForPool(topic: string): Promise<void> {
     const pool = this.options.pool;
     if (pool === undefined || !pool.saturated) return;
-    this.consumer.pause([{ topic }]);
+    const release = this.pauses.hold(topic, 'backpressure');
     this.events.emit('backpressure', { paused: true, queue: pool.queueSize });
     this.logger.debug({ queue: pool.queueSize }, 'worker pool saturated; fetching paused');
     try {
       await pool.drained();
     } finally {
-      this.consumer.resume([{ topic }]);
+      release();
       this.events.emit('backpressure', { paused: false, queue: pool.queueSize });
     }
   }

@@ -1,5 +1,6 @@
-import { PartitionTransactions } from '../kafka/partition-transactions.ts';
-import { createIdempotentProducer } from '../kafka/client.ts';
+import { kafkaTransactionalClient, PartitionTransactions } from '../kafka/partition-transactions.ts';
+import { createIdempotentProducer, producerSink } from '../kafka/client.ts';
+import { kafkaGroupConsumer } from '../kafka/group-consumer.ts';
 import type { Pipeline } from '../pipeline/spec.ts';
 import { modelTables, stagingTable } from '../pipeline/tables.ts';
 import type { Connections } from '../runtime/connections.ts';
@@ -32,7 +33,7 @@ export async function startStage(
   const producer = createIdempotentProducer(kafka);
   await producer.connect();
   const groupId = groupIdOf(pipeline, stage);
-  const transactions = new PartitionTransactions(kafka, groupId, logger);
+  const transactions = new PartitionTransactions(kafkaTransactionalClient(kafka), groupId, logger);
   const { threads, maxQueue } = pipeline.pool;
   let processor: BatchProcessor;
   let pool: WorkerPool<unknown, unknown> | undefined;
@@ -55,7 +56,7 @@ export async function startStage(
         connections.mysql(),
         modelTables(pipeline),
         transformPool,
-        producer,
+        producerSink(producer),
         groupId,
       );
       break;
@@ -66,7 +67,8 @@ export async function startStage(
     stage,
     pipeline,
     inputTopic,
-    kafka,
+    consumer: (groupId, listener) =>
+      kafkaGroupConsumer(kafka, { groupId, sessionTimeoutMs: pipeline.consumer.sessionTimeoutMs }, listener),
     processor,
     logger,
     concurrency: Math.max(4, threads * 4),

@@ -1,6 +1,5 @@
 import { workerFile } from '../../runtime/project-files.ts';
 import type { PartitionTransactions } from '../../kafka/partition-transactions.ts';
-import { sendByPartition } from '../../kafka/send.ts';
 import { extractedSchema } from '../../pipeline/extracted-schema.ts';
 import type { Pipeline } from '../../pipeline/spec.ts';
 import { writerSchemasOf, type SchemaRegistryClient } from '../../registry/client.ts';
@@ -98,9 +97,9 @@ export class ExtractProcessor implements BatchProcessor {
         else dead.push({ topic: batch.topic, partition: batch.partition, message, reason: outcome.reason, error: outcome.error });
       });
     }
-    await this.transactions.run(batch.topic, batch.partition, batch.nextOffset, async (tx) => {
-      await sendByPartition(tx, this.pipeline.topics.extracted, out, this.pipeline.partitions, { inTransaction: true });
-      await deadLetters.send(tx, dead, true);
+    await this.transactions.run(batch.topic, batch.partition, batch.nextOffset, async (sink) => {
+      await sink.send(this.pipeline.topics.extracted, out, this.pipeline.partitions);
+      await deadLetters.send(sink, dead);
     });
     return { produced: out.length, written: 0, deadLettered: dead.map((letter) => letter.reason) };
   }

@@ -1,8 +1,7 @@
-import type { KafkaMessage } from 'kafkajs';
 import { PermanentError } from '../../errors.ts';
 import { writeBatch } from '../../mysql/batch-writer.ts';
 import type { PartitionTransactions } from '../../kafka/partition-transactions.ts';
-import { sendByPartition } from '../../kafka/send.ts';
+import type { ConsumedRecord } from '../../kafka/records.ts';
 import { writeOffsetForward } from '../../mysql/offset-writer.ts';
 import type { MySqlPool } from '../../mysql/pool.ts';
 import type { MySqlTable } from '../../mysql/table.ts';
@@ -12,7 +11,7 @@ import type { DeadLetter } from '../dead-letter.ts';
 import type { BatchAbilities, BatchProcessor, BatchReport, PartitionBatch, TopicPartition } from '../stage-runner.ts';
 
 interface Staged {
-  message: KafkaMessage;
+  message: ConsumedRecord;
   row: unknown[];
 }
 
@@ -82,10 +81,10 @@ export class LoadProcessor implements BatchProcessor {
       dead.push({ topic: batch.topic, partition: batch.partition, message: item.message, reason: 'row_rejected', error });
     }
     const loaded = staged.filter(({ message }) => !rejectedMessages.has(message));
-    await this.transactions.run(batch.topic, batch.partition, next, async (tx) => {
+    await this.transactions.run(batch.topic, batch.partition, next, async (sink) => {
       const forwards = loaded.map(({ message }) => ({ key: message.key, value: message.value, timestamp: message.timestamp }));
-      await sendByPartition(tx, this.pipeline.topics.loaded, forwards, this.pipeline.partitions, { inTransaction: true });
-      await deadLetters.send(tx, dead, true);
+      await sink.send(this.pipeline.topics.loaded, forwards, this.pipeline.partitions);
+      await deadLetters.send(sink, dead);
     });
     return { produced: loaded.length, written: loaded.length, deadLettered: dead.map((letter) => letter.reason), mysqlSeconds };
   }

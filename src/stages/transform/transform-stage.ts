@@ -1,5 +1,5 @@
 import { workerFile } from '../../runtime/project-files.ts';
-import type { KafkaMessage, Producer } from 'kafkajs';
+import type { ConsumedRecord, RecordSink } from '../../kafka/records.ts';
 import { writeBatch } from '../../mysql/batch-writer.ts';
 import { advanceOffset, readOffsets } from '../../mysql/offset-writer.ts';
 import type { MySqlPool } from '../../mysql/pool.ts';
@@ -17,7 +17,7 @@ import type { TransformOutcome, TransformTask } from './transform-task.ts';
 export const transformWorkerFile = workerFile('transform-worker');
 
 interface Transformed {
-  message: KafkaMessage;
+  message: ConsumedRecord;
   rows: Record<string, Row[]>;
 }
 
@@ -36,7 +36,7 @@ interface Transformed {
  * crash between the two can repeat one, recognisable by its
  * `kelt.original.*` headers.
  */
-function letterOf(batch: PartitionBatch, message: KafkaMessage) {
+function letterOf(batch: PartitionBatch, message: ConsumedRecord) {
   return { topic: batch.topic, partition: batch.partition, message };
 }
 
@@ -50,7 +50,7 @@ export class TransformProcessor implements BatchProcessor {
   private readonly tables: readonly MySqlTable[];
   private readonly pool: WorkerPool<TransformTask, TransformOutcome[]>;
   private readonly groupId: string;
-  private readonly producer: Producer;
+  private readonly producer: RecordSink;
 
   constructor(
     pipeline: Pipeline,
@@ -58,7 +58,7 @@ export class TransformProcessor implements BatchProcessor {
     mysql: MySqlPool,
     tables: readonly MySqlTable[],
     pool: WorkerPool<TransformTask, TransformOutcome[]>,
-    producer: Producer,
+    producer: RecordSink,
     groupId: string,
   ) {
     this.producer = producer;
@@ -105,7 +105,7 @@ export class TransformProcessor implements BatchProcessor {
       }
       return transformed.push({ message, rows: outcome.rows });
     });
-    await deadLetters.send(this.producer, dead, false);
+    await deadLetters.send(this.producer, dead);
     const next = batch.nextOffset;
     const mysqlStarted = performance.now();
     const rejected = await writeBatch(
@@ -122,7 +122,6 @@ export class TransformProcessor implements BatchProcessor {
         await deadLetters.send(
           this.producer,
           rejected.map(({ item, error }) => ({ ...letterOf(batch, item.message), reason: 'row_rejected', error })),
-          false,
         );
         await advanceOffset(connection, this.groupId, batch.topic, batch.partition, from, next);
       },

@@ -1,0 +1,68 @@
+import { KeltError, PermanentError, StaleBatchError, TransientError } from '../errors.ts';
+
+/**
+ * What a Kafka client failure means for the batch that met it, decided here
+ * and nowhere else, from kafkajs's own error classes, protocol error types and
+ * `retriable` flags (walking `cause`, since kafkajs wraps the protocol error in
+ * its retry errors), never from message text.
+ *
+ * - fenced: another producer owns this transactional id now (the partition moved);
+ * - rebalance: the group moved on without this member's current generation;
+ * - too_large: the broker refused a record for its size (retrying cannot help);
+ * - transient: anything else the client reports (a broker away, a leader
+ *   moving, a timeout): the batch is retried, since a broker can be away for
+ *   longer than the client's own retries last.
+ */
+export type KafkaErrorKind = 'fenced' | 'rebalance' | 'too_large' | 'transient';
+
+const fencedTypes = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED', 'INVALID_PRODUCER_ID_MAPPING']);
+const rebalanceTypes = new Set(['REBALANCE_IN_PROGRESS', 'UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'FENCED_INSTANCE_ID']);
+const tooLargeTypes = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
+
+function protocolTypes(error: unknown): string[] {
+  const types: string[] = [];
+  const seen = new Set<unknown>();
+  for (let cause: unknown = error; typeof cause === 'object' && cause !== null && !seen.has(cause); cause = (cause as { cause?: unknown }).cause) {
+    seen.add(cause);
+    const type = (cause as { type?: unknown }).type;
+    if (typeof type === 'string') types.push(type);
+  }
+  return types;
+}
+
+/** Whether an error came from the Kafka client at all (kafkajs names its classes KafkaJS…). */
+export function isKafkaClientError(error: unknown): boolean {
+  return error instanceof Error && error.name.startsWith('KafkaJS');
+}
+
+export function kafkaErrorKind(error: unknown): KafkaErrorKind {
+  const types = protocolTypes(error);
+  if (types.some((type) => fencedTypes.has(type))) return 'fenced';
+  if (types.some((type) => rebalanceTypes.has(type))) return 'rebalance';
+  if (types.some((type) => tooLargeTypes.has(type))) return 'too_large';
+  return 'transient';
+}
+
+/** Whether the failure says this member has lost its place in the group. */
+export function isRebalanceError(error: unknown): boolean {
+  return isKafkaClientError(error) && kafkaErrorKind(error) === 'rebalance';
+}
+
+/**
+ * A Kafka client failure as kelt's error class; kelt's own errors pass
+ * through unchanged. `what` says what was being done, for the message.
+ */
+export function classifyKafkaError(error: unknown, what: string): KeltError {
+  if (error instanceof KeltError) return error;
+  const message = `${what}: ${error instanceof Error ? error.message : String(error)}`;
+  if (!isKafkaClientError(error)) return new TransientError(message, { cause: error });
+  switch (kafkaErrorKind(error)) {
+    case 'fenced':
+    case 'rebalance':
+      return new StaleBatchError(message, { cause: error });
+    case 'too_large':
+      return new PermanentError(message, { cause: error, reason: 'record_too_large' });
+    case 'transient':
+      return new TransientError(message, { cause: error });
+  }
+}

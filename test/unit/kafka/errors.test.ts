@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { PermanentError, StaleBatchError, TransientError } from '../../../src/errors.ts';
+import { classifyKafkaError, isRebalanceError, kafkaErrorKind } from '../../../src/kafka/errors.ts';
+
+const protocol = (type: string) => Object.assign(new Error(`protocol ${type}`), { name: 'KafkaJSProtocolError', type });
+const retriesExceeded = (cause: Error) => Object.assign(new Error('retries exceeded'), { name: 'KafkaJSNumberOfRetriesExceeded', cause });
+
+describe('Kafka error classification', () => {
+  it('reads the protocol type through the client’s wrapping errors', () => {
+    expect(kafkaErrorKind(retriesExceeded(protocol('PRODUCER_FENCED')))).toBe('fenced');
+    expect(kafkaErrorKind(protocol('REBALANCE_IN_PROGRESS'))).toBe('rebalance');
+    expect(kafkaErrorKind(retriesExceeded(protocol('MESSAGE_TOO_LARGE')))).toBe('too_large');
+    expect(kafkaErrorKind(protocol('NOT_LEADER_OR_FOLLOWER'))).toBe('transient');
+  });
+
+  it('maps each kind to kelt’s error class, with the dead-letter reason on permanent ones', () => {
+    expect(classifyKafkaError(protocol('INVALID_PRODUCER_EPOCH'), 'x')).toBeInstanceOf(StaleBatchError);
+    const tooLarge = classifyKafkaError(protocol('RECORD_LIST_TOO_LARGE'), 'x');
+    expect(tooLarge).toBeInstanceOf(PermanentError);
+    expect((tooLarge as PermanentError).reason).toBe('record_too_large');
+    expect(classifyKafkaError(Object.assign(new Error('closed'), { name: 'KafkaJSConnectionClosedError' }), 'x')).toBeInstanceOf(TransientError);
+  });
+
+  it('does not take a message that merely mentions a type for that type', () => {
+    expect(kafkaErrorKind(Object.assign(new Error('PRODUCER_FENCED'), { name: 'KafkaJSError' }))).toBe('transient');
+    expect(isRebalanceError(new Error('REBALANCE_IN_PROGRESS'))).toBe(false);
+  });
+});

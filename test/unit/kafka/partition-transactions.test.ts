@@ -1,0 +1,154 @@
+import { describe, expect, it } from 'vitest';
+import { StaleBatchError, TransientError } from '../../../src/errors.ts';
+import {
+  PartitionTransactions,
+  type OpenTransaction,
+  type TransactionalClient,
+  type TransactionalProducer,
+} from '../../../src/kafka/partition-transactions.ts';
+import type { OutgoingRecord } from '../../../src/kafka/records.ts';
+import { createLogger } from '../../../src/log/logger.ts';
+
+const protocolError = (type: string) => Object.assign(new Error(type), { name: 'KafkaJSProtocolError', type });
+
+/**
+ * A transaction coordinator and a group's offsets in memory, with the broker
+ * semantics that matter: initialising an id settles the transaction an
+ * older producer of it left (committed if its commit had landed, else
+ * aborted) and fences that producer.
+ */
+class FakeCluster implements TransactionalClient {
+  readonly topic: OutgoingRecord[] = [];
+  readonly offsets = new Map<string, bigint>();
+  /** What the next commit does: land and answer, land but lose the answer, or fail before landing. */
+  nextCommit: 'ok' | 'lost-reply' | 'refused' | 'fenced' = 'ok';
+  /** Fails the next producer initialisations (the coordinator unreachable). */
+  failInits = 0;
+  inits = 0;
+  private epochs = new Map<string, number>();
+  private pending = new Map<string, { records: OutgoingRecord[]; offset?: [string, bigint]; landed: boolean }>();
+
+  async producer(transactionalId: string): Promise<TransactionalProducer> {
+    if (this.failInits > 0) {
+      this.failInits--;
+      throw Object.assign(new Error('coordinator unreachable'), { name: 'KafkaJSConnectionError' });
+    }
+    this.inits++;
+    const left = this.pending.get(transactionalId);
+    if (left?.landed) this.apply(left);
+    this.pending.delete(transactionalId);
+    const epoch = (this.epochs.get(transactionalId) ?? 0) + 1;
+    this.epochs.set(transactionalId, epoch);
+    const cluster = this;
+    const fenced = () => cluster.epochs.get(transactionalId) !== epoch;
+    return {
+      async transaction(): Promise<OpenTransaction> {
+        const state = { records: [] as OutgoingRecord[], offset: undefined as [string, bigint] | undefined, landed: false };
+        cluster.pending.set(transactionalId, state);
+        return {
+          sink: {
+            async send(_topic, records) {
+              if (fenced()) throw protocolError('PRODUCER_FENCED');
+              state.records.push(...records);
+            },
+          },
+          async sendOffsets(groupId, topic, partition, nextOffset) {
+            state.offset = [`${groupId}/${topic}/${partition}`, BigInt(nextOffset)];
+          },
+          async commit() {
+            const outcome = cluster.nextCommit;
+            cluster.nextCommit = 'ok';
+            if (fenced() || outcome === 'fenced') throw protocolError('PRODUCER_FENCED');
+            if (outcome === 'refused') throw Object.assign(new Error('not coordinator'), { name: 'KafkaJSProtocolError', type: 'NOT_COORDINATOR' });
+            state.landed = true;
+            if (outcome === 'lost-reply') throw Object.assign(new Error('request timed out'), { name: 'KafkaJSRequestTimeoutError' });
+            cluster.apply(state);
+            cluster.pending.delete(transactionalId);
+          },
+          async abort() {
+            cluster.pending.delete(transactionalId);
+          },
+        };
+      },
+      async disconnect() {},
+    };
+  }
+
+  async committedOffset(groupId: string, topic: string, partition: number): Promise<bigint | undefined> {
+    return this.offsets.get(`${groupId}/${topic}/${partition}`);
+  }
+
+  async close(): Promise<void> {}
+
+  private apply(state: { records: OutgoingRecord[]; offset?: [string, bigint] }): void {
+    this.topic.push(...state.records);
+    if (state.offset !== undefined) this.offsets.set(state.offset[0], state.offset[1]);
+  }
+}
+
+const logger = createLogger('silent');
+const records = (n: number) => Array.from({ length: n }, (_, i) => ({ key: `k${i}`, value: `v${i}` }));
+
+async function attempt(transactions: PartitionTransactions, nextOffset: string, batch: OutgoingRecord[]) {
+  return transactions.run('in', 0, nextOffset, async (sink) => sink.send('out', batch, 1));
+}
+
+describe('PartitionTransactions', () => {
+  it('commits a batch with its offset', async () => {
+    const cluster = new FakeCluster();
+    const transactions = new PartitionTransactions(cluster, 'g', logger);
+    expect(await attempt(transactions, '10', records(10))).toBe('committed');
+    expect(cluster.topic).toHaveLength(10);
+    expect(await cluster.committedOffset('g', 'in', 0)).toBe(10n);
+  });
+
+  it('never sends a batch again when its commit landed but the answer was lost', async () => {
+    const cluster = new FakeCluster();
+    const transactions = new PartitionTransactions(cluster, 'g', logger);
+    cluster.nextCommit = 'lost-reply';
+    await expect(attempt(transactions, '10', records(10))).rejects.toBeInstanceOf(TransientError);
+    // The retry of the same batch settles the earlier transaction first.
+    expect(await attempt(transactions, '10', records(10))).toBe('committed-earlier');
+    expect(cluster.topic).toHaveLength(10);
+    expect(await cluster.committedOffset('g', 'in', 0)).toBe(10n);
+    // And the partition goes on normally afterwards.
+    expect(await attempt(transactions, '15', records(5))).toBe('committed');
+    expect(cluster.topic).toHaveLength(15);
+  });
+
+  it('sends the batch again when the unanswered commit had not landed', async () => {
+    const cluster = new FakeCluster();
+    const transactions = new PartitionTransactions(cluster, 'g', logger);
+    cluster.nextCommit = 'refused';
+    await expect(attempt(transactions, '10', records(10))).rejects.toBeInstanceOf(TransientError);
+    expect(await attempt(transactions, '10', records(10))).toBe('committed');
+    expect(cluster.topic).toHaveLength(10);
+  });
+
+  it('stays unsettled while the coordinator cannot be reached, and settles once it can', async () => {
+    const cluster = new FakeCluster();
+    const transactions = new PartitionTransactions(cluster, 'g', logger);
+    cluster.nextCommit = 'lost-reply';
+    await expect(attempt(transactions, '10', records(10))).rejects.toBeInstanceOf(TransientError);
+    cluster.failInits = 2;
+    await expect(attempt(transactions, '10', records(10))).rejects.toBeInstanceOf(TransientError);
+    await expect(attempt(transactions, '10', records(10))).rejects.toBeInstanceOf(TransientError);
+    expect(await attempt(transactions, '10', records(10))).toBe('committed-earlier');
+    expect(cluster.topic).toHaveLength(10);
+  });
+
+  it('reports a fenced producer as a stale batch, and does not settle what the new owner settles', async () => {
+    const cluster = new FakeCluster();
+    const zombie = new PartitionTransactions(cluster, 'g', logger);
+    expect(await attempt(zombie, '5', records(5))).toBe('committed');
+    const owner = new PartitionTransactions(cluster, 'g', logger);
+    expect(await attempt(owner, '10', records(5))).toBe('committed');
+    await expect(attempt(zombie, '10', records(5))).rejects.toBeInstanceOf(StaleBatchError);
+    expect(cluster.topic).toHaveLength(10);
+    const initsBefore = cluster.inits;
+    cluster.nextCommit = 'fenced';
+    await expect(attempt(owner, '15', records(5))).rejects.toBeInstanceOf(StaleBatchError);
+    // A fenced member must not initialise the id again (that would fence the owner in turn) unless it runs a batch.
+    expect(cluster.inits).toBe(initsBefore);
+  });
+});

@@ -1,0 +1,172 @@
+import { describe, expect, it } from 'vitest';
+import { TransientError } from '../../../../src/errors.ts';
+import type { BatchControls, ConsumerListener, FetchedBatch, GroupConsumer } from '../../../../src/kafka/group-consumer.ts';
+import { createLogger } from '../../../../src/log/logger.ts';
+import type { Pipeline } from '../../../../src/pipeline/spec.ts';
+import { emptyReport, StageRunner, type BatchProcessor, type PartitionBatch } from '../../../../src/stages/stage-runner.ts';
+
+const protocol = (type: string) => Object.assign(new Error(type), { name: 'KafkaJSProtocolError', type });
+
+/** A consumer group member driven by the test: it delivers the batches the test hands it. */
+class FakeConsumer implements GroupConsumer {
+  listener!: ConsumerListener;
+  readonly log: string[] = [];
+  heartbeatError: Error | undefined;
+  private eachBatch!: (batch: FetchedBatch, controls: BatchControls) => Promise<void>;
+
+  async run(_topic: string, _concurrency: number, eachBatch: (batch: FetchedBatch, controls: BatchControls) => Promise<void>) {
+    this.eachBatch = eachBatch;
+  }
+
+  deliver(partition: number, from: number, count: number): Promise<void> {
+    const records = Array.from({ length: count }, (_, i) => ({ key: null, value: Buffer.from('x'), offset: String(from + i), timestamp: '0' }));
+    return this.eachBatch(
+      { topic: 'in', partition, records, lastOffset: String(from + count - 1) },
+      {
+        heartbeat: async () => {
+          if (this.heartbeatError !== undefined) throw this.heartbeatError;
+        },
+        isRunning: () => true,
+        isStale: () => false,
+        resolve: (offset) => this.log.push(`resolve ${partition}@${offset}`),
+      },
+    );
+  }
+
+  async commit(_topic: string, partition: number, offset: string) {
+    this.log.push(`commit ${partition}@${offset}`);
+  }
+  seek(_topic: string, partition: number, offset: string) {
+    this.log.push(`seek ${partition}@${offset}`);
+  }
+  pause(topic: string) {
+    this.log.push(`pause ${topic}`);
+  }
+  resume(topic: string) {
+    this.log.push(`resume ${topic}`);
+  }
+  pausedPartitions() {
+    return 0;
+  }
+  async stop() {}
+}
+
+const pipeline = { name: 'p', topics: { dlq: 'p.dlq' } } as unknown as Pipeline;
+const fast = { initialMs: 1, maxMs: 2 };
+
+function runnerWith(processor: BatchProcessor) {
+  const consumer = new FakeConsumer();
+  const runner = new StageRunner({
+    stage: 'transform',
+    pipeline,
+    inputTopic: 'in',
+    consumer: (_groupId, listener) => {
+      consumer.listener = listener;
+      return consumer;
+    },
+    processor,
+    logger: createLogger('silent'),
+    retryPolicy: fast,
+  });
+  return { runner, consumer };
+}
+
+const processor = (overrides: Partial<BatchProcessor>): BatchProcessor => ({
+  commitsOffsets: false,
+  processBatch: async () => emptyReport(),
+  close: async () => {},
+  ...overrides,
+});
+
+describe('StageRunner', () => {
+  it('processes a batch, then resolves and commits past it', async () => {
+    const seen: PartitionBatch[] = [];
+    const { runner, consumer } = runnerWith(processor({ processBatch: async (batch) => (seen.push(batch), emptyReport()) }));
+    await runner.start();
+    consumer.listener.joined([{ topic: 'in', partition: 0 }]);
+    await consumer.deliver(0, 0, 3);
+    expect(seen.map((b) => b.nextOffset)).toEqual(['3']);
+    expect(consumer.log).toEqual(['resolve 0@2', 'commit 0@3']);
+  });
+
+  it('stops retrying the moment a heartbeat says the group moved on, and neither resolves nor commits', async () => {
+    let attempts = 0;
+    const { runner, consumer } = runnerWith(
+      processor({
+        processBatch: async () => {
+          attempts++;
+          throw new TransientError('MySQL down');
+        },
+      }),
+    );
+    await runner.start();
+    consumer.listener.joined([{ topic: 'in', partition: 0 }]);
+    consumer.heartbeatError = protocol('REBALANCE_IN_PROGRESS');
+    await consumer.deliver(0, 0, 3);
+    expect(attempts).toBe(1);
+    expect(consumer.log).toEqual(['pause in', 'resume in']);
+    expect(runner.health.ready).toBe(true);
+  });
+
+  it('skips batches of a partition it no longer owns', async () => {
+    let calls = 0;
+    const { runner, consumer } = runnerWith(processor({ processBatch: async () => (calls++, emptyReport()) }));
+    await runner.start();
+    consumer.listener.joined([{ topic: 'in', partition: 1 }]);
+    await consumer.deliver(0, 0, 3);
+    expect(calls).toBe(0);
+  });
+
+  it('retries a transiently failing batch with fetching paused and the stage not ready, then goes on', async () => {
+    let failures = 2;
+    const readiness: boolean[] = [];
+    const { runner, consumer } = runnerWith(
+      processor({
+        processBatch: async () => {
+          readiness.push(runner.health.ready);
+          if (failures-- > 0) throw new TransientError('MySQL down');
+          return emptyReport();
+        },
+      }),
+    );
+    await runner.start();
+    consumer.listener.joined([{ topic: 'in', partition: 0 }]);
+    await consumer.deliver(0, 0, 3);
+    expect(readiness).toEqual([true, false, false]);
+    expect(runner.health.ready).toBe(true);
+    expect(consumer.log).toEqual(['pause in', 'resume in', 'resolve 0@2', 'commit 0@3']);
+  });
+
+  it('waits for the assignment work (retried while MySQL is down) before the first batch, without an unhandled rejection', async () => {
+    let failures = 2;
+    const order: string[] = [];
+    const { runner, consumer } = runnerWith(
+      processor({
+        onAssignment: async (_owned, seek) => {
+          if (failures-- > 0) throw new TransientError('MySQL down');
+          seek(0, '7');
+          order.push('assigned');
+        },
+        processBatch: async () => (order.push('batch'), emptyReport()),
+      }),
+    );
+    await runner.start();
+    consumer.listener.joined([{ topic: 'in', partition: 0 }]);
+    expect(runner.health.ready).toBe(false);
+    await consumer.deliver(0, 7, 1);
+    expect(order).toEqual(['assigned', 'batch']);
+    expect(consumer.log).toContain('seek 0@7');
+    expect(runner.health.ready).toBe(true);
+  });
+
+  it('commits past commit markers only forward, and a transactional batch waits for such a commit', async () => {
+    const { runner, consumer } = runnerWith(processor({ commitsOffsets: true }));
+    await runner.start();
+    consumer.listener.joined([{ topic: 'in', partition: 0 }]);
+    await consumer.deliver(0, 0, 3);
+    consumer.listener.markersOnly('in', 0, '2');
+    consumer.listener.markersOnly('in', 0, '5');
+    await consumer.deliver(0, 5, 1);
+    expect(consumer.log).toEqual(['resolve 0@2', 'commit 0@5', 'resolve 0@5']);
+  });
+});
