@@ -48,7 +48,7 @@ export async function runNaive(fixture: BenchFixture, stage: NaiveResult['stage'
         } else if (stage === 'load') {
           await staging.upsert(mysql, [staging.rowOf(event)], 1);
         } else {
-          const output = transform(event);
+          const output = await transform(event);
           const rows = ([] as Row[]).concat(output[model!.name] ?? []);
           for (const row of rows) await model!.upsert(mysql, [model!.rowOf(row)], 1);
         }

@@ -71,6 +71,17 @@ export function requestsOf(messages: readonly Message[]): Message[][] {
   return requests;
 }
 
+/** A record batch's own header (base offset, length, epoch, magic, CRC, attributes, deltas, ids, count). */
+const RECORD_BATCH_OVERHEAD_BYTES = 61;
+
+/**
+ * An upper estimate of the record batch that carries `record` alone: what
+ * the broker compares with the topic's max.message.bytes.
+ */
+export function loneRecordBytes(record: Message): number {
+  return RECORD_BATCH_OVERHEAD_BYTES + sizeOf(record);
+}
+
 function sizeOf(message: Message): number {
   let size = RECORD_OVERHEAD_BYTES + byteLength(message.key) + byteLength(message.value);
   for (const [name, value] of Object.entries(message.headers ?? {})) {

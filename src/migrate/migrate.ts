@@ -1,6 +1,7 @@
 import type { Kafka } from 'kafkajs';
 import { ConfigError } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
+import { deadLetterLogSql } from '../mysql/dead-letter-log.ts';
 import { offsetsTableSql } from '../mysql/offset-store.ts';
 import type { MySqlPool } from '../mysql/pool.ts';
 import { extractedSchema } from '../pipeline/extracted-schema.ts';
@@ -32,6 +33,7 @@ export async function migrate(pipeline: Pipeline, deps: MigrateDependencies): Pr
   const schemaIds = await registerSchemas(pipeline, deps.registry);
   const tables = [stagingTable(pipeline), ...modelTables(pipeline)];
   await deps.mysql.query(offsetsTableSql);
+  await deps.mysql.query(deadLetterLogSql);
   for (const table of tables) await table.create(deps.mysql);
   const report = { topicsCreated, schemaIds, tables: ['kelt_offsets', ...tables.map((table) => table.name)] };
   deps.logger.info(report, 'migrated');

@@ -1,4 +1,5 @@
 import type { PoolConnection } from 'mysql2/promise';
+import { PermanentError } from '../errors.ts';
 import { sqlValue, type Column } from '../pipeline/sql-types.ts';
 import type { MySqlPool } from './pool.ts';
 
@@ -49,9 +50,19 @@ export class MySqlTable {
     await pool.query(this.createSql());
   }
 
-  /** One record as the row of parameters for this table's columns. */
+  /**
+   * One record as the row of parameters for this table's columns; a value
+   * no column of its type can hold fails with a PermanentError naming the column.
+   */
   rowOf(record: Record<string, unknown>): unknown[] {
-    return this.columns.map((column) => sqlValue(record[column.field], column.kind));
+    return this.columns.map((column) => {
+      try {
+        return sqlValue(record[column.field], column.kind);
+      } catch (error) {
+        if (!(error instanceof PermanentError)) throw error;
+        throw new PermanentError(`${this.name}.${column.name}: ${error.message}`, { cause: error, ...(error.reason === undefined ? {} : { reason: error.reason }) });
+      }
+    });
   }
 
   /** Upserts rows (already in column order) in statements of at most `rowsPerStatement`. */

@@ -1,3 +1,4 @@
+import { PermanentError } from '../errors.ts';
 import type avro from 'avsc';
 
 /**
@@ -124,6 +125,13 @@ export function sqlValue(value: unknown, kind: ValueKind): unknown {
   if (value === null || value === undefined) return null;
   switch (kind) {
     case 'plain':
+      // The driver would turn an object into SQL of its own (`a` = 1, …),
+      // which MySQL refuses as a syntax error that no retry fixes.
+      if (typeof value === 'object' && !(value instanceof Date) && !(value instanceof Uint8Array)) {
+        throw new PermanentError(`${Array.isArray(value) ? 'an array' : 'an object'} is not a value of this column (declare it json)`, {
+          reason: 'transform_error',
+        });
+      }
       return value;
     case 'timestamp-millis':
       return value instanceof Date ? value : new Date(Number(value));
@@ -132,6 +140,11 @@ export function sqlValue(value: unknown, kind: ValueKind): unknown {
     case 'date':
       return new Date(Number(value) * 86_400_000);
     case 'json':
-      return JSON.stringify(value);
+      try {
+        return JSON.stringify(value);
+      } catch (error) {
+        // A BigInt or a cycle: no JSON text exists for it, however often it is tried.
+        throw new PermanentError(`not representable as JSON: ${(error as Error).message}`, { reason: 'transform_error', cause: error });
+      }
   }
 }

@@ -1,5 +1,6 @@
 import type { DeadLetterReason } from '../errors.ts';
 import type { ConsumedRecord, OutgoingRecord, RecordSink } from '../kafka/records.ts';
+import { loneRecordBytes } from '../kafka/send.ts';
 
 export { deadLetterReasons, type DeadLetterReason } from '../errors.ts';
 
@@ -22,15 +23,18 @@ export interface DeadLetter {
 export class DeadLetterQueue {
   readonly topic: string;
   private readonly stage: string;
+  private readonly recordLimit: number;
 
-  constructor(topic: string, stage: string) {
+  /** `recordLimit`: the DLQ topic's max.message.bytes. */
+  constructor(topic: string, stage: string, recordLimit = Number.POSITIVE_INFINITY) {
     this.topic = topic;
     this.stage = stage;
+    this.recordLimit = recordLimit;
   }
 
   messages(letters: readonly DeadLetter[]): OutgoingRecord[] {
     const failedAt = new Date().toISOString();
-    return letters.map((letter) => ({
+    return letters.map((letter) => this.fitted({
       key: letter.message.key,
       value: letter.message.value,
       partition: letter.partition,
@@ -45,6 +49,17 @@ export class DeadLetterQueue {
         'kelt.failed.at': failedAt,
       },
     }));
+  }
+
+  /**
+   * A letter too large for the DLQ (its record was already at the limit, and
+   * the headers add to it) goes without its value; the headers still name
+   * the original record, which stays in its topic.
+   */
+  private fitted(letter: OutgoingRecord): OutgoingRecord {
+    if (loneRecordBytes(letter) <= this.recordLimit) return letter;
+    const size = letter.value === null ? 0 : Buffer.byteLength(letter.value);
+    return { ...letter, value: null, headers: { ...letter.headers, 'kelt.value.omitted': `${size} bytes, over the DLQ's max.message.bytes` } };
   }
 
   /** Sends dead letters through a producer or a transaction. */

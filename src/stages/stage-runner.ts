@@ -76,6 +76,8 @@ export interface StageRunnerOptions {
   pool?: Pick<WorkerPool<unknown, unknown>, 'saturated' | 'queueSize' | 'drained'>;
   /** Partitions whose batches are processed at the same time. */
   concurrency?: number;
+  /** The DLQ topic's max.message.bytes (a larger letter goes without its value). */
+  deadLetterRecordLimit?: number;
   /** Backoff between attempts of a failing batch (and of the work on an assignment). */
   retryPolicy?: typeof defaultRetryPolicy;
 }
@@ -129,7 +131,7 @@ export class StageRunner {
     this.inputTopic = options.inputTopic;
     this.policy = options.retryPolicy ?? defaultRetryPolicy;
     this.logger = options.logger.child({ group: this.groupId });
-    this.deadLetters = new DeadLetterQueue(options.pipeline.topics.dlq, options.stage);
+    this.deadLetters = new DeadLetterQueue(options.pipeline.topics.dlq, options.stage, options.deadLetterRecordLimit);
     this.crashed = new Promise((resolve) => (this.crash = resolve));
     this.consumer = options.consumer(this.groupId, {
       joined: (owned) => this.onJoin(owned),

@@ -1,10 +1,14 @@
 import { kafkaTransactionalClient, PartitionTransactions } from '../kafka/partition-transactions.ts';
-import { createIdempotentProducer, producerSink } from '../kafka/client.ts';
 import { kafkaGroupConsumer } from '../kafka/group-consumer.ts';
+import { topicRecordLimits } from '../kafka/topic-limits.ts';
 import type { Pipeline } from '../pipeline/spec.ts';
 import { modelTables, stagingTable } from '../pipeline/tables.ts';
 import type { Connections } from '../runtime/connections.ts';
 import { WorkerPool } from '../workers/worker-pool.ts';
+import { packBytes } from '../workers/packed-bytes.ts';
+import { ConfigError } from '../errors.ts';
+import { DeadLetterLog } from '../mysql/dead-letter-log.ts';
+import { PartitionPositions } from '../mysql/partition-positions.ts';
 import { ExtractProcessor, extractWorkerFile } from './extract/extract-stage.ts';
 import type { ExtractResult, ExtractTask } from './extract/extract-task.ts';
 import { LoadProcessor } from './load/load-stage.ts';
@@ -28,36 +32,46 @@ export async function startStage(
   beforeStart?: (runner: StageRunner, pool: WorkerPool<unknown, unknown> | undefined) => void,
 ): Promise<RunningStage> {
   const { kafka, registry, logger } = connections;
-  // Transform's dead letters go through a plain idempotent producer; extract
-  // and load send everything in per-partition transactions.
-  const producer = createIdempotentProducer(kafka);
-  await producer.connect();
   const groupId = groupIdOf(pipeline, stage);
   const transactions = new PartitionTransactions(kafkaTransactionalClient(kafka), groupId, logger);
   const { threads, maxQueue } = pipeline.pool;
+  const limits = await topicRecordLimits(kafka, [pipeline.topics.extracted, pipeline.topics.dlq]);
   let processor: BatchProcessor;
   let pool: WorkerPool<unknown, unknown> | undefined;
   switch (stage) {
     case 'extract': {
       const extractPool = new WorkerPool<ExtractTask, ExtractResult>(extractWorkerFile, threads, maxQueue);
       pool = extractPool as WorkerPool<unknown, unknown>;
-      processor = new ExtractProcessor(pipeline, registry, extractPool, transactions);
+      processor = new ExtractProcessor(pipeline, registry, extractPool, transactions, limits.get(pipeline.topics.extracted)!);
       break;
     }
-    case 'load':
-      processor = new LoadProcessor(pipeline, registry, connections.mysql(), stagingTable(pipeline), transactions, groupId);
+    case 'load': {
+      const mysql = connections.mysql();
+      processor = new LoadProcessor(
+        pipeline,
+        registry,
+        mysql,
+        stagingTable(pipeline),
+        transactions,
+        new PartitionPositions(mysql, groupId, pipeline.topics.extracted),
+        new DeadLetterLog(mysql, groupId, pipeline.topics.extracted),
+      );
       break;
+    }
     case 'transform': {
       const transformPool = new WorkerPool<TransformTask, TransformOutcome[]>(transformWorkerFile, threads, maxQueue);
       pool = transformPool as WorkerPool<unknown, unknown>;
+      await ensureTransformLoads(transformPool, pipeline);
+      const mysql = connections.mysql();
       processor = new TransformProcessor(
         pipeline,
         registry,
-        connections.mysql(),
+        mysql,
         modelTables(pipeline),
         transformPool,
-        producerSink(producer),
-        groupId,
+        transactions,
+        new PartitionPositions(mysql, groupId, pipeline.topics.loaded),
+        new DeadLetterLog(mysql, groupId, pipeline.topics.loaded),
       );
       break;
     }
@@ -71,6 +85,7 @@ export async function startStage(
       kafkaGroupConsumer(kafka, { groupId, sessionTimeoutMs: pipeline.consumer.sessionTimeoutMs }, listener),
     processor,
     logger,
+    deadLetterRecordLimit: limits.get(pipeline.topics.dlq)!,
     concurrency: Math.max(4, threads * 4),
     ...(pool === undefined ? {} : { pool }),
   });
@@ -81,7 +96,21 @@ export async function startStage(
     ...(pool === undefined ? {} : { pool }),
     async stop() {
       await runner.stop();
-      await producer.disconnect();
     },
   };
+}
+
+/**
+ * Loads the pipeline's transform module in the pool before the member joins:
+ * a module that fails to load is a deployment error, which ends the stage with
+ * a sentence that says so, rather than a partition stalled or every record
+ * dead-lettered (the records wait in the loaded topic for a fixed module).
+ */
+async function ensureTransformLoads(pool: WorkerPool<TransformTask, TransformOutcome[]>, pipeline: Pipeline): Promise<void> {
+  try {
+    await pool.run({ modulePath: pipeline.transform.modulePath, writerSchemas: {}, values: packBytes([]) });
+  } catch (error) {
+    await pool.close();
+    throw new ConfigError(`the transform module ${pipeline.transform.modulePath} failed to load: ${(error as Error).message}`);
+  }
 }

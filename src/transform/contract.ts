@@ -3,13 +3,13 @@
  * loaded record (the source fields plus kelt's `kelt*` metadata fields) to the
  * rows it produces, by model table name. It runs in a worker thread, so it may
  * be CPU-heavy; it must be deterministic, since a replay re-runs it. A thrown
- * error dead-letters that record alone.
+ * error (or a rejected promise: the function may be async) dead-letters that record alone.
  */
 export type Row = Record<string, unknown>;
 
 export type TransformOutput = Record<string, Row | Row[] | null>;
 
-export type TransformFunction = (record: Record<string, unknown>) => TransformOutput;
+export type TransformFunction = (record: Record<string, unknown>) => TransformOutput | Promise<TransformOutput>;
 
 /**
  * What a pipeline's sample generator exports (`kelt produce --generate`): a

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { isbot } from 'isbot';
 import { UAParser } from 'ua-parser-js';
-import type { TransformFunction } from '../../src/transform/contract.ts';
+import type { TransformOutput } from '../../src/transform/contract.ts';
 
 /**
  * The pageviews transform: user agent → browser/OS/device, URL → normalised
@@ -61,7 +61,7 @@ function expandIpv6(ip: string): string[] {
   return (ip.includes('::') ? [...left, ...zeros, ...right] : left).map((group) => group.replace(/^0+(?=.)/, ''));
 }
 
-const transform: TransformFunction = (record) => {
+const transform = (record: Record<string, unknown>): TransformOutput => {
   const event = record as unknown as PageView;
   const url = parseUrl(event.url);
   if (url === undefined) throw new Error(`url is not a URL: ${event.url.slice(0, 200)}`);

@@ -1,5 +1,7 @@
 import { workerFile } from '../../runtime/project-files.ts';
 import type { PartitionTransactions } from '../../kafka/partition-transactions.ts';
+import type { OutgoingRecord } from '../../kafka/records.ts';
+import { loneRecordBytes } from '../../kafka/send.ts';
 import { extractedSchema } from '../../pipeline/extracted-schema.ts';
 import type { Pipeline } from '../../pipeline/spec.ts';
 import { writerSchemasOf, type SchemaRegistryClient } from '../../registry/client.ts';
@@ -26,6 +28,7 @@ export class ExtractProcessor implements BatchProcessor {
   private readonly pool: WorkerPool<ExtractTask, ExtractResult>;
   private readonly transactions: PartitionTransactions;
   private extractedSchemaId: number | undefined;
+  private readonly extractedRecordLimit: number;
   private readonly readerSchema: string;
   private readonly extractedSchema: string;
 
@@ -34,7 +37,10 @@ export class ExtractProcessor implements BatchProcessor {
     registry: SchemaRegistryClient,
     pool: WorkerPool<ExtractTask, ExtractResult>,
     transactions: PartitionTransactions,
+    /** The extracted topic's max.message.bytes. */
+    extractedRecordLimit: number,
   ) {
+    this.extractedRecordLimit = extractedRecordLimit;
     this.pipeline = pipeline;
     this.registry = registry;
     this.pool = pool;
@@ -86,15 +92,23 @@ export class ExtractProcessor implements BatchProcessor {
       }),
     );
     // Records keep their original timestamp downstream: end-to-end latency is measured from it.
-    const out: Array<{ key: string; value: Buffer; timestamp: string }> = [];
+    const out: OutgoingRecord[] = [];
     const dead: DeadLetter[] = [];
     let i = 0;
     for (const result of results) {
       const values = unpackBytes(result.values);
       result.outcomes.forEach((outcome, j) => {
         const message = batch.messages[i++]!;
-        if (outcome.ok) out.push({ key: outcome.key, value: values[j]!, timestamp: message.timestamp });
-        else dead.push({ topic: batch.topic, partition: batch.partition, message, reason: outcome.reason, error: outcome.error });
+        const letter = { topic: batch.topic, partition: batch.partition, message };
+        if (!outcome.ok) return void dead.push({ ...letter, reason: outcome.reason, error: outcome.error });
+        const record = { key: outcome.key, value: values[j]!, timestamp: message.timestamp };
+        const bytes = loneRecordBytes(record);
+        if (bytes <= this.extractedRecordLimit) return void out.push(record);
+        dead.push({
+          ...letter,
+          reason: 'record_too_large',
+          error: `the extracted record (${bytes} bytes) exceeds ${this.pipeline.topics.extracted}'s max.message.bytes (${this.extractedRecordLimit})`,
+        });
       });
     }
     await this.transactions.run(batch.topic, batch.partition, batch.nextOffset, async (sink) => {

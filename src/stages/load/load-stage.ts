@@ -1,13 +1,15 @@
 import { PermanentError } from '../../errors.ts';
-import { writeBatch } from '../../mysql/batch-writer.ts';
 import type { PartitionTransactions } from '../../kafka/partition-transactions.ts';
 import type { ConsumedRecord } from '../../kafka/records.ts';
-import { writeOffsetForward } from '../../mysql/offset-writer.ts';
+import { writeBatch } from '../../mysql/batch-writer.ts';
+import type { DeadLetterLog } from '../../mysql/dead-letter-log.ts';
+import type { PartitionPositions } from '../../mysql/partition-positions.ts';
 import type { MySqlPool } from '../../mysql/pool.ts';
 import type { MySqlTable } from '../../mysql/table.ts';
 import type { Pipeline } from '../../pipeline/spec.ts';
 import type { SchemaRegistryClient } from '../../registry/client.ts';
 import type { DeadLetter } from '../dead-letter.ts';
+import { inOffsetOrder, positionBatch } from '../mysql-stage-batch.ts';
 import type { BatchAbilities, BatchProcessor, BatchReport, PartitionBatch, TopicPartition } from '../stage-runner.ts';
 
 interface Staged {
@@ -17,17 +19,17 @@ interface Staged {
 
 /**
  * load: extracted records → batched multi-row upserts into the staging table
- * (the partition's position recorded in the same MySQL transaction) →
- * forwarded, byte for byte, to `<p>.loaded`.
+ * → forwarded, byte for byte, to `<p>.loaded`.
  *
- * Exactly once in both places, across crashes: the MySQL transaction commits
- * first; then the forwarded records, the dead letters and the group's offset
- * commit in one Kafka transaction. The group's Kafka offset therefore marks
- * what has been forwarded, and MySQL's what has been staged, which is never
- * less. After a crash between the two commits the member resumes from the
- * Kafka offset: it forwards those records once (the aborted transaction left
- * nothing downstream) and re-applies their upserts, which write the same
- * bytes to the same keys and leave the MySQL position where it was.
+ * Exactly once in both places, across crashes and rebalances: one MySQL
+ * transaction writes the rows, logs the batch's dead letters and moves the
+ * partition's MySQL position (compare and set: a member that lost the
+ * partition cannot write); then one Kafka transaction forwards the records,
+ * sends the dead letters and commits the group's offset. The group's Kafka
+ * offset marks what has been forwarded, MySQL's position what has been
+ * staged, which is never less. A batch starting below the MySQL position
+ * (a member stopped between the two commits) forwards those records without
+ * writing them again, and takes their dead letters from the log.
  */
 export class LoadProcessor implements BatchProcessor {
   readonly commitsOffsets = true;
@@ -36,7 +38,8 @@ export class LoadProcessor implements BatchProcessor {
   private readonly mysql: MySqlPool;
   private readonly table: MySqlTable;
   private readonly transactions: PartitionTransactions;
-  private readonly groupId: string;
+  private readonly positions: PartitionPositions;
+  private readonly deadLetterLog: DeadLetterLog;
 
   constructor(
     pipeline: Pipeline,
@@ -44,53 +47,80 @@ export class LoadProcessor implements BatchProcessor {
     mysql: MySqlPool,
     table: MySqlTable,
     transactions: PartitionTransactions,
-    groupId: string,
+    positions: PartitionPositions,
+    deadLetterLog: DeadLetterLog,
   ) {
     this.pipeline = pipeline;
     this.registry = registry;
     this.mysql = mysql;
     this.table = table;
     this.transactions = transactions;
-    this.groupId = groupId;
+    this.positions = positions;
+    this.deadLetterLog = deadLetterLog;
   }
 
   async processBatch(batch: PartitionBatch, { deadLetters }: BatchAbilities): Promise<BatchReport> {
+    const { written, pending, writtenLetters } = await positionBatch(this.positions, this.deadLetterLog, batch);
     const staged: Staged[] = [];
     const dead: DeadLetter[] = [];
-    for (const message of batch.messages) {
+    for (const message of pending) {
       try {
-        if (message.value === null) throw new PermanentError('the record has no value');
+        if (message.value === null) throw new PermanentError('the record has no value', { reason: 'undecodable' });
         const record = (await this.registry.decodeAvro(message.value)) as Record<string, unknown>;
         staged.push({ message, row: this.table.rowOf(record) });
       } catch (error) {
         if (!(error instanceof PermanentError)) throw error;
-        dead.push({ topic: batch.topic, partition: batch.partition, message, reason: 'undecodable', error: error.message });
+        dead.push({ topic: batch.topic, partition: batch.partition, message, reason: error.reason ?? 'undecodable', error: error.message });
       }
     }
     const next = batch.nextOffset;
-    const mysqlStarted = performance.now();
-    const rejected = await writeBatch(
-      this.mysql,
-      staged,
-      (connection, items) => this.table.upsert(connection, items.map((item) => item.row), this.pipeline.batch.insertRows),
-      (connection) => writeOffsetForward(connection, this.groupId, batch.topic, batch.partition, next),
-    );
-    const mysqlSeconds = (performance.now() - mysqlStarted) / 1000;
-    const rejectedMessages = new Set(rejected.map(({ item }) => item.message));
-    for (const { item, error } of rejected) {
-      dead.push({ topic: batch.topic, partition: batch.partition, message: item.message, reason: 'row_rejected', error });
+    let mysqlSeconds = 0;
+    if (pending.length > 0) {
+      const mysqlStarted = performance.now();
+      const rejected = await writeBatch(
+        this.mysql,
+        staged,
+        (connection, items) => this.table.upsert(connection, items.map((item) => item.row), this.pipeline.batch.insertRows),
+        async (connection, rejected) => {
+          const letters = [
+            ...dead,
+            ...rejected.map(({ item, error }) => ({ message: item.message, reason: 'row_rejected' as const, error })),
+          ];
+          await this.deadLetterLog.record(
+            connection,
+            batch.partition,
+            letters.map(({ message, reason, error }) => ({ offset: message.offset, reason, error })),
+            batch.messages[0]!.offset,
+          );
+          await this.positions.advance(connection, batch.partition, next);
+        },
+      );
+      this.positions.advanced(batch.partition, next);
+      mysqlSeconds = (performance.now() - mysqlStarted) / 1000;
+      for (const { item, error } of rejected) {
+        dead.push({ topic: batch.topic, partition: batch.partition, message: item.message, reason: 'row_rejected', error });
+      }
     }
-    const loaded = staged.filter(({ message }) => !rejectedMessages.has(message));
+    const letters = inOffsetOrder([...writtenLetters, ...dead]);
+    const deadOffsets = new Set(letters.map((letter) => letter.message.offset));
+    const forwards = [...written, ...pending]
+      .filter((message) => !deadOffsets.has(message.offset))
+      .map((message) => ({ key: message.key, value: message.value, timestamp: message.timestamp }));
     await this.transactions.run(batch.topic, batch.partition, next, async (sink) => {
-      const forwards = loaded.map(({ message }) => ({ key: message.key, value: message.value, timestamp: message.timestamp }));
       await sink.send(this.pipeline.topics.loaded, forwards, this.pipeline.partitions);
-      await deadLetters.send(sink, dead);
+      await deadLetters.send(sink, letters);
     });
-    return { produced: loaded.length, written: loaded.length, deadLettered: dead.map((letter) => letter.reason), mysqlSeconds };
+    return {
+      produced: forwards.length,
+      written: pending.length - dead.length,
+      deadLettered: letters.map((letter) => letter.reason),
+      mysqlSeconds,
+    };
   }
 
   async onAssignment(owned: TopicPartition[]): Promise<void> {
     await this.transactions.retain(owned);
+    await this.positions.assigned(owned.map(({ partition }) => partition));
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { redactDeep, redactText } from '../../../src/log/redact.ts';
+
+describe('log redaction', () => {
+  it('redacts secret keys at any depth', () => {
+    expect(redactDeep({ a: { b: { c: { password: 'p', mysqlUrl: 'mysql://u:p@h/db', keep: 1 } } } })).toEqual({
+      a: { b: { c: { password: '***', mysqlUrl: '***', keep: 1 } } },
+    });
+    expect(redactDeep([{ sasl: { username: 'u', password: 'p' } }])).toEqual([{ sasl: '***' }]);
+  });
+
+  it('removes the userinfo of any URL in any text', () => {
+    expect(redactText('schema registry at https://kelt:s3cret@registry:8081/ did not answer')).toBe(
+      'schema registry at https://***@registry:8081/ did not answer',
+    );
+    expect(redactDeep({ detail: { url: 'mysql://kelt:kelt@127.0.0.1:3306/kelt' } })).toEqual({ detail: { url: 'mysql://***@127.0.0.1:3306/kelt' } });
+    expect(redactText('http://host:8081/subjects')).toBe('http://host:8081/subjects');
+  });
+
+  it('leaves an error whole for the serializer, which then redacts its message and causes', () => {
+    const error = new Error('cannot reach https://u:pw@registry/', { cause: new Error('GET https://u:pw@registry/subjects') });
+    expect(redactDeep({ err: error })).toEqual({ err: error });
+    const serialized = redactDeep(pino.stdSerializers.err(error)) as { message: string; stack: string };
+    expect(serialized.message).toBe('cannot reach https://***@registry/: GET https://***@registry/subjects');
+    expect(JSON.stringify(serialized)).not.toContain('pw@');
+  });
+});
