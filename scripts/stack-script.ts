@@ -31,6 +31,17 @@ export async function localStack(): Promise<Endpoints> {
   return endpointsFrom(readEnv(await runStack(['up'])));
 }
 
+/**
+ * The endpoints to run against: the caller's, when KELT_KAFKA_BROKERS,
+ * KELT_SCHEMA_REGISTRY_URL and KELT_MYSQL_URL are all set (nothing is
+ * started), else the local stack's, brought up if it is not running.
+ */
+export async function givenOrLocalStack(): Promise<Endpoints> {
+  const { KELT_KAFKA_BROKERS, KELT_SCHEMA_REGISTRY_URL, KELT_MYSQL_URL } = process.env;
+  if (KELT_KAFKA_BROKERS && KELT_SCHEMA_REGISTRY_URL && KELT_MYSQL_URL) return endpointsFrom(readEnv());
+  return localStack();
+}
+
 /** Paths of the tools `scripts/stack tools` installs. */
 export interface Tools {
   prometheus: string;

@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
-import { endpointsFrom, readEnv } from '../../src/config/env.ts';
+import { givenOrLocalStack } from '../stack-script.ts';
 import { modelTables, stagingTable } from '../../src/pipeline/tables.ts';
 import type { StageName } from '../../src/stages/stage-runner.ts';
 import { consumerPerfCeiling, insertCeiling } from './ceilings.ts';
@@ -35,7 +35,7 @@ const options = new Command('bench')
 
 const say = (message: string) => process.stderr.write(`bench: ${message}\n`);
 const rate = (value: number) => `${Math.round(value).toLocaleString('en')}/s`;
-const endpoints = endpointsFrom(readEnv());
+const endpoints = await givenOrLocalStack();
 const stages: StageName[] = ['extract', 'load', 'transform'];
 
 const fixture = await BenchFixture.create(endpoints, 12);

@@ -221,7 +221,7 @@ export class StageRunner {
 
   private async onBatch(fetched: FetchedBatch, controls: BatchControls): Promise<void> {
     const { topic, partition } = fetched;
-    await this.membership.ready();
+    if (!(await this.untilAssigned(controls))) return;
     const generation = this.membership.generation;
     const stillOurs = () => controls.isRunning() && !controls.isStale() && this.membership.owns({ topic, partition }, generation);
     if (!stillOurs()) return;
@@ -253,7 +253,10 @@ export class StageRunner {
       this.logger.info({ partition, reason: (error as Error).message }, 'batch abandoned: the partition is no longer this member’s to process');
       return;
     } finally {
-      releaseFault?.();
+      if (releaseFault !== undefined) {
+        releaseFault();
+        this.logger.info({ partition }, 'recovered; fetching resumed');
+      }
       this.health.recovered(faultKey);
       this.liveness.recovered(faultKey);
     }
@@ -286,6 +289,27 @@ export class StageRunner {
       this.membership.lost();
       throw new StaleBatchError('the group is rebalancing; this member’s partitions are revoked', { cause: error });
     }
+  }
+
+  /**
+   * Waits for the processor's work on the current assignment (which retries
+   * while MySQL is down), heartbeating meanwhile so that the member keeps its
+   * place in the group. False when the group moved on during the wait.
+   */
+  private async untilAssigned(controls: BatchControls): Promise<boolean> {
+    let done = false;
+    const ready = this.membership.ready().then(() => (done = true));
+    while (!done) {
+      await Promise.race([ready, sleep(1_000)]);
+      if (done) break;
+      try {
+        await this.heartbeat(controls);
+      } catch (error) {
+        if (error instanceof StaleBatchError) return false;
+        this.logger.debug({ err: error }, 'heartbeat failed while waiting for the assignment');
+      }
+    }
+    return true;
   }
 
   /**

@@ -18,8 +18,8 @@ const stackScript = fileURLToPath(new URL('../../scripts/stack', import.meta.url
 const countsFile = fileURLToPath(new URL('../../test-results/fault-counts.jsonl', import.meta.url));
 const stages: StageName[] = ['extract', 'load', 'transform'];
 
-/** Stops or starts one part of the local stack (mariadb, registry, broker-N). */
-export async function stack(command: 'stop' | 'start', part: string, env: NodeJS.ProcessEnv = {}): Promise<void> {
+/** Stops, kills (SIGKILL) or starts one part of the local stack (mariadb, registry, broker-N). */
+export async function stack(command: 'stop' | 'kill' | 'start', part: string, env: NodeJS.ProcessEnv = {}): Promise<void> {
   await promisify(execFile)(stackScript, [command, part], { env: { ...process.env, ...env } });
 }
 

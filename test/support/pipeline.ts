@@ -47,7 +47,7 @@ export async function createTestPipeline(
       schema: resolve(base, document.source.schema),
       generator: resolve(base, document.source.generator!),
     },
-    transform: { ...document.transform, module: resolve(base, document.transform.module) },
+    transform: overrides.transform ?? { ...document.transform, module: resolve(base, document.transform.module) },
   };
   const specPath = join(mkdtempSync(join(tmpdir(), 'kelt-test-')), 'pipeline.yaml');
   writeFileSync(specPath, stringifyYaml(spec));

@@ -1,0 +1,127 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import kafkajs from 'kafkajs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { produceEvents } from '../../src/produce/produce.ts';
+import { countRows, createTestPipeline, readTopic, waitFor, type TestPipeline } from '../support/pipeline.ts';
+import { startTestStage } from '../support/stage-process.ts';
+
+/**
+ * Records that once stalled a partition forever (retried as if transient)
+ * are dead-lettered, each once, and the records around them go through.
+ */
+const kinds = ['ok', 'bigint', 'cycle', 'object', 'rejects'] as const;
+const PER_KIND = 40;
+
+/** An async transform that writes what MySQL cannot hold for some records. */
+const transformSource = `
+export default async function transform(record) {
+  const kind = record.eventId.split('-')[2];
+  const row = { event_id: record.eventId, user_id: record.userId, payload: { url: record.url } };
+  if (kind === 'bigint') row.payload = { count: 10n };
+  if (kind === 'cycle') { const o = {}; o.self = o; row.payload = o; }
+  if (kind === 'object') row.user_id = { nested: true };
+  if (kind === 'rejects') throw new Error('this record cannot be transformed');
+  await new Promise((resolve) => setImmediate(resolve));
+  return { fct_test: row };
+}
+`;
+
+function event(n: number, kind: string, overrides: Record<string, unknown> = {}) {
+  return {
+    eventId: `ev-${n}-${kind}`,
+    userId: `u${n % 7}`,
+    url: `https://shop.example/p/${n}`,
+    referrer: null,
+    userAgent: 'Mozilla/5.0',
+    ip: '192.0.2.1',
+    ts: 1_767_225_600_000 + n,
+    ...overrides,
+  };
+}
+
+function moduleFile(source: string): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'kelt-transform-')), 'transform.mjs');
+  writeFileSync(path, source);
+  return path;
+}
+
+const testTable = { name: 'fct_test', primaryKey: ['event_id'], columns: { event_id: 'string', user_id: 'string', payload: 'json' } };
+
+describe('records that used to stall a partition', () => {
+  let t: TestPipeline | undefined;
+  afterEach(async () => {
+    await t?.cleanup();
+    t = undefined;
+  });
+
+  it('dead-letters a BigInt or a cycle in a json column, an object in a scalar column and a rejected promise, once each, and writes the rest', async () => {
+    t = await createTestPipeline({ transform: { module: moduleFile(transformSource), tables: [testTable] } as never });
+    await Promise.all([t.start('extract'), t.start('load'), t.start('transform')]);
+    const events = Array.from({ length: PER_KIND * kinds.length }, (_, n) => event(n, kinds[n % kinds.length]!));
+    await produceEvents(t.pipeline, (async function* () {
+      yield* events;
+    })(), t.connections, { batchSize: 50 });
+    const expectedDead = events.length - PER_KIND;
+    await waitFor('every record modeled or dead-lettered', async () => (await countRows(t!.db, 'fct_test')) >= PER_KIND);
+    await waitFor('the dead letters', async () => (await readTopic(t!.connections.kafka, t!.pipeline.topics.dlq)).length >= expectedDead);
+    const letters = await readTopic(t.connections.kafka, t.pipeline.topics.dlq);
+    const reasons = letters.map((letter) => `${letter.headers?.['kelt.stage']}/${letter.headers?.['kelt.reason']}`);
+    expect(reasons.filter((r) => r === 'transform/transform_error')).toHaveLength(expectedDead);
+    expect(letters).toHaveLength(expectedDead);
+    expect(await countRows(t.db, 'stg_pageviews')).toBe(events.length);
+    expect(await countRows(t.db, 'fct_test')).toBe(PER_KIND);
+  });
+
+  it('ends a transform stage whose module fails to load, with a sentence and nothing dead-lettered, and a fixed module picks the records up', async () => {
+    const broken = moduleFile('throw new Error("TRANSFORM_SECRET is not set");\nexport default () => ({});\n');
+    t = await createTestPipeline({ transform: { module: broken, tables: [testTable] } as never });
+    await Promise.all([t.start('extract'), t.start('load')]);
+    const events = Array.from({ length: PER_KIND }, (_, n) => event(n, 'ok'));
+    await produceEvents(t.pipeline, (async function* () {
+      yield* events;
+    })(), t.connections, { batchSize: 50 });
+    await waitFor('every record staged', async () => (await countRows(t!.db, 'stg_pageviews')) >= PER_KIND);
+
+    const failing = startTestStage('transform', t.specPath, t.endpoints, `${t.pipeline.name}-transform-broken`);
+    const exit = await failing.exit();
+    expect(exit.code).toBe(2);
+    expect(failing.logTail()).toContain('failed to load: TRANSFORM_SECRET is not set');
+    expect(await countRows(t.db, 'fct_test')).toBe(0);
+    expect(await readTopic(t.connections.kafka, t.pipeline.topics.dlq)).toHaveLength(0);
+
+    writeFileSync(broken, transformSource);
+    await t.start('transform');
+    await waitFor('every record modeled', async () => (await countRows(t!.db, 'fct_test')) >= PER_KIND);
+    expect(await countRows(t.db, 'fct_test')).toBe(PER_KIND);
+    expect(await readTopic(t.connections.kafka, t.pipeline.topics.dlq)).toHaveLength(0);
+  });
+
+  it('dead-letters a record over the next topic’s max.message.bytes instead of retrying it forever, and sends the letter without a value the DLQ cannot hold', async () => {
+    t = await createTestPipeline();
+    const admin = t.connections.kafka.admin();
+    await admin.connect();
+    const limit = (name: string, bytes: number) => ({
+      type: kafkajs.ConfigResourceTypes.TOPIC,
+      name,
+      configEntries: [{ name: 'max.message.bytes', value: String(bytes) }],
+    });
+    await admin.alterConfigs({ validateOnly: false, resources: [limit(t.pipeline.topics.extracted, 200_000), limit(t.pipeline.topics.dlq, 100_000)] });
+    await admin.disconnect();
+    await Promise.all([t.start('extract'), t.start('load'), t.start('transform')]);
+    const events = Array.from({ length: 101 }, (_, n) => (n === 50 ? event(n, 'huge', { userAgent: 'x'.repeat(300_000) }) : event(n, 'ok')));
+    await produceEvents(t.pipeline, (async function* () {
+      yield* events;
+    })(), t.connections, { batchSize: 50 });
+    await waitFor('the good records modeled', async () => (await countRows(t!.db, 'fct_pageviews')) >= 100);
+    await waitFor('one dead letter', async () => (await readTopic(t!.connections.kafka, t!.pipeline.topics.dlq)).length >= 1);
+    const letters = await readTopic(t.connections.kafka, t.pipeline.topics.dlq);
+    expect(letters).toHaveLength(1);
+    expect(letters[0]!.headers?.['kelt.reason']?.toString()).toBe('record_too_large');
+    expect(letters[0]!.value).toBeNull();
+    expect(letters[0]!.headers?.['kelt.value.omitted']?.toString()).toMatch(/^\d+ bytes/);
+    expect(await countRows(t.db, 'stg_pageviews')).toBe(100);
+    expect(await countRows(t.db, 'fct_pageviews')).toBe(100);
+  });
+});
