@@ -1,6 +1,7 @@
 import type { DeadLetterReason } from '../errors.ts';
 import type { ConsumedRecord, OutgoingRecord, RecordSink } from '../kafka/records.ts';
 import { loneRecordBytes } from '../kafka/send.ts';
+import type { RecordLimitOf } from '../kafka/topic-limits.ts';
 
 export { deadLetterReasons, type DeadLetterReason } from '../errors.ts';
 
@@ -23,18 +24,18 @@ export interface DeadLetter {
 export class DeadLetterQueue {
   readonly topic: string;
   private readonly stage: string;
-  private readonly recordLimit: number;
+  private readonly recordLimitOf: RecordLimitOf;
 
-  /** `recordLimit`: the DLQ topic's max.message.bytes. */
-  constructor(topic: string, stage: string, recordLimit = Number.POSITIVE_INFINITY) {
+  /** `recordLimitOf` gives the DLQ topic's max.message.bytes. */
+  constructor(topic: string, stage: string, recordLimitOf: RecordLimitOf = async () => Number.POSITIVE_INFINITY) {
     this.topic = topic;
     this.stage = stage;
-    this.recordLimit = recordLimit;
+    this.recordLimitOf = recordLimitOf;
   }
 
-  messages(letters: readonly DeadLetter[]): OutgoingRecord[] {
+  messages(letters: readonly DeadLetter[], recordLimit = Number.POSITIVE_INFINITY): OutgoingRecord[] {
     const failedAt = new Date().toISOString();
-    return letters.map((letter) => this.fitted({
+    return letters.map((letter) => fitted(recordLimit, {
       key: letter.message.key,
       value: letter.message.value,
       partition: letter.partition,
@@ -51,21 +52,23 @@ export class DeadLetterQueue {
     }));
   }
 
-  /**
-   * A letter too large for the DLQ (its record was already at the limit, and
-   * the headers add to it) goes without its value; the headers still name
-   * the original record, which stays in its topic.
-   */
-  private fitted(letter: OutgoingRecord): OutgoingRecord {
-    if (loneRecordBytes(letter) <= this.recordLimit) return letter;
-    const size = letter.value === null ? 0 : Buffer.byteLength(letter.value);
-    return { ...letter, value: null, headers: { ...letter.headers, 'kelt.value.omitted': `${size} bytes, over the DLQ's max.message.bytes` } };
-  }
+
 
   /** Sends dead letters through a producer or a transaction. */
   async send(sink: RecordSink, letters: readonly DeadLetter[]): Promise<void> {
     if (letters.length === 0) return;
     // Every dead letter names its partition; the count is not needed to place them.
-    await sink.send(this.topic, this.messages(letters), 0);
+    await sink.send(this.topic, this.messages(letters, await this.recordLimitOf(this.topic)), 0);
   }
+}
+
+/**
+ * A letter too large for the DLQ (its record was already at the limit, and
+ * the headers add to it) goes without its value; the headers still name
+ * the original record, which stays in its topic.
+ */
+function fitted(recordLimit: number, letter: OutgoingRecord): OutgoingRecord {
+  if (loneRecordBytes(letter) <= recordLimit) return letter;
+  const size = letter.value === null ? 0 : Buffer.byteLength(letter.value);
+  return { ...letter, value: null, headers: { ...letter.headers, 'kelt.value.omitted': `${size} bytes, over the DLQ's max.message.bytes` } };
 }

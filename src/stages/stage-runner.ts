@@ -4,6 +4,7 @@ import { StaleBatchError } from '../errors.ts';
 import { isRebalanceError } from '../kafka/errors.ts';
 import type { BatchControls, ConsumerListener, FetchedBatch, GroupConsumer } from '../kafka/group-consumer.ts';
 import type { ConsumedRecord, TopicPartition } from '../kafka/records.ts';
+import type { RecordLimitOf } from '../kafka/topic-limits.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Pipeline } from '../pipeline/spec.ts';
 import type { WorkerPool } from '../workers/worker-pool.ts';
@@ -76,8 +77,8 @@ export interface StageRunnerOptions {
   pool?: Pick<WorkerPool<unknown, unknown>, 'saturated' | 'queueSize' | 'drained'>;
   /** Partitions whose batches are processed at the same time. */
   concurrency?: number;
-  /** The DLQ topic's max.message.bytes (a larger letter goes without its value). */
-  deadLetterRecordLimit?: number;
+  /** Topics' max.message.bytes (a dead letter over the DLQ's goes without its value). */
+  recordLimitOf?: RecordLimitOf;
   /** Backoff between attempts of a failing batch (and of the work on an assignment). */
   retryPolicy?: typeof defaultRetryPolicy;
 }
@@ -131,7 +132,7 @@ export class StageRunner {
     this.inputTopic = options.inputTopic;
     this.policy = options.retryPolicy ?? defaultRetryPolicy;
     this.logger = options.logger.child({ group: this.groupId });
-    this.deadLetters = new DeadLetterQueue(options.pipeline.topics.dlq, options.stage, options.deadLetterRecordLimit);
+    this.deadLetters = new DeadLetterQueue(options.pipeline.topics.dlq, options.stage, options.recordLimitOf);
     this.crashed = new Promise((resolve) => (this.crash = resolve));
     this.consumer = options.consumer(this.groupId, {
       joined: (owned) => this.onJoin(owned),

@@ -35,14 +35,14 @@ export async function startStage(
   const groupId = groupIdOf(pipeline, stage);
   const transactions = new PartitionTransactions(kafkaTransactionalClient(kafka), groupId, logger);
   const { threads, maxQueue } = pipeline.pool;
-  const limits = await topicRecordLimits(kafka, [pipeline.topics.extracted, pipeline.topics.dlq]);
+  const recordLimitOf = topicRecordLimits(kafka, [pipeline.topics.extracted, pipeline.topics.dlq]);
   let processor: BatchProcessor;
   let pool: WorkerPool<unknown, unknown> | undefined;
   switch (stage) {
     case 'extract': {
       const extractPool = new WorkerPool<ExtractTask, ExtractResult>(extractWorkerFile, threads, maxQueue);
       pool = extractPool as WorkerPool<unknown, unknown>;
-      processor = new ExtractProcessor(pipeline, registry, extractPool, transactions, limits.get(pipeline.topics.extracted)!);
+      processor = new ExtractProcessor(pipeline, registry, extractPool, transactions, recordLimitOf);
       break;
     }
     case 'load': {
@@ -85,7 +85,7 @@ export async function startStage(
       kafkaGroupConsumer(kafka, { groupId, sessionTimeoutMs: pipeline.consumer.sessionTimeoutMs }, listener),
     processor,
     logger,
-    deadLetterRecordLimit: limits.get(pipeline.topics.dlq)!,
+    recordLimitOf,
     concurrency: Math.max(4, threads * 4),
     ...(pool === undefined ? {} : { pool }),
   });

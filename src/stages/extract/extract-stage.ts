@@ -2,6 +2,7 @@ import { workerFile } from '../../runtime/project-files.ts';
 import type { PartitionTransactions } from '../../kafka/partition-transactions.ts';
 import type { OutgoingRecord } from '../../kafka/records.ts';
 import { loneRecordBytes } from '../../kafka/send.ts';
+import type { RecordLimitOf } from '../../kafka/topic-limits.ts';
 import { extractedSchema } from '../../pipeline/extracted-schema.ts';
 import type { Pipeline } from '../../pipeline/spec.ts';
 import { writerSchemasOf, type SchemaRegistryClient } from '../../registry/client.ts';
@@ -28,7 +29,7 @@ export class ExtractProcessor implements BatchProcessor {
   private readonly pool: WorkerPool<ExtractTask, ExtractResult>;
   private readonly transactions: PartitionTransactions;
   private extractedSchemaId: number | undefined;
-  private readonly extractedRecordLimit: number;
+  private readonly recordLimitOf: RecordLimitOf;
   private readonly readerSchema: string;
   private readonly extractedSchema: string;
 
@@ -37,10 +38,9 @@ export class ExtractProcessor implements BatchProcessor {
     registry: SchemaRegistryClient,
     pool: WorkerPool<ExtractTask, ExtractResult>,
     transactions: PartitionTransactions,
-    /** The extracted topic's max.message.bytes. */
-    extractedRecordLimit: number,
+    recordLimitOf: RecordLimitOf,
   ) {
-    this.extractedRecordLimit = extractedRecordLimit;
+    this.recordLimitOf = recordLimitOf;
     this.pipeline = pipeline;
     this.registry = registry;
     this.pool = pool;
@@ -64,6 +64,7 @@ export class ExtractProcessor implements BatchProcessor {
 
   async processBatch(batch: PartitionBatch, { deadLetters }: BatchAbilities): Promise<BatchReport> {
     const extractedSchemaId = await this.schemaId();
+    const recordLimit = await this.recordLimitOf(this.pipeline.topics.extracted);
     const writerSchemas =
       this.pipeline.source.format === 'avro'
         ? await writerSchemasOf(this.registry, batch.messages.map((message) => message.value))
@@ -103,11 +104,11 @@ export class ExtractProcessor implements BatchProcessor {
         if (!outcome.ok) return void dead.push({ ...letter, reason: outcome.reason, error: outcome.error });
         const record = { key: outcome.key, value: values[j]!, timestamp: message.timestamp };
         const bytes = loneRecordBytes(record);
-        if (bytes <= this.extractedRecordLimit) return void out.push(record);
+        if (bytes <= recordLimit) return void out.push(record);
         dead.push({
           ...letter,
           reason: 'record_too_large',
-          error: `the extracted record (${bytes} bytes) exceeds ${this.pipeline.topics.extracted}'s max.message.bytes (${this.extractedRecordLimit})`,
+          error: `the extracted record (${bytes} bytes) exceeds ${this.pipeline.topics.extracted}'s max.message.bytes (${recordLimit})`,
         });
       });
     }
