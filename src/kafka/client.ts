@@ -3,8 +3,6 @@ import { Kafka, logLevel as KafkaLogLevel, type LogEntry, type logCreator, type 
 import type { Endpoints } from '../config/env.ts';
 import { javaCompatiblePartitioner } from './partitioner.ts';
 import type { Logger } from '../log/logger.ts';
-import type { RecordSink } from './records.ts';
-import { sendByPartition } from './send.ts';
 
 /**
  * The one place kelt builds its Kafka client. The stages see kafkajs only
@@ -86,7 +84,3 @@ export function createIdempotentProducer(kafka: Kafka): Producer {
   });
 }
 
-/** A producer as a RecordSink: partitions in parallel, each in order (see sendByPartition). */
-export function producerSink(producer: Producer): RecordSink {
-  return { send: (topic, records, partitions) => sendByPartition(producer, topic, records, partitions, { inTransaction: false }) };
-}

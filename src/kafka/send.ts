@@ -1,4 +1,6 @@
 import type { Message, Producer, Transaction } from 'kafkajs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { classifyKafkaError } from './errors.ts';
 import { partitionForKey } from './partitioner.ts';
 
 /**
@@ -25,7 +27,7 @@ export async function sendByPartition(
   topic: string,
   messages: readonly Message[],
   partitions: number,
-  { inTransaction }: { inTransaction: boolean },
+  { inTransaction, retryForMs = 0 }: { inTransaction: boolean; retryForMs?: number },
 ): Promise<void> {
   const byPartition = new Map<number, Message[]>();
   for (const message of messages) {
@@ -34,13 +36,35 @@ export async function sendByPartition(
     list.push({ ...message, partition });
     byPartition.set(partition, list);
   }
+  const retryUntil = Date.now() + retryForMs;
   const sendPartition = async ([, batch]: [number, Message[]]) => {
-    for (const request of requestsOf(batch)) await via.send({ topic, acks: -1, messages: request });
+    for (const request of requestsOf(batch)) await sendRequest(via, topic, request, retryUntil);
   };
   if (inTransaction) {
     for (const entry of byPartition) await sendPartition(entry);
   } else {
     await Promise.all([...byPartition].map(sendPartition));
+  }
+}
+
+/**
+ * Sends one request, and again while it fails transiently until
+ * `retryUntil`: a partition whose leader died is unavailable until the
+ * cluster elects another (seconds), longer than the client's own retries.
+ * Only an idempotent producer outside a transaction is given time to retry:
+ * the same request again carries the same sequence numbers, so the broker
+ * drops whatever of it had landed. A transaction's send fails its batch,
+ * which is retried whole.
+ */
+async function sendRequest(via: Producer | Transaction, topic: string, messages: Message[], retryUntil: number): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await via.send({ topic, acks: -1, messages });
+      return;
+    } catch (error) {
+      if (Date.now() >= retryUntil || !classifyKafkaError(error, 'sending').retriable) throw error;
+      await sleep(Math.min(5_000, 200 * 2 ** attempt));
+    }
   }
 }
 

@@ -1,9 +1,7 @@
-import type { PoolConnection } from 'mysql2/promise';
+import type { Queryable } from './queryable.ts';
 import type { DeadLetterReason } from '../errors.ts';
 import { classifyMySqlError } from './errors.ts';
 import type { MySqlPool } from './pool.ts';
-
-type Queryable = Pick<PoolConnection, 'query'>;
 
 /**
  * kelt_dead_letters: which records of a partition a MySQL stage

@@ -1,9 +1,8 @@
-import type { PoolConnection, ResultSetHeader } from 'mysql2/promise';
+import type { ResultSetHeader } from 'mysql2/promise';
+import type { Queryable } from './queryable.ts';
 import { StaleBatchError } from '../errors.ts';
 import { classifyMySqlError } from './errors.ts';
 import type { MySqlPool } from './pool.ts';
-
-type Queryable = Pick<PoolConnection, 'query'>;
 
 /**
  * Where a MySQL stage's copy of each input partition stands: the next offset

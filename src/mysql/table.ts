@@ -1,9 +1,7 @@
-import type { PoolConnection } from 'mysql2/promise';
+import type { Queryable } from './queryable.ts';
 import { PermanentError } from '../errors.ts';
 import { sqlValue, type Column } from '../pipeline/sql-types.ts';
 import type { MySqlPool } from './pool.ts';
-
-type Queryable = Pick<PoolConnection, 'query'>;
 
 /** Quotes a SQL identifier (names come from validated specs, quoting is belt and braces). */
 export function quoteId(name: string): string {

@@ -7,6 +7,9 @@ import type { Pipeline } from '../pipeline/spec.ts';
 import type { Connections } from '../runtime/connections.ts';
 import type { Event } from './event-source.ts';
 
+/** How long a send keeps retrying through a broker's absence before `kelt produce` gives up. */
+const SEND_RETRY_MS = 120_000;
+
 export interface ProduceOptions {
   /** Events per second at most; unlimited when absent. */
   rate?: number;
@@ -35,7 +38,7 @@ export async function produceEvents(
   let pending: Message[] = [];
   const flush = async () => {
     if (pending.length === 0) return;
-    await sendByPartition(producer, pipeline.topics.raw, pending, pipeline.partitions, { inTransaction: false });
+    await sendByPartition(producer, pipeline.topics.raw, pending, pipeline.partitions, { inTransaction: false, retryForMs: SEND_RETRY_MS });
     sent += pending.length;
     pending = [];
     onProgress?.(sent);

@@ -1,5 +1,7 @@
 import type { ConsumedRecord } from '../kafka/records.ts';
+import type { Rejected } from '../mysql/batch-writer.ts';
 import type { DeadLetterLog } from '../mysql/dead-letter-log.ts';
+import type { Queryable } from '../mysql/queryable.ts';
 import type { PartitionPositions } from '../mysql/partition-positions.ts';
 import type { DeadLetter } from './dead-letter.ts';
 import type { PartitionBatch } from './stage-runner.ts';
@@ -40,4 +42,25 @@ export async function positionBatch(positions: PartitionPositions, log: DeadLett
 /** Dead letters in the order of their records' offsets (the DLQ keeps a partition's failures in order). */
 export function inOffsetOrder(letters: DeadLetter[]): DeadLetter[] {
   return letters.sort((a, b) => (BigInt(a.message.offset) < BigInt(b.message.offset) ? -1 : 1));
+}
+
+/**
+ * The end of a MySQL stage's batch transaction: logs the batch's dead letters
+ * (`dead`, and the items MySQL rejected) and moves the partition's position
+ * past the batch, fenced against other members.
+ */
+export async function finishPositioned(
+  connection: Queryable,
+  positions: PartitionPositions,
+  log: DeadLetterLog,
+  batch: PartitionBatch,
+  dead: readonly DeadLetter[],
+  rejected: ReadonlyArray<Rejected<{ message: ConsumedRecord }>>,
+): Promise<void> {
+  const letters = [
+    ...dead.map(({ message, reason, error }) => ({ offset: message.offset, reason, error })),
+    ...rejected.map(({ item, error }) => ({ offset: item.message.offset, reason: 'row_rejected' as const, error })),
+  ];
+  await log.record(connection, batch.partition, letters, batch.messages[0]!.offset);
+  await positions.advance(connection, batch.partition, batch.nextOffset);
 }

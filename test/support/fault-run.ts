@@ -108,8 +108,14 @@ export async function faultRun(options: FaultRunOptions): Promise<FaultCounts & 
       t.connections,
       { rate: options.rate },
     );
+    // The load is awaited after the scenario; until then its failure is kept, not left unhandled.
+    const produced = producing.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     await options.faults(context);
-    await producing;
+    const produceFailure = await produced;
+    if (produceFailure !== undefined) throw produceFailure;
 
     const admin = t.connections.kafka.admin();
     await admin.connect();

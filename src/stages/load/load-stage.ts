@@ -9,7 +9,7 @@ import type { MySqlTable } from '../../mysql/table.ts';
 import type { Pipeline } from '../../pipeline/spec.ts';
 import type { SchemaRegistryClient } from '../../registry/client.ts';
 import type { DeadLetter } from '../dead-letter.ts';
-import { inOffsetOrder, positionBatch } from '../mysql-stage-batch.ts';
+import { finishPositioned, inOffsetOrder, positionBatch } from '../mysql-stage-batch.ts';
 import type { BatchAbilities, BatchProcessor, BatchReport, PartitionBatch, TopicPartition } from '../stage-runner.ts';
 
 interface Staged {
@@ -81,19 +81,7 @@ export class LoadProcessor implements BatchProcessor {
         this.mysql,
         staged,
         (connection, items) => this.table.upsert(connection, items.map((item) => item.row), this.pipeline.batch.insertRows),
-        async (connection, rejected) => {
-          const letters = [
-            ...dead,
-            ...rejected.map(({ item, error }) => ({ message: item.message, reason: 'row_rejected' as const, error })),
-          ];
-          await this.deadLetterLog.record(
-            connection,
-            batch.partition,
-            letters.map(({ message, reason, error }) => ({ offset: message.offset, reason, error })),
-            batch.messages[0]!.offset,
-          );
-          await this.positions.advance(connection, batch.partition, next);
-        },
+        (connection, rejected) => finishPositioned(connection, this.positions, this.deadLetterLog, batch, dead, rejected),
       );
       this.positions.advanced(batch.partition, next);
       mysqlSeconds = (performance.now() - mysqlStarted) / 1000;

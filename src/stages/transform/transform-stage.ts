@@ -13,7 +13,7 @@ import type { WorkerPool } from '../../workers/worker-pool.ts';
 import { chunk } from '../chunks.ts';
 import { packBytes, transferablesOf } from '../../workers/packed-bytes.ts';
 import type { DeadLetter } from '../dead-letter.ts';
-import { inOffsetOrder, positionBatch } from '../mysql-stage-batch.ts';
+import { finishPositioned, inOffsetOrder, positionBatch } from '../mysql-stage-batch.ts';
 import type { BatchAbilities, BatchProcessor, BatchReport, PartitionBatch, TopicPartition } from '../stage-runner.ts';
 import type { TransformOutcome, TransformTask } from './transform-task.ts';
 
@@ -91,19 +91,7 @@ export class TransformProcessor implements BatchProcessor {
             if (rows.length > 0) await table.upsert(connection, rows, this.pipeline.batch.insertRows);
           }
         },
-        async (connection, rejected) => {
-          const letters = [
-            ...dead,
-            ...rejected.map(({ item, error }) => ({ message: item.message, reason: 'row_rejected' as const, error })),
-          ];
-          await this.deadLetterLog.record(
-            connection,
-            batch.partition,
-            letters.map(({ message, reason, error }) => ({ offset: message.offset, reason, error })),
-            batch.messages[0]!.offset,
-          );
-          await this.positions.advance(connection, batch.partition, batch.nextOffset);
-        },
+        (connection, rejected) => finishPositioned(connection, this.positions, this.deadLetterLog, batch, dead, rejected),
       );
       this.positions.advanced(batch.partition, batch.nextOffset);
       mysqlSeconds = (performance.now() - mysqlStarted) / 1000;
