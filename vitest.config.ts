@@ -10,6 +10,10 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          // The CLI tests start `kelt` as a process: beside the deploy
+          // project's helm and promtool runs, on two cores, that can take
+          // seconds. Not a speed assertion, so the bound is generous.
+          testTimeout: 60_000,
           sequence: { groupOrder: 0 },
         },
       },

@@ -17,10 +17,10 @@ export default function extract(task: ExtractTask): ExtractResult {
   const values: Array<Buffer | null> = [];
   const outcomes = unpackBytes(task.values).map((bytes, i): ExtractOutcome => {
     try {
-      if (bytes === null) throw new PermanentError('the record has no value (a tombstone)');
+      if (bytes === null) throw new PermanentError('the record has no value (a tombstone)', { reason: 'undecodable' });
       const value = task.format === 'avro' ? decodeAvro(task, bytes) : decodeJson(bytes, reader);
       const key = value[task.keyField];
-      if (key === null || key === undefined) throw new PermanentError(`key field ${task.keyField} is empty`);
+      if (key === null || key === undefined) throw new PermanentError(`key field ${task.keyField} is empty`, { reason: 'schema_violation' });
       const normalised = {
         ...value,
         keltSourceTopic: task.topic,
@@ -42,13 +42,15 @@ export default function extract(task: ExtractTask): ExtractResult {
 function decodeAvro(task: ExtractTask, bytes: Buffer): Record<string, unknown> {
   const { schemaId, payload } = unframe(bytes);
   const writer = task.writerSchemas[schemaId];
-  if (writer === undefined) throw new PermanentError(`unknown schema id ${schemaId}`);
+  if (writer === undefined) throw new PermanentError(`unknown schema id ${schemaId}`, { reason: 'unknown_schema' });
   const type = typeOf(writer);
   try {
     return typeOf(task.readerSchema).fromBuffer(payload, resolverOf(writer, task.readerSchema)) as Record<string, unknown>;
   } catch (error) {
     if (error instanceof PermanentError) throw error;
-    throw new PermanentError(`the bytes do not decode with schema ${schemaId} (${type.name ?? 'unnamed'}): ${(error as Error).message}`);
+    throw new PermanentError(`the bytes do not decode with schema ${schemaId} (${type.name ?? 'unnamed'}): ${(error as Error).message}`, {
+      reason: 'schema_violation',
+    });
   }
 }
 
@@ -57,19 +59,19 @@ function decodeJson(bytes: Uint8Array, reader: ReturnType<typeof typeOf>): Recor
   try {
     value = JSON.parse(Buffer.from(bytes).toString('utf8'));
   } catch (error) {
-    throw new PermanentError(`not JSON: ${(error as Error).message}`);
+    throw new PermanentError(`not JSON: ${(error as Error).message}`, { reason: 'undecodable' });
   }
   const problems: string[] = [];
   reader.isValid(value, { errorHook: (path) => problems.push(path.join('.') || '(record)') });
-  if (problems.length > 0) throw new PermanentError(`does not match the schema at ${problems.slice(0, 5).join(', ')}`);
+  if (problems.length > 0) {
+    throw new PermanentError(`does not match the schema at ${problems.slice(0, 5).join(', ')}`, { reason: 'schema_violation' });
+  }
   return value as Record<string, unknown>;
 }
 
 
+/** The reason a failure carries; a failure without one is not the record's fault alone (a bug in extract). */
 function reasonOf(error: unknown): DeadLetterReason {
-  const message = (error as Error).message;
-  if (message.startsWith('unknown schema id')) return 'unknown_schema';
-  if (message.startsWith('not in the Confluent wire format') || message.startsWith('not JSON')) return 'undecodable';
-  if (error instanceof PermanentError) return 'schema_violation';
+  if (error instanceof PermanentError) return error.reason ?? 'schema_violation';
   return 'extract_error';
 }

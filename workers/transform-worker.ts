@@ -40,13 +40,13 @@ export default async function transform(task: TransformTask): Promise<TransformO
 function transformOne(fn: TransformFunction, task: TransformTask, bytes: Buffer | null): TransformOutcome | Promise<TransformOutcome> {
   let record: Record<string, unknown>;
   try {
-    if (bytes === null) throw new PermanentError('the record has no value');
+    if (bytes === null) throw new PermanentError('the record has no value', { reason: 'undecodable' });
     const { schemaId, payload } = unframe(bytes);
     const writer = task.writerSchemas[schemaId];
-    if (writer === undefined) throw new PermanentError(`unknown schema id ${schemaId}`);
+    if (writer === undefined) throw new PermanentError(`unknown schema id ${schemaId}`, { reason: 'unknown_schema' });
     record = typeOf(writer).fromBuffer(payload) as Record<string, unknown>;
   } catch (error) {
-    return { ok: false, reason: 'undecodable', error: (error as Error).message };
+    return { ok: false, reason: error instanceof PermanentError ? (error.reason ?? 'undecodable') : 'undecodable', error: (error as Error).message };
   }
   try {
     const output = fn(record);

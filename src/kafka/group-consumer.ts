@@ -28,6 +28,8 @@ export interface ConsumerListener {
   markersOnly(topic: string, partition: number, nextOffset: string): void;
   /** A fetch began or a heartbeat went through. */
   signOfLife(): void;
+  /** The group coordinator accepted a heartbeat. */
+  heartbeat(): void;
   /** The client crashed; `restarting` says whether it reconnects on its own. */
   crashed(error: Error, restarting: boolean): void;
 }
@@ -67,7 +69,10 @@ export function kafkaGroupConsumer(kafka: Kafka, options: GroupConsumerOptions, 
   let running = false;
   consumer.on(consumer.events.CRASH, ({ payload }) => listener.crashed(payload.error, payload.restart));
   consumer.on(consumer.events.FETCH_START, () => listener.signOfLife());
-  consumer.on(consumer.events.HEARTBEAT, () => listener.signOfLife());
+  consumer.on(consumer.events.HEARTBEAT, () => {
+    listener.signOfLife();
+    listener.heartbeat();
+  });
   // A fetch that returned only transaction commit markers never reaches
   // eachBatch (kafkajs resolves it itself).
   consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {

@@ -1,6 +1,7 @@
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
 import { PermanentError, TransientError } from '../errors.ts';
+import { redactText } from '../log/redact.ts';
 import { frame, unframe } from './wire-format.ts';
 
 const REQUEST_DEADLINE_MS = 10_000;
@@ -15,11 +16,14 @@ export class SchemaRegistryClient {
   private readonly types = new Map<number, Promise<avro.Type>>();
 
   readonly url: string;
+  /** The URL without its userinfo, for messages. */
+  private readonly displayUrl: string;
 
   private readonly authorization: string | undefined;
 
   constructor(url: string, auth?: { username: string; password: string }) {
     this.url = url;
+    this.displayUrl = redactText(url);
     this.registry = new SchemaRegistry({ host: url, retry: { retries: 2 }, ...(auth === undefined ? {} : { auth }) });
     this.authorization =
       auth === undefined ? undefined : `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
@@ -89,7 +93,7 @@ export class SchemaRegistryClient {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new TransientError(`schema registry at ${this.url} did not answer within ${REQUEST_DEADLINE_MS} ms to ${what}`)),
+        () => reject(new TransientError(`schema registry at ${this.displayUrl} did not answer within ${REQUEST_DEADLINE_MS} ms to ${what}`)),
         REQUEST_DEADLINE_MS,
       );
     });
@@ -99,9 +103,9 @@ export class SchemaRegistryClient {
       if (error instanceof TransientError) throw error;
       const status = (error as { status?: number }).status;
       if (status !== undefined && permanentStatuses.has(status)) {
-        throw new PermanentError(`schema registry refused to ${what} (HTTP ${status})`, { cause: error });
+        throw new PermanentError(`schema registry refused to ${what} (HTTP ${status})`, { cause: error, reason: 'unknown_schema' });
       }
-      throw new TransientError(`schema registry at ${this.url} could not ${what}: ${(error as Error).message}`, { cause: error });
+      throw new TransientError(`schema registry at ${this.displayUrl} could not ${what}: ${(error as Error).message}`, { cause: error });
     } finally {
       clearTimeout(timer);
     }

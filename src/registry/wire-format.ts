@@ -22,7 +22,7 @@ export interface Framed {
 
 export function unframe(message: Buffer): Framed {
   if (message.length < HEADER_LENGTH || message.readUInt8(0) !== MAGIC_BYTE) {
-    throw new PermanentError('not in the Confluent wire format (no magic byte 0 and schema id)');
+    throw new PermanentError('not in the Confluent wire format (no magic byte 0 and schema id)', { reason: 'undecodable' });
   }
   return { schemaId: message.readUInt32BE(1), payload: message.subarray(HEADER_LENGTH) };
 }

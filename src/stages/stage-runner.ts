@@ -123,6 +123,8 @@ export class StageRunner {
   private readonly liveness = new Liveness();
   private readonly policy: typeof defaultRetryPolicy;
   private running = false;
+  /** When the group coordinator last accepted a heartbeat of this member. */
+  private lastHeartbeat = Date.now();
   private readonly crashed: Promise<Error>;
   private crash: (error: Error) => void = () => undefined;
 
@@ -139,6 +141,7 @@ export class StageRunner {
       markersOnly: (topic, partition, nextOffset) =>
         this.committer.commitPastMarkers(topic, partition, nextOffset, this.membership.generation),
       signOfLife: () => this.liveness.sign(),
+      heartbeat: () => (this.lastHeartbeat = Date.now()),
       crashed: (error, restarting) => {
         if (restarting) {
           this.liveness.outage('consumer');
@@ -211,6 +214,7 @@ export class StageRunner {
   private onJoin(owned: TopicPartition[]): void {
     const partitions = owned.map((p) => p.partition);
     this.logger.info({ partitions }, 'joined the group');
+    this.lastHeartbeat = Date.now();
     // Not ready until the processor knows where each partition stands.
     this.health.fault('assignment', 'reading the positions of the new assignment');
     const generation = this.membership.joined(owned);
@@ -285,10 +289,20 @@ export class StageRunner {
   private async heartbeat(controls: BatchControls): Promise<void> {
     try {
       await controls.heartbeat();
+      this.lastHeartbeat = Date.now();
     } catch (error) {
-      if (!isRebalanceError(error)) throw error;
-      this.membership.lost();
-      throw new StaleBatchError('the group is rebalancing; this member’s partitions are revoked', { cause: error });
+      if (isRebalanceError(error)) {
+        this.membership.lost();
+        throw new StaleBatchError('the group is rebalancing; this member’s partitions are revoked', { cause: error });
+      }
+      // Unheard for longer than the session, the member has been removed by
+      // the coordinator whether or not it can tell us so: its partitions may
+      // be another member's, which must not be fenced by this one's retries.
+      if (Date.now() - this.lastHeartbeat > this.options.pipeline.consumer.sessionTimeoutMs) {
+        this.membership.lost();
+        throw new StaleBatchError('no heartbeat reached the group coordinator within the session timeout', { cause: error });
+      }
+      throw error;
     }
   }
 

@@ -25,7 +25,9 @@ export function resolverOf(writerText: string, readerText: string): avro.Resolve
     try {
       resolver = typeOf(readerText).createResolver(typeOf(writerText));
     } catch (error) {
-      throw new PermanentError(`the writer's schema cannot be read as the pipeline's schema: ${(error as Error).message}`);
+      throw new PermanentError(`the writer's schema cannot be read as the pipeline's schema: ${(error as Error).message}`, {
+        reason: 'schema_violation',
+      });
     }
     resolvers.set(key, resolver);
   }

@@ -51,7 +51,7 @@ class FakeConsumer implements GroupConsumer {
   async stop() {}
 }
 
-const pipeline = { name: 'p', topics: { dlq: 'p.dlq' } } as unknown as Pipeline;
+const pipeline = { name: 'p', topics: { dlq: 'p.dlq' }, consumer: { sessionTimeoutMs: 50 } } as unknown as Pipeline;
 const fast = { initialMs: 1, maxMs: 2 };
 
 function runnerWith(processor: BatchProcessor) {
@@ -106,6 +106,26 @@ describe('StageRunner', () => {
     expect(attempts).toBe(1);
     expect(consumer.log).toEqual(['pause in', 'resume in']);
     expect(runner.health.ready).toBe(true);
+  });
+
+  it('stops retrying once no heartbeat has reached the coordinator for a session, though none was refused', async () => {
+    let attempts = 0;
+    const { runner, consumer } = runnerWith(
+      processor({
+        processBatch: async () => {
+          attempts++;
+          throw new TransientError('broker away');
+        },
+      }),
+    );
+    await runner.start();
+    consumer.listener.joined([{ topic: 'in', partition: 0 }]);
+    consumer.heartbeatError = Object.assign(new Error('connect ECONNREFUSED'), { name: 'KafkaJSConnectionError' });
+    const started = Date.now();
+    await consumer.deliver(0, 0, 3);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(50);
+    expect(attempts).toBeGreaterThan(1);
+    expect(consumer.log).toEqual(['pause in', 'resume in']);
   });
 
   it('skips batches of a partition it no longer owns', async () => {
