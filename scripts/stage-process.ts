@@ -47,6 +47,10 @@ export class StageProcess {
       stdio: ['ignore', log, log],
       env: { ...process.env, ...envOf(endpoints), KELT_LOG_LEVEL: 'info', KELT_HTTP_PORT: '0', ...env },
     });
+    // A stage outlives no run that started it (a test that timed out, a bench interrupted).
+    const orphanGuard = () => this.child.kill('SIGKILL');
+    process.once('exit', orphanGuard);
+    this.child.once('exit', () => process.off('exit', orphanGuard));
     this.exited = new Promise((resolve) =>
       this.child.on('exit', (code, signal) =>
         resolve({ code, signal, seconds: this.signalledAt === 0 ? 0 : (Date.now() - this.signalledAt) / 1000 }),
@@ -84,6 +88,19 @@ export class StageProcess {
     this.signalledAt = Date.now();
     this.child.kill(signal);
     return this.exited;
+  }
+
+  /** SIGTERM, then SIGKILL if it has not exited within `limitMs`; says which ended it. */
+  async stopWithin(limitMs: number): Promise<'drained' | 'killed'> {
+    const stopped = this.signal('SIGTERM');
+    const late = Symbol('late');
+    const timer = new AbortController();
+    const outcome = await Promise.race([stopped, sleep(limitMs, late, { signal: timer.signal })]);
+    timer.abort();
+    if (outcome !== late) return 'drained';
+    this.child.kill('SIGKILL');
+    await stopped;
+    return 'killed';
   }
 
   exit(): Promise<Exit> {

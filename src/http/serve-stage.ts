@@ -39,7 +39,9 @@ export async function serveStage(
   const metrics = new StageMetrics(pipeline.name, stage);
   const running = await startStage(stage, pipeline, connections, (runner, pool) => metrics.observe(runner, pool));
 
-  const admin = kafka.admin({ retry: { retries: 2 } });
+  // The client's usual retries: a member may start while a broker is down,
+  // and readiness checks run in the background, so no probe waits on them.
+  const admin = kafka.admin();
   await admin.connect();
   const mysql = stage === 'extract' ? undefined : connections.mysql(1);
   const checks: DependencyCheck[] = [

@@ -11,20 +11,22 @@ import { createKafkaClient } from './client.ts';
  */
 export async function preflightKafka(endpoints: Endpoints, topics: readonly string[], logger: Logger): Promise<void> {
   const brokers = endpoints.kafkaBrokers;
-  const admin = createKafkaClient({
-    brokers,
-    clientId: 'kelt-preflight',
-    logger,
-    retries: 2,
-    tls: endpoints.kafkaTls,
-    sasl: endpoints.kafkaSasl,
-  }).admin();
+  const client = (retries: number) =>
+    createKafkaClient({ brokers, clientId: 'kelt-preflight', logger, retries, tls: endpoints.kafkaTls, sasl: endpoints.kafkaSasl });
+  // Reaching no seed broker at all, after a few quick tries, is a wrong address.
+  const probe = client(2).admin();
   try {
-    await admin.connect();
+    await probe.connect();
   } catch (error) {
     throw new ConfigError(`cannot reach Kafka at ${brokers.join(',')} (KELT_KAFKA_BROKERS): ${(error as Error).message}`);
+  } finally {
+    await probe.disconnect();
   }
+  // A cluster that answers may still have a broker down, which it lists until
+  // it fences it (seconds): the listing gets the client's usual patience.
+  const admin = client(8).admin();
   try {
+    await admin.connect();
     const existing = new Set(await admin.listTopics());
     const missing = topics.filter((topic) => !existing.has(topic));
     if (missing.length > 0) {

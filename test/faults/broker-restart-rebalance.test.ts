@@ -20,9 +20,12 @@ describe('fault: a broker restarted while every group rebalances', () => {
         // partition leaders move while the groups sync their assignments.
         const joining = Promise.all(stages.map((stage) => addMember(stage)));
         await broker('kill', 1);
-        await joining;
-        await at(15);
-        await broker('start', 1);
+        try {
+          await joining;
+        } finally {
+          await at(15);
+          await broker('start', 1);
+        }
       },
     });
     expectExactlyOnce(counts, 30_000);

@@ -21,8 +21,13 @@ export async function clusterUp(): Promise<void> {
   await run(stackScript, ['up', '--brokers', '3', '--only', 'kafka'], { env: { ...process.env, ...clusterEnv } });
 }
 
+/**
+ * Stops the cluster and deletes its data: every fault test starts from a
+ * fresh cluster, not one carrying earlier runs' topics (which a restarted
+ * broker would load again, and whose deletion a stopped broker can miss).
+ */
 export async function clusterDown(): Promise<void> {
-  await run(stackScript, ['down'], { env: { ...process.env, ...clusterEnv } });
+  await run(stackScript, ['purge'], { env: { ...process.env, ...clusterEnv } });
 }
 
 /** Stops (gracefully), kills (SIGKILL) or starts broker N of the cluster. */
