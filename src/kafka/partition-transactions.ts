@@ -197,6 +197,18 @@ export function kafkaTransactionalClient(kafka: Kafka): TransactionalClient {
         transactionTimeout: 60_000,
       });
       await producer.connect();
+      // kafkajs's connect() initialises only a non-transactional producer id;
+      // the transactional id is initialised by the first transaction(). An
+      // empty transaction, aborted (no EndTxn is sent for it), initialises it
+      // now, as this interface promises: older producers of the id are fenced
+      // and their open transaction settled before this returns.
+      try {
+        const settling = await producer.transaction();
+        await settling.abort();
+      } catch (error) {
+        await producer.disconnect();
+        throw error;
+      }
       return { transaction: async () => transactionOf(await producer.transaction()), disconnect: () => producer.disconnect() };
     },
     async committedOffset(groupId, topic, partition) {
