@@ -39,6 +39,9 @@ export async function positionBatch(positions: PartitionPositions, log: DeadLett
   return { written, pending, writtenLetters };
 }
 
+/** How many records of the part written before landed as rows (the rest were dead-lettered). */
+export const rowsWrittenBefore = ({ written, writtenLetters }: PositionedBatch): number => written.length - writtenLetters.length;
+
 /** Dead letters in the order of their records' offsets (the DLQ keeps a partition's failures in order). */
 export function inOffsetOrder(letters: DeadLetter[]): DeadLetter[] {
   return letters.sort((a, b) => (BigInt(a.message.offset) < BigInt(b.message.offset) ? -1 : 1));

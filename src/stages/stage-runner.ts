@@ -41,7 +41,11 @@ export interface BatchAbilities {
 export interface BatchReport {
   /** Records sent to the next topic. */
   produced: number;
-  /** Records written to MySQL. */
+  /**
+   * Records of the batch that are in MySQL, counting those an earlier attempt
+   * wrote: a batch is reported only once its Kafka transaction commits, so
+   * rows whose Kafka half failed before are counted by the attempt that ends it.
+   */
   written: number;
   /** Why each dead-lettered record of the batch failed (bounded labels). */
   deadLettered: string[];

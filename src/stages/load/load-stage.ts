@@ -9,7 +9,7 @@ import type { MySqlTable } from '../../mysql/table.ts';
 import type { Pipeline } from '../../pipeline/spec.ts';
 import type { SchemaRegistryClient } from '../../registry/client.ts';
 import type { DeadLetter } from '../dead-letter.ts';
-import { finishPositioned, inOffsetOrder, positionBatch } from '../mysql-stage-batch.ts';
+import { finishPositioned, inOffsetOrder, positionBatch, rowsWrittenBefore } from '../mysql-stage-batch.ts';
 import type { BatchAbilities, BatchProcessor, BatchReport, PartitionBatch, TopicPartition } from '../stage-runner.ts';
 
 interface Staged {
@@ -60,7 +60,8 @@ export class LoadProcessor implements BatchProcessor {
   }
 
   async processBatch(batch: PartitionBatch, { deadLetters }: BatchAbilities): Promise<BatchReport> {
-    const { written, pending, writtenLetters } = await positionBatch(this.positions, this.deadLetterLog, batch);
+    const positioned = await positionBatch(this.positions, this.deadLetterLog, batch);
+    const { written, pending, writtenLetters } = positioned;
     const staged: Staged[] = [];
     const dead: DeadLetter[] = [];
     for (const message of pending) {
@@ -100,7 +101,7 @@ export class LoadProcessor implements BatchProcessor {
     });
     return {
       produced: forwards.length,
-      written: pending.length - dead.length,
+      written: rowsWrittenBefore(positioned) + pending.length - dead.length,
       deadLettered: letters.map((letter) => letter.reason),
       mysqlSeconds,
     };

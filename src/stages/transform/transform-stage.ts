@@ -13,7 +13,7 @@ import type { WorkerPool } from '../../workers/worker-pool.ts';
 import { chunk } from '../chunks.ts';
 import { packBytes, transferablesOf } from '../../workers/packed-bytes.ts';
 import type { DeadLetter } from '../dead-letter.ts';
-import { finishPositioned, inOffsetOrder, positionBatch } from '../mysql-stage-batch.ts';
+import { finishPositioned, inOffsetOrder, positionBatch, rowsWrittenBefore } from '../mysql-stage-batch.ts';
 import type { BatchAbilities, BatchProcessor, BatchReport, PartitionBatch, TopicPartition } from '../stage-runner.ts';
 import type { TransformOutcome, TransformTask } from './transform-task.ts';
 
@@ -75,9 +75,10 @@ export class TransformProcessor implements BatchProcessor {
   }
 
   async processBatch(batch: PartitionBatch, { deadLetters }: BatchAbilities): Promise<BatchReport> {
-    const { pending, writtenLetters } = await positionBatch(this.positions, this.deadLetterLog, batch);
+    const positioned = await positionBatch(this.positions, this.deadLetterLog, batch);
+    const { pending, writtenLetters } = positioned;
     const dead: DeadLetter[] = [];
-    let written = 0;
+    let written = rowsWrittenBefore(positioned);
     let mysqlSeconds = 0;
     if (pending.length > 0) {
       const transformed = await this.transform(batch, pending, dead);
@@ -95,7 +96,7 @@ export class TransformProcessor implements BatchProcessor {
       );
       this.positions.advanced(batch.partition, batch.nextOffset);
       mysqlSeconds = (performance.now() - mysqlStarted) / 1000;
-      written = transformed.length - rejected.length;
+      written += transformed.length - rejected.length;
       for (const { item, error } of rejected) {
         dead.push({ topic: batch.topic, partition: batch.partition, message: item.message, reason: 'row_rejected', error });
       }
