@@ -35,13 +35,6 @@ export interface TransactionalClient {
   close(): Promise<void>;
 }
 
-/** How a batch's transaction ended. */
-export type TransactionOutcome =
-  /** This call committed it. */
-  | 'committed'
-  /** An earlier attempt whose commit reply was lost had committed it; nothing was sent again. */
-  | 'committed-earlier';
-
 /**
  * Kafka transactions for read-process-write, one transactional producer per
  * input partition. kafkajs predates KIP-447 (sendOffsets carries no group
@@ -50,11 +43,16 @@ export type TransactionOutcome =
  * initialises the same id, which bumps the epoch and fences the previous
  * owner's producer; the broker aborts its open transaction.
  *
- * A commit whose reply did not arrive (the coordinator moved or stopped, the
- * request timed out) may have committed. Such a batch is never sent again as
- * a new transaction: before the partition's next attempt, a new producer
- * initialises the id, which settles the earlier transaction one way or the
- * other, and the group's committed offset then says which. kafkajs cannot
+ * Before a partition's first transaction on a producer, `settle` has that
+ * producer initialise the id, which fences every older producer of it and
+ * completes or aborts whatever transaction they left, then reads the group's
+ * committed offset. From then on this member is the only one committing the
+ * partition, so it knows the offset exactly, and the caller drops every
+ * record below it from what it fetched. That covers the transaction an older
+ * owner (or this member, before a restart of its consumer) committed after
+ * the records were fetched again, and a commit whose reply did not arrive
+ * (the coordinator moved or stopped, the request timed out): its producer is
+ * dropped, and the next attempt settles it through a new one. kafkajs cannot
  * retry a failed EndTxn itself (its commit() leaves the transaction in
  * COMMITTING, where neither commit nor abort is allowed), so settling through
  * a new producer is the one way through that works with this client.
@@ -64,8 +62,8 @@ export class PartitionTransactions {
   private readonly groupId: string;
   private readonly logger: Logger;
   private readonly producers = new Map<string, Promise<TransactionalProducer>>();
-  /** Partitions whose last commit's outcome is unknown. */
-  private readonly unsettled = new Set<string>();
+  /** The group's committed offset of each partition settled by this member's producer. */
+  private readonly committed = new Map<string, bigint>();
 
   constructor(client: TransactionalClient, groupId: string, logger: Logger) {
     this.client = client;
@@ -78,16 +76,43 @@ export class PartitionTransactions {
   }
 
   /**
+   * The group's committed offset of the partition: the records below it are
+   * done, and the caller must drop them from what it fetched. Initialises a
+   * producer for the partition first when it has none (its first batch, or
+   * the last one failed): that fences older producers and settles what they
+   * left. Undefined when the group has no offset yet. Fails (transiently)
+   * while the cluster cannot say.
+   */
+  async settle(topic: string, partition: number): Promise<bigint | undefined> {
+    const key = `${topic}:${partition}`;
+    if (!this.producers.has(key)) {
+      const made = this.producerFor(key, topic, partition);
+      try {
+        await made;
+        const committed = await this.client.committedOffset(this.groupId, topic, partition);
+        if (committed === undefined) this.committed.delete(key);
+        else this.committed.set(key, committed);
+        this.logger.debug({ partition, committed: committed?.toString() }, 'settled the partition’s transactions');
+      } catch (error) {
+        // Unsettled without its offset: the next attempt starts over with a new producer.
+        this.producers.delete(key);
+        await made.then((producer) => producer.disconnect()).catch((closeError: unknown) => this.logger.debug({ err: closeError }, 'closing an unsettled producer'));
+        throw classifyKafkaError(error, `settling the transactions of ${topic}[${partition}]`);
+      }
+    }
+    return this.committed.get(key);
+  }
+
+  /**
    * Runs `send` inside a transaction that also commits the group's offset
    * `nextOffset` for the input partition; commits both or neither. A failed
    * attempt throws kelt's error classes: StaleBatchError when fenced,
-   * TransientError otherwise (retry the batch: the next attempt settles an
-   * unknown outcome first).
+   * TransientError otherwise (retry the batch, after `settle`).
    */
-  async run(topic: string, partition: number, nextOffset: string, send: (sink: RecordSink) => Promise<void>): Promise<TransactionOutcome> {
+  async run(topic: string, partition: number, nextOffset: string, send: (sink: RecordSink) => Promise<void>): Promise<void> {
     const key = `${topic}:${partition}`;
-    if (this.unsettled.has(key) && (await this.committedEarlier(key, topic, partition, nextOffset))) return 'committed-earlier';
-    const producer = await this.producerFor(key, topic, partition);
+    const producer = await this.producers.get(key);
+    if (producer === undefined) throw new Error(`${topic}[${partition}] is not settled: settle it before its next transaction`);
     let tx: OpenTransaction | undefined;
     try {
       tx = await producer.transaction();
@@ -106,13 +131,12 @@ export class PartitionTransactions {
       const classified = classifyKafkaError(error, `committing the transaction of ${topic}[${partition}]`);
       // Fenced: the new owner's producer settled it and resumes from the group's offset.
       if (classified instanceof StaleBatchError) throw classified;
-      this.unsettled.add(key);
       throw new TransientError(
         `the commit of ${topic}[${partition}]'s transaction got no answer; it is settled before the batch runs again`,
         { cause: error },
       );
     }
-    return 'committed';
+    this.committed.set(key, BigInt(nextOffset));
   }
 
   /** Closes the producers of partitions this member no longer owns. */
@@ -120,32 +144,13 @@ export class PartitionTransactions {
     const keep = new Set(owned.map(({ topic, partition }) => `${topic}:${partition}`));
     const released = [...this.producers.entries()].filter(([key]) => !keep.has(key));
     for (const [key] of released) this.producers.delete(key);
-    for (const key of [...this.unsettled]) if (!keep.has(key)) this.unsettled.delete(key);
+    for (const key of [...this.committed.keys()]) if (!keep.has(key)) this.committed.delete(key);
     await Promise.all(released.map(async ([, producer]) => (await producer).disconnect()));
   }
 
   async close(): Promise<void> {
     await this.retain([]);
     await this.client.close();
-  }
-
-  /**
-   * Settles an unknown commit: a new producer's initialisation completes or
-   * aborts it, then the group's offset tells whether the batch ending at
-   * `nextOffset` is in. Fails (transiently) while the cluster cannot say; the
-   * partition stays unsettled until it can.
-   */
-  private async committedEarlier(key: string, topic: string, partition: number, nextOffset: string): Promise<boolean> {
-    try {
-      await this.producerFor(key, topic, partition);
-      const committed = await this.client.committedOffset(this.groupId, topic, partition);
-      this.unsettled.delete(key);
-      const landed = committed !== undefined && committed >= BigInt(nextOffset);
-      this.logger.info({ partition, committed: committed?.toString(), nextOffset, landed }, 'settled a transaction whose commit got no answer');
-      return landed;
-    } catch (error) {
-      throw classifyKafkaError(error, `settling the unanswered commit of ${topic}[${partition}]`);
-    }
   }
 
   private async discard(key: string, producer: TransactionalProducer, tx: OpenTransaction | undefined): Promise<void> {

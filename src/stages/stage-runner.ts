@@ -11,6 +11,7 @@ import type { WorkerPool } from '../workers/worker-pool.ts';
 import { DeadLetterQueue } from './dead-letter.ts';
 import { defaultRetryPolicy, retryTransient } from './retry.ts';
 import { GroupMembership } from './runner/group-membership.ts';
+import { PartitionTurns } from './runner/partition-turns.ts';
 import { Liveness } from './runner/liveness.ts';
 import { OffsetCommitter } from './runner/offset-committer.ts';
 import { PauseController } from './runner/pause-controller.ts';
@@ -64,6 +65,14 @@ export interface BatchProcessor {
    */
   readonly commitsOffsets: boolean;
   processBatch(batch: PartitionBatch, abilities: BatchAbilities): Promise<BatchReport>;
+  /**
+   * For a processor that commits offsets in transactions: the group's
+   * committed offset of the partition, settled against other members'
+   * transactions and this one's unanswered commits. It can lie past the
+   * fetched batch's start (a transaction landed after the records were
+   * fetched again); the runner drops the records below it.
+   */
+  settle?(topic: string, partition: number): Promise<bigint | undefined>;
   /** The partitions this member owns after a (re)join; `seek` moves where fetching starts. */
   onAssignment?(owned: TopicPartition[], seek: (partition: number, offset: string) => void): Promise<void>;
   close(): Promise<void>;
@@ -125,6 +134,7 @@ export class StageRunner {
   private readonly pauses: PauseController;
   private readonly committer: OffsetCommitter;
   private readonly liveness = new Liveness();
+  private readonly turns = new PartitionTurns();
   private readonly policy: typeof defaultRetryPolicy;
   private running = false;
   /** When the group coordinator last accepted a heartbeat of this member. */
@@ -229,8 +239,18 @@ export class StageRunner {
   }
 
   private async onBatch(fetched: FetchedBatch, controls: BatchControls): Promise<void> {
+    const turn = this.turns.take(fetched.topic, fetched.partition);
+    try {
+      if (!(await this.heartbeatingUntil(turn.previous, controls))) return;
+      await this.processFetched(fetched, controls);
+    } finally {
+      turn.end();
+    }
+  }
+
+  private async processFetched(fetched: FetchedBatch, controls: BatchControls): Promise<void> {
     const { topic, partition } = fetched;
-    if (!(await this.untilAssigned(controls))) return;
+    if (!(await this.heartbeatingUntil(this.membership.ready(), controls))) return;
     const generation = this.membership.generation;
     const stillOurs = () => controls.isRunning() && !controls.isStale() && this.membership.owns({ topic, partition }, generation);
     if (!stillOurs()) return;
@@ -245,7 +265,17 @@ export class StageRunner {
     let report: BatchReport;
     try {
       report = await retryTransient(
-        () => this.options.processor.processBatch(batch, { heartbeat, deadLetters: this.deadLetters }),
+        async () => {
+          const committed = await this.options.processor.settle?.(topic, partition);
+          if (committed === undefined || BigInt(batch.messages[0]!.offset) >= committed) {
+            return this.options.processor.processBatch(batch, { heartbeat, deadLetters: this.deadLetters });
+          }
+          this.committer.committedInTransaction(topic, partition, committed.toString());
+          const rest = batch.messages.filter((message) => BigInt(message.offset) >= committed);
+          this.logger.info({ partition, from: batch.messages[0]!.offset, committed: committed.toString() }, 'records fetched again are committed already; skipped');
+          if (rest.length === 0) return emptyReport();
+          return this.options.processor.processBatch({ ...batch, messages: rest }, { heartbeat, deadLetters: this.deadLetters });
+        },
         async (error, attempt, waitMs) => {
           releaseFault ??= this.pauses.hold(topic, `fault ${faultKey}`);
           this.health.fault(faultKey, error instanceof Error ? error.message : String(error));
@@ -311,21 +341,22 @@ export class StageRunner {
   }
 
   /**
-   * Waits for the processor's work on the current assignment (which retries
-   * while MySQL is down), heartbeating meanwhile so that the member keeps its
-   * place in the group. False when the group moved on during the wait.
+   * Waits for `settled` (the processor's work on the current assignment,
+   * which retries while MySQL is down; the partition's previous batch),
+   * heartbeating meanwhile so that the member keeps its place in the group.
+   * False when the group moved on during the wait.
    */
-  private async untilAssigned(controls: BatchControls): Promise<boolean> {
+  private async heartbeatingUntil(settled: Promise<unknown>, controls: BatchControls): Promise<boolean> {
     let done = false;
-    const ready = this.membership.ready().then(() => (done = true));
+    const finished = settled.then(() => (done = true));
     while (!done) {
-      await Promise.race([ready, sleep(1_000)]);
+      await Promise.race([finished, sleep(1_000)]);
       if (done) break;
       try {
         await this.heartbeat(controls);
       } catch (error) {
         if (error instanceof StaleBatchError) return false;
-        this.logger.debug({ err: error }, 'heartbeat failed while waiting for the assignment');
+        this.logger.debug({ err: error }, 'heartbeat failed while waiting');
       }
     }
     return true;

@@ -106,11 +106,18 @@ export async function readTopic(kafka: Kafka, topic: string): Promise<KafkaMessa
   const admin = kafka.admin();
   await admin.connect();
   const ends = await admin.fetchTopicOffsets(topic);
-  const messages: KafkaMessage[] = [];
+  // By partition and offset: a reader that restarts (kafkajs does, after a
+  // connection error) is handed records again, which are not the pipeline's duplicates.
+  const messages = new Map<string, KafkaMessage>();
   const consumer = kafka.consumer({ groupId, readUncommitted: false, maxWaitTimeInMs: 100 });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({ autoCommitInterval: 100, eachBatch: async ({ batch }) => void messages.push(...batch.messages) });
+  await consumer.run({
+    autoCommitInterval: 100,
+    eachBatch: async ({ batch }) => {
+      for (const message of batch.messages) messages.set(`${batch.partition}:${message.offset}`, message);
+    },
+  });
   try {
     await waitFor(`a reader at the end of ${topic}`, async () => {
       const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
@@ -121,5 +128,5 @@ export async function readTopic(kafka: Kafka, topic: string): Promise<KafkaMessa
     await consumer.disconnect();
     await admin.disconnect();
   }
-  return messages;
+  return [...messages.values()];
 }

@@ -119,6 +119,10 @@ export class ExtractProcessor implements BatchProcessor {
     return { produced: out.length, written: 0, deadLettered: dead.map((letter) => letter.reason) };
   }
 
+  settle(topic: string, partition: number): Promise<bigint | undefined> {
+    return this.transactions.settle(topic, partition);
+  }
+
   async onAssignment(owned: TopicPartition[]): Promise<void> {
     await this.transactions.retain(owned);
   }

@@ -107,6 +107,10 @@ export class LoadProcessor implements BatchProcessor {
     };
   }
 
+  settle(topic: string, partition: number): Promise<bigint | undefined> {
+    return this.transactions.settle(topic, partition);
+  }
+
   async onAssignment(owned: TopicPartition[]): Promise<void> {
     await this.transactions.retain(owned);
     await this.positions.assigned(owned.map(({ partition }) => partition));

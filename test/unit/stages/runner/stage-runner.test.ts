@@ -189,4 +189,54 @@ describe('StageRunner', () => {
     await consumer.deliver(0, 5, 1);
     expect(consumer.log).toEqual(['resolve 0@2', 'commit 0@5', 'resolve 0@5']);
   });
+
+  it('drops the records an earlier commit settled past, and skips a batch that lies wholly below it', async () => {
+    const seen: string[][] = [];
+    const floors: Array<bigint | undefined> = [10n, 10n, undefined];
+    const { runner, consumer } = runnerWith(
+      processor({
+        commitsOffsets: true,
+        settle: async () => floors.shift(),
+        processBatch: async (batch) => (seen.push(batch.messages.map((m) => m.offset)), emptyReport()),
+      }),
+    );
+    await runner.start();
+    consumer.listener.joined([{ topic: 'in', partition: 0 }]);
+    await consumer.deliver(0, 0, 4);
+    await consumer.deliver(0, 4, 8);
+    await consumer.deliver(0, 12, 2);
+    expect(seen).toEqual([
+      ['10', '11'],
+      ['12', '13'],
+    ]);
+    expect(consumer.log).toEqual(['resolve 0@3', 'resolve 0@11', 'resolve 0@13']);
+  });
+
+  it('starts a partition’s batch fetched again only after the one still in flight ends (a consumer restart)', async () => {
+    const order: string[] = [];
+    let release!: () => void;
+    const blocked = new Promise<void>((resolve) => (release = resolve));
+    const { runner, consumer } = runnerWith(
+      processor({
+        commitsOffsets: true,
+        processBatch: async (batch) => {
+          order.push(`start ${batch.nextOffset}`);
+          if (batch.nextOffset === '3') await blocked;
+          order.push(`end ${batch.nextOffset}`);
+          return emptyReport();
+        },
+      }),
+    );
+    await runner.start();
+    consumer.listener.joined([{ topic: 'in', partition: 0 }]);
+    const first = consumer.deliver(0, 0, 3);
+    await new Promise((resolve) => setImmediate(resolve));
+    consumer.listener.joined([{ topic: 'in', partition: 0 }]);
+    const again = consumer.deliver(0, 0, 5);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(order).toEqual(['start 3']);
+    release();
+    await Promise.all([first, again]);
+    expect(order).toEqual(['start 3', 'end 3', 'start 5', 'end 5']);
+  });
 });
