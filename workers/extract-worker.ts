@@ -1,3 +1,5 @@
+import type avro from 'avsc';
+import { expectedOf } from '../src/avro/logical-types.ts';
 import { PermanentError } from '../src/errors.ts';
 import { frame, unframe } from '../src/registry/wire-format.ts';
 import { resolverOf, typeOf } from '../src/workers/avro-types.ts';
@@ -62,9 +64,12 @@ function decodeJson(bytes: Uint8Array, reader: ReturnType<typeof typeOf>): Recor
     throw new PermanentError(`not JSON: ${(error as Error).message}`, { reason: 'undecodable' });
   }
   const problems: string[] = [];
-  reader.isValid(value, { errorHook: (path) => problems.push(path.join('.') || '(record)') });
+  reader.isValid(value, {
+    errorHook: (path: string[], any: unknown, type: avro.Type) =>
+      problems.push(`${path.join('.') || '(record)'}: ${any === undefined ? 'missing' : JSON.stringify(any)?.slice(0, 60)} is not ${expectedOf(type)}`),
+  });
   if (problems.length > 0) {
-    throw new PermanentError(`does not match the schema at ${problems.slice(0, 5).join(', ')}`, { reason: 'schema_violation' });
+    throw new PermanentError(`does not match the schema: ${problems.slice(0, 5).join('; ')}`, { reason: 'schema_violation' });
   }
   return value as Record<string, unknown>;
 }

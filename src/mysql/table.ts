@@ -1,6 +1,6 @@
 import type { Queryable } from './queryable.ts';
 import { PermanentError } from '../errors.ts';
-import { sqlValue, type Column } from '../pipeline/sql-types.ts';
+import type { Column } from '../pipeline/sql-types.ts';
 import type { MySqlPool } from './pool.ts';
 
 /** Quotes a SQL identifier (names come from validated specs, quoting is belt and braces). */
@@ -55,7 +55,7 @@ export class MySqlTable {
   rowOf(record: Record<string, unknown>): unknown[] {
     return this.columns.map((column) => {
       try {
-        return sqlValue(record[column.field], column.kind);
+        return column.toSql(record[column.field]);
       } catch (error) {
         if (!(error instanceof PermanentError)) throw error;
         throw new PermanentError(`${this.name}.${column.name}: ${error.message}`, { cause: error, ...(error.reason === undefined ? {} : { reason: error.reason }) });

@@ -1,11 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import avro from 'avsc';
+import type avro from 'avsc';
+import { avroType } from '../avro/logical-types.ts';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../errors.ts';
-import { modelColumnTypes, type ModelColumnType } from './sql-types.ts';
+import { columnsFromAvro, modelColumnType, type StringColumnType } from './sql-types.ts';
+import { extractedSchema } from './extracted-schema.ts';
 
 /**
  * A pipeline spec (YAML) declared once: this schema drives validation at
@@ -36,6 +38,10 @@ const specSchema = z.strictObject({
   staging: z.strictObject({
     table: identifier,
     primaryKey: z.array(z.string().min(1)).min(1),
+    // A string field's column when VARCHAR(255) is not it: varchar(n), or text (which cannot be indexed whole).
+    columns: z
+      .record(z.string().min(1), z.string().regex(/^(text|varchar\(\d+\))$/, 'must be text or varchar(n)'))
+      .default({}),
   }),
   transform: z.strictObject({
     module: z.string().min(1),
@@ -44,7 +50,7 @@ const specSchema = z.strictObject({
         z.strictObject({
           name: identifier,
           primaryKey: z.array(identifier).min(1),
-          columns: z.record(identifier, z.enum(modelColumnTypes)),
+          columns: z.record(identifier, z.string()),
         }),
       )
       .min(1),
@@ -75,7 +81,8 @@ export type PipelineSpecInput = z.input<typeof specSchema>;
 export interface ModelTable {
   name: string;
   primaryKey: string[];
-  columns: Record<string, ModelColumnType>;
+  /** Column name → model column type (sql-types.ts: modelColumnType). */
+  columns: Record<string, string>;
 }
 
 export interface Pipeline {
@@ -91,7 +98,7 @@ export interface Pipeline {
     generatorPath: string | undefined;
   };
   topics: { raw: string; extracted: string; loaded: string; dlq: string };
-  staging: { table: string; primaryKey: string[] };
+  staging: { table: string; primaryKey: string[]; columns: Record<string, StringColumnType> };
   transform: { modulePath: string; tables: ModelTable[] };
   batch: { chunkRecords: number; insertRows: number };
   pool: { threads: number; maxQueue: number };
@@ -139,7 +146,21 @@ export function pipelineFrom(document: unknown, specPath: string): Pipeline {
       if (!fieldNames.has(field)) issues.push(`staging.primaryKey.${i}: ${field} is not a field of ${spec.source.schema}`);
     });
   }
+  if (schema !== undefined) {
+    for (const field of Object.keys(spec.staging.columns)) {
+      if (!fieldNames.has(field)) issues.push(`staging.columns.${field}: not a field of ${spec.source.schema}`);
+    }
+    try {
+      columnsFromAvro(extractedSchema(schema), spec.staging.primaryKey, spec.staging.columns as Record<string, StringColumnType>);
+    } catch (error) {
+      issues.push(`source.schema: ${(error as Error).message}`);
+    }
+  }
   spec.transform.tables.forEach((table, t) => {
+    for (const [column, type] of Object.entries(table.columns)) {
+      const problem = modelColumnType(type, table.primaryKey.includes(column));
+      if (typeof problem === 'string') issues.push(`transform.tables.${t}.columns.${column}: ${type} ${problem}`);
+    }
     table.primaryKey.forEach((column, i) => {
       if (!(column in table.columns)) {
         issues.push(`transform.tables.${t}.primaryKey.${i}: ${column} is not one of the table's columns`);
@@ -162,7 +183,7 @@ export function pipelineFrom(document: unknown, specPath: string): Pipeline {
       loaded: spec.topics.loaded ?? `${spec.name}.loaded`,
       dlq: spec.topics.dlq ?? `${spec.name}.dlq`,
     },
-    staging: spec.staging,
+    staging: { ...spec.staging, columns: spec.staging.columns as Record<string, StringColumnType> },
     transform: { modulePath, tables: spec.transform.tables },
     batch: spec.batch,
     pool: { threads, maxQueue: spec.pool.maxQueue ?? threads * 4 },
@@ -175,7 +196,7 @@ function readRecordSchema(path: string, issues: string[]): avro.schema.RecordTyp
   let schema: unknown;
   try {
     schema = JSON.parse(readFileSync(path, 'utf8'));
-    avro.Type.forSchema(schema as avro.Schema);
+    avroType(schema as avro.Schema);
   } catch (error) {
     issues.push(`source.schema: ${path} is not a valid Avro schema: ${(error as Error).message}`);
     return undefined;

@@ -5,7 +5,7 @@ import { columnsFromAvro, columnsFromModel, snakeCase } from './sql-types.ts';
 
 /** The staging table: every field of the extracted record, keyed by the spec's primary key. */
 export function stagingTable(pipeline: Pipeline): MySqlTable {
-  const columns = columnsFromAvro(extractedSchema(pipeline.source.schema), pipeline.staging.primaryKey);
+  const columns = columnsFromAvro(extractedSchema(pipeline.source.schema), pipeline.staging.primaryKey, pipeline.staging.columns);
   return new MySqlTable(pipeline.staging.table, columns, pipeline.staging.primaryKey.map(snakeCase));
 }
 

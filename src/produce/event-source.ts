@@ -35,6 +35,10 @@ function cellValue(cell: string | undefined, type: unknown): unknown {
   const nullable = Array.isArray(type) && type.includes('null');
   if (cell === undefined || (cell === '' && nullable)) return null;
   const base = Array.isArray(type) ? type.find((branch) => branch !== 'null') : type;
+  // Logical types take their text (ISO-8601, a decimal); a bare integer is in the type's unit.
+  if (typeof base === 'object' && (base as { logicalType?: string }).logicalType !== undefined) {
+    return /^-?\d+$/.test(cell) && (base as { logicalType: string }).logicalType !== 'decimal' ? Number(cell) : cell;
+  }
   const name = typeof base === 'string' ? base : (base as { type?: string }).type;
   switch (name) {
     case 'int':

@@ -1,5 +1,6 @@
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
-import avro from 'avsc';
+import type avro from 'avsc';
+import { avroType, logicalTypes, schemaTextOf } from '../avro/logical-types.ts';
 import { PermanentError, TransientError } from '../errors.ts';
 import { redactText } from '../log/redact.ts';
 import { frame, unframe } from './wire-format.ts';
@@ -24,7 +25,11 @@ export class SchemaRegistryClient {
   constructor(url: string, auth?: { username: string; password: string }) {
     this.url = url;
     this.displayUrl = redactText(url);
-    this.registry = new SchemaRegistry({ host: url, retry: { retries: 2 }, ...(auth === undefined ? {} : { auth }) });
+    // The library builds each fetched schema's type (references resolved) with kelt's logical types.
+    this.registry = new SchemaRegistry(
+      { host: url, retry: { retries: 2 }, ...(auth === undefined ? {} : { auth }) },
+      { [SchemaType.AVRO]: { logicalTypes } },
+    );
     this.authorization =
       auth === undefined ? undefined : `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
   }
@@ -44,13 +49,13 @@ export class SchemaRegistryClient {
     const { id } = await this.call(`register a schema under ${subject}`, () =>
       this.registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject }),
     );
-    this.types.set(id, Promise.resolve(avro.Type.forSchema(schema as avro.Schema)));
+    this.types.set(id, Promise.resolve(avroType(schema as avro.Schema)));
     return id;
   }
 
   /** The Avro schema with this id, as JSON text (for workers that build their own types). */
   async schemaText(id: number): Promise<string> {
-    return JSON.stringify(await this.avroType(id));
+    return schemaTextOf(await this.avroType(id));
   }
 
   avroType(id: number): Promise<avro.Type> {
@@ -77,7 +82,7 @@ export class SchemaRegistryClient {
 
   private async fetchType(id: number): Promise<avro.Type> {
     const schema = await this.call(`fetch schema ${id}`, () => this.registry.getSchema(id));
-    return avro.Type.forSchema(schema as unknown as avro.Schema);
+    return schema as unknown as avro.Type;
   }
 
   /**

@@ -1,4 +1,5 @@
-import avro from 'avsc';
+import type avro from 'avsc';
+import { avroType } from '../avro/logical-types.ts';
 import { PermanentError } from '../errors.ts';
 
 /**
@@ -11,7 +12,7 @@ const resolvers = new Map<string, avro.Resolver>();
 export function typeOf(schemaText: string): avro.Type {
   let type = types.get(schemaText);
   if (type === undefined) {
-    type = avro.Type.forSchema(JSON.parse(schemaText) as avro.Schema);
+    type = avroType(JSON.parse(schemaText) as avro.Schema);
     types.set(schemaText, type);
   }
   return type;

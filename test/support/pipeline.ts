@@ -42,7 +42,7 @@ export async function createTestPipeline(
     name: uniqueName('pv').replace(/_/g, '-'),
     pool: { threads: 2 },
     ...overrides,
-    source: {
+    source: overrides.source ?? {
       ...document.source,
       schema: resolve(base, document.source.schema),
       generator: resolve(base, document.source.generator!),

@@ -68,7 +68,7 @@ export class LoadProcessor implements BatchProcessor {
       try {
         if (message.value === null) throw new PermanentError('the record has no value', { reason: 'undecodable' });
         const record = (await this.registry.decodeAvro(message.value)) as Record<string, unknown>;
-        staged.push({ message, row: this.table.rowOf(record) });
+        staged.push({ message, row: this.rowOf(record) });
       } catch (error) {
         if (!(error instanceof PermanentError)) throw error;
         dead.push({ topic: batch.topic, partition: batch.partition, message, reason: error.reason ?? 'undecodable', error: error.message });
@@ -105,6 +105,16 @@ export class LoadProcessor implements BatchProcessor {
       deadLettered: letters.map((letter) => letter.reason),
       mysqlSeconds,
     };
+  }
+
+  /** The record as the staging row; a value no column of its type can hold (a string past its VARCHAR) rejects the row. */
+  private rowOf(record: Record<string, unknown>): unknown[] {
+    try {
+      return this.table.rowOf(record);
+    } catch (error) {
+      if (!(error instanceof PermanentError) || error.reason !== undefined) throw error;
+      throw new PermanentError(error.message, { cause: error, reason: 'row_rejected' });
+    }
   }
 
   settle(topic: string, partition: number): Promise<bigint | undefined> {
