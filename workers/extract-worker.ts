@@ -30,7 +30,7 @@ export default function extract(task: ExtractTask): ExtractResult {
         keltSourceOffset: Number(task.offsets[i]),
         keltIngestedAt: task.ingestedAt,
       };
-      values.push(frame(task.extractedSchemaId, extracted.toBuffer(normalised)));
+      values.push(frame(task.extractedSchemaId, encode(extracted, normalised)));
       return { ok: true, key: String(key) };
     } catch (error) {
       values.push(null);
@@ -47,7 +47,10 @@ function decodeAvro(task: ExtractTask, bytes: Buffer): Record<string, unknown> {
   if (writer === undefined) throw new PermanentError(`unknown schema id ${schemaId}`, { reason: 'unknown_schema' });
   const type = typeOf(writer);
   try {
-    return typeOf(task.readerSchema).fromBuffer(payload, resolverOf(writer, task.readerSchema)) as Record<string, unknown>;
+    const resolver = resolverOf(writer, task.readerSchema);
+    // Unresolvable (a newer writer widened a type): read as written; encode() checks each value against the pipeline's schema.
+    if (resolver === undefined) return type.fromBuffer(payload) as Record<string, unknown>;
+    return typeOf(task.readerSchema).fromBuffer(payload, resolver) as Record<string, unknown>;
   } catch (error) {
     if (error instanceof PermanentError) throw error;
     throw new PermanentError(`the bytes do not decode with schema ${schemaId} (${type.name ?? 'unnamed'}): ${(error as Error).message}`, {
@@ -63,17 +66,37 @@ function decodeJson(bytes: Uint8Array, reader: ReturnType<typeof typeOf>): Recor
   } catch (error) {
     throw new PermanentError(`not JSON: ${(error as Error).message}`, { reason: 'undecodable' });
   }
-  const problems: string[] = [];
-  reader.isValid(value, {
-    errorHook: (path: string[], any: unknown, type: avro.Type) =>
-      problems.push(`${path.join('.') || '(record)'}: ${any === undefined ? 'missing' : JSON.stringify(any)?.slice(0, 60)} is not ${expectedOf(type)}`),
-  });
+  const problems = mismatches(reader, value);
   if (problems.length > 0) {
     throw new PermanentError(`does not match the schema: ${problems.slice(0, 5).join('; ')}`, { reason: 'schema_violation' });
   }
   return value as Record<string, unknown>;
 }
 
+
+/** The record in the extracted schema; a value that schema cannot hold (one a newer writer allows) is the record's fault. */
+function encode(extracted: avro.Type, record: Record<string, unknown>): Buffer {
+  try {
+    return extracted.toBuffer(record);
+  } catch (error) {
+    // avsc checks each value as it writes it; ask it where, for the dead letter's message.
+    const problems = mismatches(extracted, record);
+    throw new PermanentError(`does not fit the pipeline's schema: ${problems.slice(0, 5).join('; ') || (error as Error).message}`, {
+      reason: 'schema_violation',
+      cause: error,
+    });
+  }
+}
+
+/** Where `value` does not fit `type`: each field's path, its value and what the type expects. */
+function mismatches(type: avro.Type, value: unknown): string[] {
+  const problems: string[] = [];
+  type.isValid(value, {
+    errorHook: (path: string[], any: unknown, at: avro.Type) =>
+      problems.push(`${path.join('.') || '(record)'}: ${any === undefined ? 'missing' : JSON.stringify(any)?.slice(0, 60)} is not ${expectedOf(at)}`),
+  });
+  return problems;
+}
 
 /** The reason a failure carries; a failure without one is not the record's fault alone (a bug in extract). */
 function reasonOf(error: unknown): DeadLetterReason {

@@ -126,6 +126,7 @@ Connection settings come from the environment:
         console.log(`topics created: ${report.topicsCreated.join(', ') || 'none (all existed)'}`);
         console.log(`schemas: ${Object.entries(report.schemaIds).map(([subject, id]) => `${subject}=${id}`).join(', ')}`);
         console.log(`tables: ${report.tables.join(', ')}`);
+        for (const change of report.tableChanges) console.log(`  ${change}`);
       } finally {
         await pool.end();
       }

@@ -8,6 +8,9 @@ import { extractedSchema } from '../pipeline/extracted-schema.ts';
 import type { Pipeline } from '../pipeline/spec.ts';
 import { modelTables, stagingTable } from '../pipeline/tables.ts';
 import type { SchemaRegistryClient } from '../registry/client.ts';
+import { evolveTable } from '../mysql/table-evolution.ts';
+import { backwardProblems } from '../pipeline/schema-compatibility.ts';
+import type avro from 'avsc';
 
 export interface MigrateDependencies {
   kafka: Kafka;
@@ -20,6 +23,8 @@ export interface MigrateReport {
   topicsCreated: string[];
   schemaIds: Record<string, number>;
   tables: string[];
+  /** What changed in existing tables (columns added, widened, made NULL-able), and tables created. */
+  tableChanges: string[];
 }
 
 /**
@@ -27,15 +32,22 @@ export interface MigrateReport {
  * partition count, its schemas in the registry, its MySQL tables and kelt's
  * offsets table. Running it again changes nothing; a topic that exists with
  * another partition count is an error, since keys would move partitions.
+ *
+ * With an updated spec it evolves the pipeline, add-only: a source schema
+ * that cannot read every version registered before is refused (naming the
+ * field and the rule) before anything changes; tables gain the new columns
+ * and widened types (src/mysql/table-evolution.ts).
  */
 export async function migrate(pipeline: Pipeline, deps: MigrateDependencies): Promise<MigrateReport> {
+  await checkCompatibility(pipeline, deps.registry);
   const topicsCreated = await createTopics(pipeline, deps);
   const schemaIds = await registerSchemas(pipeline, deps.registry);
   const tables = [stagingTable(pipeline), ...modelTables(pipeline)];
   await deps.mysql.query(offsetsTableSql);
   await deps.mysql.query(deadLetterLogSql);
-  for (const table of tables) await table.create(deps.mysql);
-  const report = { topicsCreated, schemaIds, tables: ['kelt_offsets', ...tables.map((table) => table.name)] };
+  const tableChanges: string[] = [];
+  for (const table of tables) tableChanges.push(...(await evolveTable(deps.mysql, table)));
+  const report = { topicsCreated, schemaIds, tables: ['kelt_offsets', ...tables.map((table) => table.name)], tableChanges };
   deps.logger.info(report, 'migrated');
   return report;
 }
@@ -64,6 +76,21 @@ async function createTopics(pipeline: Pipeline, { kafka }: MigrateDependencies):
     return missing;
   } finally {
     await admin.disconnect();
+  }
+}
+
+/** The spec's schema must read every version registered for the pipeline's topics (raw, when Avro, and extracted). */
+async function checkCompatibility(pipeline: Pipeline, registry: SchemaRegistryClient): Promise<void> {
+  const subjects: Array<[string, avro.schema.RecordType]> = [[`${pipeline.topics.extracted}-value`, extractedSchema(pipeline.source.schema)]];
+  if (pipeline.source.format === 'avro') subjects.unshift([`${pipeline.topics.raw}-value`, pipeline.source.schema]);
+  const problems: string[] = [];
+  for (const [subject, reader] of subjects) {
+    for (const { version, schema } of await registry.registeredSchemas(subject)) {
+      problems.push(...backwardProblems(reader, schema as avro.schema.RecordType, `${subject} version ${version}`));
+    }
+  }
+  if (problems.length > 0) {
+    throw new ConfigError(`the source schema ${pipeline.source.schemaPath} cannot read what was written before`, [...new Set(problems)]);
   }
 }
 

@@ -15,6 +15,8 @@ const permanentStatuses = new Set([404, 409, 422]);
 export class SchemaRegistryClient {
   private readonly registry: SchemaRegistry;
   private readonly types = new Map<number, Promise<avro.Type>>();
+  /** Per reader type, how to read each writer schema id. */
+  private readonly readers = new WeakMap<avro.Type, Map<number, (payload: Buffer) => unknown>>();
 
   readonly url: string;
   /** The URL without its userinfo, for messages. */
@@ -53,6 +55,38 @@ export class SchemaRegistryClient {
     return id;
   }
 
+  /** Every version registered under `subject`, oldest first; none when the subject does not exist. */
+  async registeredSchemas(subject: string): Promise<Array<{ version: number; schema: unknown }>> {
+    const versions = await this.call(`list the versions of ${subject}`, async () => {
+      const listed = await this.getJson<number[]>(`subjects/${encodeURIComponent(subject)}/versions`);
+      return listed ?? [];
+    });
+    const schemas: Array<{ version: number; schema: unknown }> = [];
+    for (const version of versions) {
+      const found = await this.call(`fetch version ${version} of ${subject}`, () =>
+        this.getJson<{ schema: string }>(`subjects/${encodeURIComponent(subject)}/versions/${version}`),
+      );
+      if (found !== undefined) schemas.push({ version, schema: JSON.parse(found.schema) as unknown });
+    }
+    return schemas;
+  }
+
+  /** GET a registry path; undefined on 404, an error carrying the status otherwise. */
+  private async getJson<T>(path: string): Promise<T | undefined> {
+    const response = await fetch(new URL(path, this.url.endsWith('/') ? this.url : `${this.url}/`), {
+      ...(this.authorization === undefined ? {} : { headers: { authorization: this.authorization } }),
+    });
+    if (response.status === 404) {
+      await response.body?.cancel();
+      return undefined;
+    }
+    if (!response.ok) {
+      await response.body?.cancel();
+      throw Object.assign(new Error(`GET /${path} answered HTTP ${response.status}`), { status: response.status });
+    }
+    return (await response.json()) as T;
+  }
+
   /** The Avro schema with this id, as JSON text (for workers that build their own types). */
   async schemaText(id: number): Promise<string> {
     return schemaTextOf(await this.avroType(id));
@@ -78,6 +112,26 @@ export class SchemaRegistryClient {
     const { schemaId, payload } = unframe(message);
     const type = await this.avroType(schemaId);
     return type.fromBuffer(payload);
+  }
+
+  /**
+   * Decodes as `reader`: a record written with an older version gets the
+   * defaults of the fields added since. A writer newer than `reader` in a way
+   * Avro cannot resolve (a type it widened) is decoded as written, and the
+   * caller checks each value where it puts it (a MySQL column): a stage can
+   * meet such records while the pipeline's stages are being rolled.
+   */
+  async decodeAvroAs(message: Buffer, reader: avro.Type): Promise<unknown> {
+    const { schemaId, payload } = unframe(message);
+    let byWriter = this.readers.get(reader);
+    if (byWriter === undefined) this.readers.set(reader, (byWriter = new Map()));
+    let read = byWriter.get(schemaId);
+    if (read === undefined) {
+      const writer = await this.avroType(schemaId);
+      read = readerOf(reader, writer);
+      byWriter.set(schemaId, read);
+    }
+    return read(payload);
   }
 
   private async fetchType(id: number): Promise<avro.Type> {
@@ -140,4 +194,15 @@ export async function writerSchemasOf(
     }
   }
   return schemas;
+}
+
+function readerOf(reader: avro.Type, writer: avro.Type): (payload: Buffer) => unknown {
+  try {
+    const resolver = reader.createResolver(writer);
+    return (payload) => reader.fromBuffer(payload, resolver);
+  } catch (error) {
+    // avsc refuses a resolver exactly when Avro's rules cannot resolve the two.
+    if (!(error instanceof Error)) throw error;
+    return (payload) => writer.fromBuffer(payload);
+  }
 }

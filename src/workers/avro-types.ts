@@ -1,13 +1,12 @@
 import type avro from 'avsc';
 import { avroType } from '../avro/logical-types.ts';
-import { PermanentError } from '../errors.ts';
 
 /**
  * Avro types built from schema text, kept per text: a worker thread builds
  * each type once and reuses it for every task that names it.
  */
 const types = new Map<string, avro.Type>();
-const resolvers = new Map<string, avro.Resolver>();
+const resolvers = new Map<string, avro.Resolver | undefined>();
 
 export function typeOf(schemaText: string): avro.Type {
   let type = types.get(schemaText);
@@ -18,19 +17,25 @@ export function typeOf(schemaText: string): avro.Type {
   return type;
 }
 
-/** Reads data written with `writerText` as `readerText`; throws PermanentError when the two do not resolve. */
-export function resolverOf(writerText: string, readerText: string): avro.Resolver {
+/**
+ * How to read data written with `writerText` as `readerText`: a resolver,
+ * or undefined when Avro's rules cannot resolve the two (a type widened by
+ * a newer writer, say long where the reader has int). The caller then reads
+ * with the writer's schema and checks each value when it writes it with the
+ * reader's: a producer may move to a newer schema before the pipeline's spec
+ * does, and its values that fit still go through.
+ */
+export function resolverOf(writerText: string, readerText: string): avro.Resolver | undefined {
   const key = `${writerText}\u0000${readerText}`;
-  let resolver = resolvers.get(key);
-  if (resolver === undefined) {
+  if (!resolvers.has(key)) {
+    let resolver: avro.Resolver | undefined;
     try {
       resolver = typeOf(readerText).createResolver(typeOf(writerText));
     } catch (error) {
-      throw new PermanentError(`the writer's schema cannot be read as the pipeline's schema: ${(error as Error).message}`, {
-        reason: 'schema_violation',
-      });
+      if (!(error instanceof Error)) throw error;
+      resolver = undefined;
     }
     resolvers.set(key, resolver);
   }
-  return resolver;
+  return resolvers.get(key);
 }

@@ -9,6 +9,9 @@ import type { MySqlTable } from '../../mysql/table.ts';
 import type { Pipeline } from '../../pipeline/spec.ts';
 import type { SchemaRegistryClient } from '../../registry/client.ts';
 import type { DeadLetter } from '../dead-letter.ts';
+import type avro from 'avsc';
+import { avroType } from '../../avro/logical-types.ts';
+import { extractedSchema } from '../../pipeline/extracted-schema.ts';
 import { finishPositioned, inOffsetOrder, positionBatch, rowsWrittenBefore } from '../mysql-stage-batch.ts';
 import type { BatchAbilities, BatchProcessor, BatchReport, PartitionBatch, TopicPartition } from '../stage-runner.ts';
 
@@ -37,6 +40,8 @@ export class LoadProcessor implements BatchProcessor {
   private readonly registry: SchemaRegistryClient;
   private readonly mysql: MySqlPool;
   private readonly table: MySqlTable;
+  /** The extracted schema of the running spec: older records read with it get the defaults of fields added since. */
+  private readonly reader: avro.Type;
   private readonly transactions: PartitionTransactions;
   private readonly positions: PartitionPositions;
   private readonly deadLetterLog: DeadLetterLog;
@@ -54,6 +59,7 @@ export class LoadProcessor implements BatchProcessor {
     this.registry = registry;
     this.mysql = mysql;
     this.table = table;
+    this.reader = avroType(extractedSchema(pipeline.source.schema) as avro.Schema);
     this.transactions = transactions;
     this.positions = positions;
     this.deadLetterLog = deadLetterLog;
@@ -67,7 +73,7 @@ export class LoadProcessor implements BatchProcessor {
     for (const message of pending) {
       try {
         if (message.value === null) throw new PermanentError('the record has no value', { reason: 'undecodable' });
-        const record = (await this.registry.decodeAvro(message.value)) as Record<string, unknown>;
+        const record = (await this.registry.decodeAvroAs(message.value, this.reader)) as Record<string, unknown>;
         staged.push({ message, row: this.rowOf(record) });
       } catch (error) {
         if (!(error instanceof PermanentError)) throw error;
