@@ -19,7 +19,13 @@ export default function extract(task: ExtractTask): ExtractResult {
   const values: Array<Buffer | null> = [];
   const outcomes = unpackBytes(task.values).map((bytes, i): ExtractOutcome => {
     try {
-      if (bytes === null) throw new PermanentError('the record has no value (a tombstone)', { reason: 'undecodable' });
+      if (bytes === null) {
+        if (!task.deletes.tombstones) {
+          throw new PermanentError('the record has no value (a tombstone), and the key field is not the staging table’s primary key', { reason: 'undecodable' });
+        }
+        values.push(null);
+        return { ok: true, key: null, deletes: true };
+      }
       const value = task.format === 'avro' ? decodeAvro(task, bytes) : decodeJson(bytes, reader);
       const key = value[task.keyField];
       if (key === null || key === undefined) throw new PermanentError(`key field ${task.keyField} is empty`, { reason: 'schema_violation' });
@@ -31,7 +37,8 @@ export default function extract(task: ExtractTask): ExtractResult {
         keltIngestedAt: task.ingestedAt,
       };
       values.push(frame(task.extractedSchemaId, encode(extracted, normalised)));
-      return { ok: true, key: String(key) };
+      const when = task.deletes.when;
+      return { ok: true, key: String(key), deletes: when !== undefined && value[when.field] === when.equals };
     } catch (error) {
       values.push(null);
       return { ok: false, reason: reasonOf(error), error: (error as Error).message };

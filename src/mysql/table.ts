@@ -18,12 +18,14 @@ export class MySqlTable {
   readonly columns: readonly Column[];
   readonly primaryKey: readonly string[];
   private readonly insertPrefix: string;
+  private readonly keyIndexes: number[];
   private readonly upsertSuffix: string;
 
   constructor(name: string, columns: readonly Column[], primaryKey: readonly string[]) {
     this.name = name;
     this.columns = columns;
     this.primaryKey = primaryKey;
+    this.keyIndexes = primaryKey.map((name) => columns.findIndex((column) => column.name === name));
     const names = columns.map((column) => quoteId(column.name));
     this.insertPrefix = `INSERT INTO ${quoteId(name)} (${names.join(', ')}) VALUES ?`;
     const updates = columns
@@ -61,6 +63,27 @@ export class MySqlTable {
         throw new PermanentError(`${this.name}.${column.name}: ${error.message}`, { cause: error, ...(error.reason === undefined ? {} : { reason: error.reason }) });
       }
     });
+  }
+
+  /** The primary key's values of a record, as parameters (a delete's key). */
+  keyOf(record: Record<string, unknown>): unknown[] {
+    return this.primaryKey.map((name) => {
+      const column = this.columns.find((candidate) => candidate.name === name)!;
+      return column.toSql(record[column.field]);
+    });
+  }
+
+  /** The primary key's values within a row already in column order. */
+  keyOfRow(row: readonly unknown[]): unknown[] {
+    return this.keyIndexes.map((index) => row[index]);
+  }
+
+  /** Deletes the rows with these primary keys, in statements of at most `rowsPerStatement` keys. */
+  async delete(connection: Queryable, keys: readonly unknown[][], rowsPerStatement: number): Promise<void> {
+    const columns = `(${this.primaryKey.map(quoteId).join(', ')})`;
+    for (let start = 0; start < keys.length; start += rowsPerStatement) {
+      await connection.query(`DELETE FROM ${quoteId(this.name)} WHERE ${columns} IN (?)`, [keys.slice(start, start + rowsPerStatement)]);
+    }
   }
 
   /** Upserts rows (already in column order) in statements of at most `rowsPerStatement`. */

@@ -42,6 +42,8 @@ const specSchema = z.strictObject({
     columns: z
       .record(z.string().min(1), z.string().regex(/^(text|varchar\(\d+\))$/, 'must be text or varchar(n)'))
       .default({}),
+    // Records whose field equals this value delete their staging row (a Debezium envelope's op: d).
+    delete: z.strictObject({ field: z.string().min(1), equals: z.union([z.string(), z.number(), z.boolean()]) }).optional(),
   }),
   transform: z.strictObject({
     module: z.string().min(1),
@@ -85,6 +87,12 @@ export interface ModelTable {
   columns: Record<string, string>;
 }
 
+export interface StagingDeletes {
+  when: { field: string; equals: string | number | boolean } | undefined;
+  /** A tombstone (no value) deletes the row its key names: only when the key field is the whole primary key. */
+  tombstones: boolean;
+}
+
 export interface Pipeline {
   name: string;
   specPath: string;
@@ -98,7 +106,13 @@ export interface Pipeline {
     generatorPath: string | undefined;
   };
   topics: { raw: string; extracted: string; loaded: string; dlq: string };
-  staging: { table: string; primaryKey: string[]; columns: Record<string, StringColumnType> };
+  staging: {
+    table: string;
+    primaryKey: string[];
+    columns: Record<string, StringColumnType>;
+    /** Records that delete their row: a field's value, and tombstones when the key field is the primary key. */
+    deletes: StagingDeletes;
+  };
   transform: { modulePath: string; tables: ModelTable[] };
   batch: { chunkRecords: number; insertRows: number };
   pool: { threads: number; maxQueue: number };
@@ -147,6 +161,9 @@ export function pipelineFrom(document: unknown, specPath: string): Pipeline {
     });
   }
   if (schema !== undefined) {
+    if (spec.staging.delete !== undefined && !fieldNames.has(spec.staging.delete.field)) {
+      issues.push(`staging.delete.field: ${spec.staging.delete.field} is not a field of ${spec.source.schema}`);
+    }
     for (const field of Object.keys(spec.staging.columns)) {
       if (!fieldNames.has(field)) issues.push(`staging.columns.${field}: not a field of ${spec.source.schema}`);
     }
@@ -183,7 +200,15 @@ export function pipelineFrom(document: unknown, specPath: string): Pipeline {
       loaded: spec.topics.loaded ?? `${spec.name}.loaded`,
       dlq: spec.topics.dlq ?? `${spec.name}.dlq`,
     },
-    staging: { ...spec.staging, columns: spec.staging.columns as Record<string, StringColumnType> },
+    staging: {
+      table: spec.staging.table,
+      primaryKey: spec.staging.primaryKey,
+      columns: spec.staging.columns as Record<string, StringColumnType>,
+      deletes: {
+        when: spec.staging.delete,
+        tombstones: spec.staging.primaryKey.length === 1 && spec.staging.primaryKey[0] === spec.source.keyField,
+      },
+    },
     transform: { modulePath, tables: spec.transform.tables },
     batch: spec.batch,
     pool: { threads, maxQueue: spec.pool.maxQueue ?? threads * 4 },

@@ -108,7 +108,7 @@ export async function startStage(
  */
 async function ensureTransformLoads(pool: WorkerPool<TransformTask, TransformOutcome[]>, pipeline: Pipeline): Promise<void> {
   try {
-    await pool.run({ modulePath: pipeline.transform.modulePath, writerSchemas: {}, values: packBytes([]) });
+    await pool.run({ modulePath: pipeline.transform.modulePath, writerSchemas: {}, values: packBytes([]), deletes: {}, keyField: pipeline.source.keyField });
   } catch (error) {
     await pool.close();
     throw new ConfigError(`the transform module ${pipeline.transform.modulePath} failed to load: ${(error as Error).message}`);

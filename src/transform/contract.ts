@@ -12,6 +12,15 @@ export type TransformOutput = Record<string, Row | Row[] | null>;
 export type TransformFunction = (record: Record<string, unknown>) => TransformOutput | Promise<TransformOutput>;
 
 /**
+ * A transform module's optional named export `remove`: told of a record that
+ * deleted its staging row (the deleting record, or for a tombstone only the
+ * primary key's field), it returns the model rows to delete, by table; each
+ * row needs its table's primary key columns. Without it, deletes stop at
+ * staging.
+ */
+export type RemoveFunction = TransformFunction;
+
+/**
  * What a pipeline's sample generator exports (`kelt produce --generate`): a
  * default function from a sequence number to one raw event.
  */

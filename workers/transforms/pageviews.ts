@@ -91,3 +91,6 @@ const transform = (record: Record<string, unknown>): TransformOutput => {
 };
 
 export default transform;
+
+/** A deleted pageview (a record the spec's staging.delete rule matches) leaves the model too. */
+export const remove = (event: Record<string, unknown>) => ({ fct_pageviews: { event_id: event.eventId } });

@@ -10,6 +10,7 @@ import type { WorkerPool } from '../../workers/worker-pool.ts';
 import { chunk } from '../chunks.ts';
 import { packBytes, transferablesOf, unpackBytes } from '../../workers/packed-bytes.ts';
 import type { DeadLetter } from '../dead-letter.ts';
+import { deleteHeaders } from '../record-ops.ts';
 import type { BatchAbilities, BatchProcessor, BatchReport, PartitionBatch, TopicPartition } from '../stage-runner.ts';
 import type { ExtractResult, ExtractTask } from './extract-task.ts';
 
@@ -87,6 +88,7 @@ export class ExtractProcessor implements BatchProcessor {
             partition: batch.partition,
             offsets: messages.map((message) => message.offset),
             values,
+            deletes: this.pipeline.staging.deletes,
           },
           transferablesOf(values),
         );
@@ -102,7 +104,12 @@ export class ExtractProcessor implements BatchProcessor {
         const message = batch.messages[i++]!;
         const letter = { topic: batch.topic, partition: batch.partition, message };
         if (!outcome.ok) return void dead.push({ ...letter, reason: outcome.reason, error: outcome.error });
-        const record = { key: outcome.key, value: values[j]!, timestamp: message.timestamp };
+        const record: OutgoingRecord = {
+          key: outcome.key ?? message.key,
+          value: values[j]!,
+          timestamp: message.timestamp,
+          ...(outcome.deletes ? { headers: deleteHeaders } : {}),
+        };
         const bytes = loneRecordBytes(record);
         if (bytes <= recordLimit) return void out.push(record);
         dead.push({

@@ -1,3 +1,4 @@
+import type { StagingDeletes } from '../../pipeline/spec.ts';
 import type { PackedBytes } from '../../workers/packed-bytes.ts';
 import type { DeadLetterReason } from '../dead-letter.ts';
 /** The messages of one extract task, and what the worker says of each. */
@@ -16,9 +17,14 @@ export interface ExtractTask {
   offsets: string[];
   /** The records' values, packed (transferred to the worker, not cloned). */
   values: PackedBytes;
+  /** Which records delete (the spec's staging deletes). */
+  deletes: StagingDeletes;
 }
 
-export type ExtractOutcome = { ok: true; key: string } | { ok: false; reason: DeadLetterReason; error: string };
+/** A tombstone that deletes has no key of the worker's making (key null): its own key names the row. */
+export type ExtractOutcome =
+  | { ok: true; key: string | null; deletes: boolean }
+  | { ok: false; reason: DeadLetterReason; error: string };
 
 /** What a worker says of each record of a task, and the extracted values (null where the record failed), packed. */
 export interface ExtractResult {

@@ -12,12 +12,15 @@ import type { DeadLetter } from '../dead-letter.ts';
 import type avro from 'avsc';
 import { avroType } from '../../avro/logical-types.ts';
 import { extractedSchema } from '../../pipeline/extracted-schema.ts';
+import { deleteHeaders, isDelete, lastPerKey } from '../record-ops.ts';
 import { finishPositioned, inOffsetOrder, positionBatch, rowsWrittenBefore } from '../mysql-stage-batch.ts';
 import type { BatchAbilities, BatchProcessor, BatchReport, PartitionBatch, TopicPartition } from '../stage-runner.ts';
 
+/** What a record does to the staging table: upserts `row`, or (without one) deletes the row with `key`. */
 interface Staged {
   message: ConsumedRecord;
-  row: unknown[];
+  key: unknown[];
+  row?: unknown[];
 }
 
 /**
@@ -72,9 +75,7 @@ export class LoadProcessor implements BatchProcessor {
     const dead: DeadLetter[] = [];
     for (const message of pending) {
       try {
-        if (message.value === null) throw new PermanentError('the record has no value', { reason: 'undecodable' });
-        const record = (await this.registry.decodeAvroAs(message.value, this.reader)) as Record<string, unknown>;
-        staged.push({ message, row: this.rowOf(record) });
+        staged.push(await this.stage(message));
       } catch (error) {
         if (!(error instanceof PermanentError)) throw error;
         dead.push({ topic: batch.topic, partition: batch.partition, message, reason: error.reason ?? 'undecodable', error: error.message });
@@ -84,10 +85,17 @@ export class LoadProcessor implements BatchProcessor {
     let mysqlSeconds = 0;
     if (pending.length > 0) {
       const mysqlStarted = performance.now();
+      // Without deletes, upserts alone already apply in order (a later row of a key wins within a statement).
+      const last = staged.some((item) => item.row === undefined) ? lastPerKey(staged, (item) => JSON.stringify(item.key)) : undefined;
       const rejected = await writeBatch(
         this.mysql,
-        staged,
-        (connection, items) => this.table.upsert(connection, items.map((item) => item.row), this.pipeline.batch.insertRows),
+        last === undefined ? staged : staged.filter((item) => last.has(item)),
+        async (connection, items) => {
+          const deletes = items.filter((item) => item.row === undefined).map((item) => item.key);
+          if (deletes.length > 0) await this.table.delete(connection, deletes, this.pipeline.batch.insertRows);
+          const rows = items.flatMap((item) => (item.row === undefined ? [] : [item.row]));
+          if (rows.length > 0) await this.table.upsert(connection, rows, this.pipeline.batch.insertRows);
+        },
         (connection, rejected) => finishPositioned(connection, this.positions, this.deadLetterLog, batch, dead, rejected),
       );
       this.positions.advanced(batch.partition, next);
@@ -100,7 +108,7 @@ export class LoadProcessor implements BatchProcessor {
     const deadOffsets = new Set(letters.map((letter) => letter.message.offset));
     const forwards = [...written, ...pending]
       .filter((message) => !deadOffsets.has(message.offset))
-      .map((message) => ({ key: message.key, value: message.value, timestamp: message.timestamp }));
+      .map((message) => ({ key: message.key, value: message.value, timestamp: message.timestamp, ...(isDelete(message) ? { headers: deleteHeaders } : {}) }));
     await this.transactions.run(batch.topic, batch.partition, next, async (sink) => {
       await sink.send(this.pipeline.topics.loaded, forwards, this.pipeline.partitions);
       await deadLetters.send(sink, letters);
@@ -111,6 +119,22 @@ export class LoadProcessor implements BatchProcessor {
       deadLettered: letters.map((letter) => letter.reason),
       mysqlSeconds,
     };
+  }
+
+  /**
+   * A record as what it does to the staging table: its row to upsert, or
+   * the key of the row it deletes (a tombstone's key is that row's primary key).
+   */
+  private async stage(message: ConsumedRecord): Promise<Staged> {
+    if (message.value === null) {
+      if (!isDelete(message) || message.key === null) throw new PermanentError('the record has no value', { reason: 'undecodable' });
+      const field = this.pipeline.staging.primaryKey[0]!;
+      return { message, key: this.table.keyOf({ [field]: message.key.toString('utf8') }) };
+    }
+    const record = (await this.registry.decodeAvroAs(message.value, this.reader)) as Record<string, unknown>;
+    if (isDelete(message)) return { message, key: this.table.keyOf(record) };
+    const row = this.rowOf(record);
+    return { message, row, key: this.table.keyOfRow(row) };
   }
 
   /** The record as the staging row; a value no column of its type can hold (a string past its VARCHAR) rejects the row. */

@@ -13,6 +13,7 @@ import type { WorkerPool } from '../../workers/worker-pool.ts';
 import { chunk } from '../chunks.ts';
 import { packBytes, transferablesOf } from '../../workers/packed-bytes.ts';
 import type { DeadLetter } from '../dead-letter.ts';
+import { isDelete, lastPerKey } from '../record-ops.ts';
 import { finishPositioned, inOffsetOrder, positionBatch, rowsWrittenBefore } from '../mysql-stage-batch.ts';
 import type { BatchAbilities, BatchProcessor, BatchReport, PartitionBatch, TopicPartition } from '../stage-runner.ts';
 import type { TransformOutcome, TransformTask } from './transform-task.ts';
@@ -20,9 +21,11 @@ import type { TransformOutcome, TransformTask } from './transform-task.ts';
 export const transformWorkerFile = workerFile('transform-worker');
 
 /** A transformed record's rows, already as SQL parameters, per model table (in the tables' order). */
+/** What a record does to each model table (in the tables' order): rows to upsert, primary keys to delete. */
 interface Transformed {
   message: ConsumedRecord;
   rows: unknown[][][];
+  deletes: unknown[][][];
 }
 
 /**
@@ -87,12 +90,18 @@ export class TransformProcessor implements BatchProcessor {
     if (pending.length > 0) {
       const transformed = await this.transform(batch, pending, dead);
       const mysqlStarted = performance.now();
+      // Without deletes, upserts alone already apply in order (a later row of a key wins within a statement).
+      const hasDeletes = transformed.some((item) => item.deletes.some((keys) => keys.length > 0));
+      const kept = hasDeletes ? this.tables.map((table, t) => lastOperations(table, transformed, t)) : undefined;
       const rejected = await writeBatch(
         this.mysql,
         transformed,
         async (connection, items) => {
           for (const [t, table] of this.tables.entries()) {
-            const rows = items.flatMap((item) => item.rows[t]!);
+            const live = (operation: unknown[]) => kept === undefined || kept[t]!.has(operation);
+            const deletes = items.flatMap((item) => item.deletes[t]!).filter(live);
+            if (deletes.length > 0) await table.delete(connection, deletes, this.pipeline.batch.insertRows);
+            const rows = items.flatMap((item) => item.rows[t]!).filter(live);
             if (rows.length > 0) await table.upsert(connection, rows, this.pipeline.batch.insertRows);
           }
         },
@@ -121,7 +130,14 @@ export class TransformProcessor implements BatchProcessor {
     const results = await Promise.all(
       chunk(messages, this.pipeline.batch.chunkRecords).map((part) => {
         const values = packBytes(part.map((message) => message.value));
-        return this.pool.run({ modulePath: this.pipeline.transform.modulePath, writerSchemas, values }, transferablesOf(values));
+        const deletes: TransformTask['deletes'] = {};
+        part.forEach((message, i) => {
+          if (isDelete(message)) deletes[i] = { key: message.value === null ? (message.key?.toString('utf8') ?? null) : null };
+        });
+        return this.pool.run(
+          { modulePath: this.pipeline.transform.modulePath, writerSchemas, values, deletes, keyField: this.pipeline.staging.primaryKey[0]! },
+          transferablesOf(values),
+        );
       }),
     );
     const known = new Set(this.tables.map((table) => table.name));
@@ -130,12 +146,16 @@ export class TransformProcessor implements BatchProcessor {
       const message = messages[i]!;
       const letter = { topic: batch.topic, partition: batch.partition, message };
       if (!outcome.ok) return dead.push({ ...letter, reason: outcome.reason, error: outcome.error });
-      const unknown = Object.keys(outcome.rows).filter((table) => !known.has(table));
+      const unknown = [...Object.keys(outcome.rows), ...Object.keys(outcome.deletes)].filter((table) => !known.has(table));
       if (unknown.length > 0) {
         return dead.push({ ...letter, reason: 'transform_error', error: `the transform wrote to undeclared table(s) ${unknown.join(', ')}` });
       }
       try {
-        transformed.push({ message, rows: this.tables.map((table) => (outcome.rows[table.name] ?? []).map((row) => table.rowOf(row))) });
+        transformed.push({
+          message,
+          rows: this.tables.map((table) => (outcome.rows[table.name] ?? []).map((row) => table.rowOf(row))),
+          deletes: this.tables.map((table) => (outcome.deletes[table.name] ?? []).map((row) => table.keyOf(row))),
+        });
       } catch (error) {
         if (!(error instanceof PermanentError)) throw error;
         dead.push({ ...letter, reason: error.reason ?? 'transform_error', error: error.message });
@@ -150,4 +170,13 @@ export class TransformProcessor implements BatchProcessor {
     await this.pool.close();
     await this.mysql.end();
   }
+}
+
+/** The upserted rows and deleted keys of table `t` that are their key's last operation in the batch. */
+function lastOperations(table: MySqlTable, items: readonly Transformed[], t: number): Set<unknown[]> {
+  const operations = items.flatMap((item) => [
+    ...item.rows[t]!.map((row) => ({ operation: row, key: table.keyOfRow(row) })),
+    ...item.deletes[t]!.map((key) => ({ operation: key, key })),
+  ]);
+  return new Set([...lastPerKey(operations, ({ key }) => JSON.stringify(key))].map(({ operation }) => operation));
 }

@@ -9,8 +9,13 @@ export interface TransformTask {
   writerSchemas: Record<number, string>;
   /** The records' values, packed (transferred to the worker, not cloned). */
   values: PackedBytes;
+  /** The chunk's deleting records by index; a tombstone's key (its staging primary key) with it. */
+  deletes: Record<number, { key: string | null }>;
+  /** The staging primary key's field, which a tombstone's key is the value of. */
+  keyField: string;
 }
 
 export type TransformOutcome =
-  | { ok: true; rows: Record<string, Row[]> }
+  /** `deletes`: the model rows (their primary keys) a deleting record removes. */
+  | { ok: true; rows: Record<string, Row[]>; deletes: Record<string, Row[]> }
   | { ok: false; reason: DeadLetterReason; error: string };
