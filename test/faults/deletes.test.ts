@@ -1,7 +1,5 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { tempFile } from '../support/temp-file.ts';
 import { describe, expect, it } from 'vitest';
 import { createIdempotentProducer } from '../../src/kafka/client.ts';
 import { stageLag } from '../../src/status/lag.ts';
@@ -45,19 +43,14 @@ function operation(round: number, key: number): Operation {
   return { kind: 'upsert', qty: round * 10_000 + key };
 }
 
-function file(name: string, text: string): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'kelt-deletes-')), name);
-  writeFileSync(path, text);
-  return path;
-}
 
 describe('fault: deletes and upserts of the same keys through kill -9 of load and transform', () => {
   it('leaves exactly the state the operations’ order gives, in staging and the model', async () => {
     const t = await createTestPipeline({
-      source: { format: 'avro', schema: file('order.avsc', JSON.stringify(schema)), keyField: 'orderId' },
+      source: { format: 'avro', schema: tempFile('order.avsc', JSON.stringify(schema)), keyField: 'orderId' },
       staging: { table: 'stg_orders', primaryKey: ['orderId'], delete: { field: 'op', equals: 'd' } },
       transform: {
-        module: file('transform.mjs', transformSource),
+        module: tempFile('transform.mjs', transformSource),
         tables: [{ name: 'fct_orders', primaryKey: ['order_id'], columns: { order_id: 'varchar(32)', customer_id: 'varchar(32)', qty: 'int' } }],
       },
       consumer: { sessionTimeoutMs: 10_000 },

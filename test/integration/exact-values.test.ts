@@ -1,11 +1,9 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import avro from 'avsc';
 import kafkajs from 'kafkajs';
+import { tempFile } from '../support/temp-file.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { envOf } from '../../src/config/env.ts';
 import { frame } from '../../src/registry/wire-format.ts';
@@ -114,17 +112,12 @@ const modelTable = {
   },
 };
 
-function file(name: string, text: string): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'kelt-exact-')), name);
-  writeFileSync(path, text);
-  return path;
-}
 
 async function pipelineOf(format: 'avro' | 'json'): Promise<TestPipeline> {
   return createTestPipeline({
-    source: { format, schema: file('order.avsc', JSON.stringify(schema)), keyField: 'orderId' },
+    source: { format, schema: tempFile('order.avsc', JSON.stringify(schema)), keyField: 'orderId' },
     staging: { table: 'stg_orders', primaryKey: ['orderId'], columns: { note: 'text' } },
-    transform: { module: file('transform.mjs', transformSource), tables: [modelTable] },
+    transform: { module: tempFile('transform.mjs', transformSource), tables: [modelTable] },
   } as never);
 }
 
@@ -174,7 +167,7 @@ describe('every Avro type lands exactly', () => {
   it('from an Avro source: kelt produce, and a producer without logical types', async () => {
     t = await pipelineOf('avro');
     await Promise.all([t.start('extract'), t.start('load'), t.start('transform')]);
-    await keltProduce(t, file('events.ndjson', events.map((e) => JSON.stringify(e)).join('\n')));
+    await keltProduce(t, tempFile('events.ndjson', events.map((e) => JSON.stringify(e)).join('\n')));
     // As a client without logical types writes it: raw two's complement, days, microseconds, bytes.
     const plain = avro.Type.forSchema(schema as avro.Schema);
     const subject = `${t.pipeline.topics.raw}-value`;
@@ -206,7 +199,7 @@ describe('every Avro type lands exactly', () => {
     t = await pipelineOf('json');
     await Promise.all([t.start('extract'), t.start('load'), t.start('transform')]);
     const bad = { ...events[0]!, orderId: 'bad', amount: '1.234', day: '2023-02-29' };
-    await keltProduce(t, file('events.ndjson', [...events, bad].map((e) => JSON.stringify(e)).join('\n')));
+    await keltProduce(t, tempFile('events.ndjson', [...events, bad].map((e) => JSON.stringify(e)).join('\n')));
     await waitFor('every order staged and modeled', async () => (await countRows(t!.db, 'stg_orders')) === 4 && (await countRows(t!.db, 'fct_orders')) === 4);
     expect(await stagingRows(t)).toEqual(byId(staged));
     expect(await modelRows(t)).toEqual(byId(staged).map((row) => expectedModel(row)));

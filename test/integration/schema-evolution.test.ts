@@ -1,7 +1,6 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { tempFile } from '../support/temp-file.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.ts';
 import { migrate } from '../../src/migrate/migrate.ts';
@@ -35,19 +34,13 @@ const transformSource = `export default (r) => ({ fct_orders: { order_id: r.orde
 const modelV1 = { name: 'fct_orders', primaryKey: ['order_id'], columns: { order_id: 'varchar(64)', qty: 'int', currency: 'varchar(3)' } };
 const modelV2 = { ...modelV1, columns: { ...modelV1.columns, qty: 'long' } };
 
-const dir = () => mkdtempSync(join(tmpdir(), 'kelt-evolution-'));
-function file(name: string, text: string): string {
-  const path = join(dir(), name);
-  writeFileSync(path, text);
-  return path;
-}
 
 /** The test pipeline's spec with another source schema and model table, as a user edits it. */
 function specWith(t: TestPipeline, schema: object, model: object): Pipeline {
   const document = parseYaml(readFileSync(t.specPath, 'utf8')) as Record<string, Record<string, unknown>>;
-  document.source = { ...document.source, schema: file('order.avsc', JSON.stringify(schema)) };
+  document.source = { ...document.source, schema: tempFile('order.avsc', JSON.stringify(schema)) };
   document.transform = { ...document.transform, tables: [model] };
-  return loadPipeline(file('pipeline.yaml', stringifyYaml(document)));
+  return loadPipeline(tempFile('pipeline.yaml', stringifyYaml(document)));
 }
 
 async function produce(pipeline: Pipeline, t: TestPipeline, events: Array<Record<string, unknown>>): Promise<void> {
@@ -67,9 +60,9 @@ describe('schema evolution', () => {
 
   it('keeps every record through a new producer version, the migration and the roll, and refuses an incompatible one', async () => {
     t = await createTestPipeline({
-      source: { format: 'avro', schema: file('order.avsc', JSON.stringify(v1)), keyField: 'orderId' },
+      source: { format: 'avro', schema: tempFile('order.avsc', JSON.stringify(v1)), keyField: 'orderId' },
       staging: { table: 'stg_orders', primaryKey: ['orderId'] },
-      transform: { module: file('transform.mjs', transformSource), tables: [modelV1] },
+      transform: { module: tempFile('transform.mjs', transformSource), tables: [modelV1] },
     } as never);
     const pipelineV1 = t.pipeline;
     const startAll = async (pipeline: Pipeline) => {

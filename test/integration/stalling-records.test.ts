@@ -1,7 +1,6 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import kafkajs from 'kafkajs';
+import { tempFile } from '../support/temp-file.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { produceEvents } from '../../src/produce/produce.ts';
 import { countRows, createTestPipeline, readTopic, waitFor, type TestPipeline } from '../support/pipeline.ts';
@@ -41,11 +40,6 @@ function event(n: number, kind: string, overrides: Record<string, unknown> = {})
   };
 }
 
-function moduleFile(source: string): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'kelt-transform-')), 'transform.mjs');
-  writeFileSync(path, source);
-  return path;
-}
 
 const testTable = { name: 'fct_test', primaryKey: ['event_id'], columns: { event_id: 'string', user_id: 'string', payload: 'json' } };
 
@@ -57,7 +51,7 @@ describe('records that used to stall a partition', () => {
   });
 
   it('dead-letters a cycle in a json column, an object in a scalar column and a rejected promise, once each, and writes the rest (a BigInt in json exactly)', async () => {
-    t = await createTestPipeline({ transform: { module: moduleFile(transformSource), tables: [testTable] } as never });
+    t = await createTestPipeline({ transform: { module: tempFile('transform.mjs', transformSource), tables: [testTable] } as never });
     await Promise.all([t.start('extract'), t.start('load'), t.start('transform')]);
     const events = Array.from({ length: PER_KIND * kinds.length }, (_, n) => event(n, kinds[n % kinds.length]!));
     await produceEvents(t.pipeline, (async function* () {
@@ -77,7 +71,7 @@ describe('records that used to stall a partition', () => {
   });
 
   it('ends a transform stage whose module fails to load, with a sentence and nothing dead-lettered, and a fixed module picks the records up', async () => {
-    const broken = moduleFile('throw new Error("TRANSFORM_SECRET is not set");\nexport default () => ({});\n');
+    const broken = tempFile('transform.mjs', 'throw new Error("TRANSFORM_SECRET is not set");\nexport default () => ({});\n');
     t = await createTestPipeline({ transform: { module: broken, tables: [testTable] } as never });
     await Promise.all([t.start('extract'), t.start('load')]);
     const events = Array.from({ length: PER_KIND }, (_, n) => event(n, 'ok'));
