@@ -1,5 +1,5 @@
 import type avro from 'avsc';
-import { expectedOf } from '../src/avro/logical-types.ts';
+import { mismatches } from '../src/avro/logical-types.ts';
 import { PermanentError } from '../src/errors.ts';
 import { frame, unframe } from '../src/registry/wire-format.ts';
 import { resolverOf, typeOf } from '../src/workers/avro-types.ts';
@@ -93,16 +93,6 @@ function encode(extracted: avro.Type, record: Record<string, unknown>): Buffer {
       cause: error,
     });
   }
-}
-
-/** Where `value` does not fit `type`: each field's path, its value and what the type expects. */
-function mismatches(type: avro.Type, value: unknown): string[] {
-  const problems: string[] = [];
-  type.isValid(value, {
-    errorHook: (path: string[], any: unknown, at: avro.Type) =>
-      problems.push(`${path.join('.') || '(record)'}: ${any === undefined ? 'missing' : JSON.stringify(any)?.slice(0, 60)} is not ${expectedOf(at)}`),
-  });
-  return problems;
 }
 
 /** The reason a failure carries; a failure without one is not the record's fault alone (a bug in extract). */

@@ -24,6 +24,11 @@ export interface Described {
   readonly expected: string;
 }
 
+/** A type's Avro name: kelt's exact long (an avsc "abstract:long") is a long. */
+export function kindOf(type: avro.Type): string {
+  return type.typeName === 'abstract:long' ? 'long' : type.typeName;
+}
+
 export class DecimalType extends avro.types.LogicalType implements Described {
   readonly precision: number;
   readonly scale: number;
@@ -32,7 +37,7 @@ export class DecimalType extends avro.types.LogicalType implements Described {
   constructor(schema: avro.Schema, opts?: unknown) {
     super(schema, opts);
     const { precision, scale = 0 } = schema as unknown as LogicalSchema;
-    const underlying = this.underlyingType.typeName;
+    const underlying = kindOf(this.underlyingType);
     // An invalid decimal is, as the Avro spec says, its underlying type: avsc falls back when this throws.
     if (!Number.isInteger(precision) || precision! < 1 || !Number.isInteger(scale) || scale < 0 || scale > precision!) {
       throw new Error(`decimal(${precision},${scale}) is not a valid decimal`);
@@ -62,7 +67,7 @@ export class DecimalType extends avro.types.LogicalType implements Described {
 
   protected override _resolve(writer: avro.Type): ((value: unknown) => unknown) | undefined {
     if (writer instanceof DecimalType) return writer.scale === this.scale ? (value) => value : undefined;
-    return writer.typeName === this.underlyingType.typeName ? (value) => this._fromValue(value as Buffer) : undefined;
+    return kindOf(writer) === kindOf(this.underlyingType) ? (value) => this._fromValue(value as Buffer) : undefined;
   }
 }
 
@@ -75,19 +80,20 @@ export class TimestampType extends avro.types.LogicalType implements Described {
     const name = (schema as unknown as LogicalSchema).logicalType;
     this.unit = name.endsWith('micros') ? 'micros' : 'millis';
     this.local = name.startsWith('local-');
-    if (this.underlyingType.typeName !== 'long') throw new Error(`${name} must be a long`);
+    if (kindOf(this.underlyingType) !== 'long') throw new Error(`${name} must be a long`);
   }
 
   get expected(): string {
     return `a ${this.local ? 'local ' : ''}timestamp: ISO-8601 text, or ${this.unit} since the epoch`;
   }
 
-  protected override _fromValue(units: number): number {
+  protected override _fromValue(units: number | bigint): number | bigint {
     return units;
   }
 
-  protected override _toValue(value: unknown): number | undefined {
+  protected override _toValue(value: unknown): number | bigint | undefined {
     if (typeof value === 'number') return Number.isSafeInteger(value) ? value : undefined;
+    if (typeof value === 'bigint') return value;
     if (typeof value === 'string') return epochOf(value, this.unit, this.local);
     if (value instanceof Date && this.unit === 'millis') return value.getTime();
     if (value instanceof Date) return value.getTime() * 1000;
@@ -96,14 +102,14 @@ export class TimestampType extends avro.types.LogicalType implements Described {
 
   protected override _resolve(writer: avro.Type): ((value: unknown) => unknown) | undefined {
     if (writer instanceof TimestampType) return writer.unit === this.unit ? (value) => value : undefined;
-    return writer.typeName === 'long' || writer.typeName === 'int' ? (value) => value : undefined;
+    return kindOf(writer) === 'long' || kindOf(writer) === 'int' ? (value) => value : undefined;
   }
 }
 
 export class DateType extends avro.types.LogicalType implements Described {
   constructor(schema: avro.Schema, opts?: unknown) {
     super(schema, opts);
-    if (this.underlyingType.typeName !== 'int') throw new Error('date must be an int');
+    if (kindOf(this.underlyingType) !== 'int') throw new Error('date must be an int');
   }
 
   get expected(): string {
@@ -122,7 +128,7 @@ export class DateType extends avro.types.LogicalType implements Described {
 
   protected override _resolve(writer: avro.Type): ((value: unknown) => unknown) | undefined {
     if (writer instanceof DateType) return (value) => value;
-    return writer.typeName === 'int' ? (value) => this._fromValue(value as number) : undefined;
+    return kindOf(writer) === 'int' ? (value) => this._fromValue(value as number) : undefined;
   }
 }
 
@@ -133,7 +139,7 @@ export class TimeType extends avro.types.LogicalType implements Described {
     super(schema, opts);
     this.unit = (schema as unknown as LogicalSchema).logicalType === 'time-micros' ? 'micros' : 'millis';
     const expected = this.unit === 'micros' ? 'long' : 'int';
-    if (this.underlyingType.typeName !== expected) throw new Error(`time-${this.unit} must be a ${expected}`);
+    if (kindOf(this.underlyingType) !== expected) throw new Error(`time-${this.unit} must be a ${expected}`);
   }
 
   get expected(): string {
@@ -152,7 +158,7 @@ export class TimeType extends avro.types.LogicalType implements Described {
 
   protected override _resolve(writer: avro.Type): ((value: unknown) => unknown) | undefined {
     if (writer instanceof TimeType) return writer.unit === this.unit ? (value) => value : undefined;
-    return writer.typeName === this.underlyingType.typeName ? (value) => this._fromValue(value as number) : undefined;
+    return kindOf(writer) === kindOf(this.underlyingType) ? (value) => this._fromValue(value as number) : undefined;
   }
 }
 
@@ -179,12 +185,12 @@ export class UuidType extends avro.types.LogicalType implements Described {
 
   protected override _toValue(value: unknown): string | Buffer | undefined {
     if (typeof value !== 'string' || !UUID.test(value)) return undefined;
-    return this.underlyingType.typeName === 'string' ? value : Buffer.from(value.replaceAll('-', ''), 'hex');
+    return kindOf(this.underlyingType) === 'string' ? value : Buffer.from(value.replaceAll('-', ''), 'hex');
   }
 
   protected override _resolve(writer: avro.Type): ((value: unknown) => unknown) | undefined {
     if (writer instanceof UuidType) return (value) => value;
-    return writer.typeName === this.underlyingType.typeName ? (value) => this._fromValue(value as string) : undefined;
+    return kindOf(writer) === kindOf(this.underlyingType) ? (value) => this._fromValue(value as string) : undefined;
   }
 }
 
@@ -200,9 +206,94 @@ export const logicalTypes = {
   uuid: UuidType,
 };
 
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/**
+ * Avro's long, exact over its whole range: a number when it is a safe
+ * integer, a bigint beyond. avsc 5.7's own long zigzag-encodes through
+ * doubles, so past ±2^52 a value silently changes (-4503599627370497 reads
+ * back as 4503599627370496); this one goes through the 64-bit integer.
+ */
+const exactLong = avro.types.LongType.__with(
+  {
+    fromBuffer: (varint: Buffer) => unzigzag(readVarint(varint)),
+    toBuffer: (value: number | bigint) => writeVarint(zigzag(value)),
+    fromJSON: (value: unknown) => (typeof value === 'string' ? BigInt(value) : value),
+    toJSON: (value: number | bigint) => (typeof value === 'bigint' ? value.toString() : value),
+    isValid: (value: unknown) =>
+      (typeof value === 'number' && Number.isSafeInteger(value)) || (typeof value === 'bigint' && value >= -INT64_MAX - 1n && value <= INT64_MAX),
+    compare: (a: number | bigint, b: number | bigint) => (a < b ? -1 : a > b ? 1 : 0),
+  },
+  // Hand over the varint as written: most longs fit 7 bytes, read with plain numbers, no bigint.
+  true,
+);
+
+/** A varint's unsigned value: a number while exact (under 2^49), a bigint beyond. */
+function readVarint(bytes: Buffer): number | bigint {
+  if (bytes.length <= 7) {
+    let value = 0;
+    for (let i = bytes.length - 1; i >= 0; i--) value = value * 128 + (bytes[i]! & 0x7f);
+    return value;
+  }
+  let value = 0n;
+  for (let i = bytes.length - 1; i >= 0; i--) value = (value << 7n) | BigInt(bytes[i]! & 0x7f);
+  return value;
+}
+
+function unzigzag(value: number | bigint): number | bigint {
+  if (typeof value === 'number') return value % 2 === 1 ? -(value + 1) / 2 : value / 2;
+  const signed = (value & 1n) === 1n ? -((value + 1n) >> 1n) : value >> 1n;
+  return signed >= -MAX_SAFE && signed <= MAX_SAFE ? Number(signed) : signed;
+}
+
+function zigzag(value: number | bigint): number | bigint {
+  if (typeof value === 'number' && Math.abs(value) < 2 ** 48) return value >= 0 ? value * 2 : -value * 2 - 1;
+  const big = BigInt(value);
+  return big >= 0n ? big << 1n : ((-big) << 1n) - 1n;
+}
+
+function writeVarint(value: number | bigint): Buffer {
+  const bytes: number[] = [];
+  if (typeof value === 'number') {
+    while (value >= 128) {
+      bytes.push((value % 128) | 0x80);
+      value = Math.floor(value / 128);
+    }
+    bytes.push(value);
+  } else {
+    while (value >= 128n) {
+      bytes.push(Number(value & 0x7fn) | 0x80);
+      value >>= 7n;
+    }
+    bytes.push(Number(value));
+  }
+  return Buffer.from(bytes);
+}
+
+/**
+ * Every `long` of a schema is the exact one, a logical type's long underneath
+ * too. avsc asks the hook twice for a logical type's schema: first for the
+ * logical type (answered: not hooked), then, from the logical type's
+ * constructor, for its underlying long (answered: the exact long).
+ */
+const awaitingUnderlying = new WeakSet<object>();
+function typeHook(schema: unknown): avro.Type | undefined {
+  if (schema === 'long') return exactLong;
+  if (typeof schema !== 'object' || schema === null || (schema as { type?: unknown }).type !== 'long') return undefined;
+  const logical = (schema as { logicalType?: unknown }).logicalType;
+  if (typeof logical !== 'string' || !(logical in logicalTypes)) return exactLong;
+  if (awaitingUnderlying.delete(schema)) return exactLong;
+  awaitingUnderlying.add(schema);
+  return undefined;
+}
+
+/** kelt's avsc options: its logical types and exact longs (the registry client hands them to its library too). */
+export const avroOptions = { logicalTypes, typeHook };
+
 /** An avsc type for `schema` with kelt's logical types: how every part of kelt reads and writes Avro. */
 export function avroType(schema: avro.Schema): avro.Type {
-  return avro.Type.forSchema(schema, { logicalTypes });
+  return avro.Type.forSchema(schema, { ...avroOptions });
 }
 
 /** The schema text of `type`, logical types included, for a worker to rebuild it with `avroType`. */
@@ -213,5 +304,21 @@ export function schemaTextOf(type: avro.Type): string {
 /** What a value of `type` must look like, for an error that names a field. */
 export function expectedOf(type: avro.Type): string {
   if ('expected' in type && typeof (type as Described).expected === 'string') return (type as Described).expected;
-  return type.typeName.startsWith('union') ? 'one of the union’s types' : `a ${type.typeName}`;
+  return type.typeName.startsWith('union') ? 'one of the union’s types' : `a ${kindOf(type)}`;
+}
+
+/** Where `value` does not fit `type`: each field's path, its value and what the type expects. */
+export function mismatches(type: avro.Type, value: unknown): string[] {
+  const problems: string[] = [];
+  type.isValid(value, {
+    errorHook: (path: string[], any: unknown, at: avro.Type) =>
+      problems.push(`${path.join('.') || '(record)'}: ${shown(any)} is not ${expectedOf(at)}`),
+  });
+  return problems;
+}
+
+function shown(value: unknown): string {
+  if (value === undefined) return 'missing';
+  if (typeof value === 'bigint') return value.toString();
+  return (JSON.stringify(value, (_key, inner: unknown) => (typeof inner === 'bigint' ? inner.toString() : inner)) ?? String(value)).slice(0, 60);
 }

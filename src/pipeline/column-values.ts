@@ -61,7 +61,7 @@ export const decimalValue = (precision: number, scale: number): ToSql =>
 export const timestampValue = (unit: TimeUnit): ToSql =>
   nullable(
     wrapped((value) => {
-      if (typeof value === 'number' || typeof value === 'bigint') return timestampText(Number(value), unit);
+      if (typeof value === 'number' || typeof value === 'bigint') return timestampText(value, unit);
       if (typeof value === 'string') return timestampText(epochOf(value, unit), unit);
       if (value instanceof Date) return timestampText(unit === 'millis' ? value.getTime() : value.getTime() * 1000, unit);
       return refuse(`${describe(value)} is not a timestamp`);

@@ -1,5 +1,5 @@
 import type avro from 'avsc';
-import { avroType } from '../avro/logical-types.ts';
+import { avroType, kindOf } from '../avro/logical-types.ts';
 
 /**
  * Whether a pipeline's new source schema can read every record written with
@@ -34,5 +34,5 @@ export function backwardProblems(reader: avro.schema.RecordType, writer: avro.sc
 }
 
 function describeType(type: avro.Type): string {
-  return type.typeName.startsWith('logical:') ? `${(type as avro.types.LogicalType).underlyingType.typeName} ${type.typeName.slice(8)}` : type.typeName;
+  return type.typeName.startsWith('logical:') ? `${kindOf((type as avro.types.LogicalType).underlyingType)} ${type.typeName.slice(8)}` : kindOf(type);
 }

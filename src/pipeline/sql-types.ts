@@ -1,5 +1,5 @@
 import type avro from 'avsc';
-import { avroType, DateType, DecimalType, TimestampType, TimeType, UuidType } from '../avro/logical-types.ts';
+import { avroType, kindOf, DateType, DecimalType, TimestampType, TimeType, UuidType } from '../avro/logical-types.ts';
 import { PermanentError } from '../errors.ts';
 import {
   bytesValue,
@@ -144,8 +144,8 @@ function avroColumn(type: avro.Type, inKey: boolean, declared: StringColumnType 
   if (type instanceof DateType) return { sqlType: 'DATE', toSql: dateValue };
   if (type instanceof TimeType) return { sqlType: type.unit === 'micros' ? 'TIME(6)' : 'TIME(3)', toSql: timeValue(type.unit) };
   if (type instanceof UuidType) return { sqlType: 'CHAR(36)', toSql: uuidValue };
-  if (declared !== undefined && type.typeName !== 'string') return `staging.columns declares ${declared}, but the field is a ${type.typeName}`;
-  switch (type.typeName) {
+  if (declared !== undefined && kindOf(type) !== 'string') return `staging.columns declares ${declared}, but the field is a ${kindOf(type)}`;
+  switch (kindOf(type)) {
     case 'string':
       if (inKey && declared === 'text') return 'a primary key column cannot be text (MySQL indexes only a prefix of it): declare varchar(n)';
       return declared === undefined ? varchar(DEFAULT_VARCHAR) : (modelColumnType(declared, inKey) as SqlColumnType | string);

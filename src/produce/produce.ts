@@ -54,7 +54,7 @@ export async function produceEvents(
       if (key === null || key === undefined) {
         throw new PermanentError(`event ${sent + pending.length + 1} has no ${pipeline.source.keyField} (the key field)`);
       }
-      const value = avro ? await registry.encodeAvro(schemaId, event) : Buffer.from(JSON.stringify(event));
+      const value = avro ? await encodeEvent(registry, schemaId, event, sent + pending.length + 1) : Buffer.from(JSON.stringify(event));
       pending.push({ key: String(key), value });
       if (pending.length >= perRequest) await flush();
     }
@@ -62,5 +62,14 @@ export async function produceEvents(
     return sent;
   } finally {
     await producer.disconnect();
+  }
+}
+
+async function encodeEvent(registry: Connections['registry'], schemaId: number, event: Event, number: number): Promise<Buffer> {
+  try {
+    return await registry.encodeAvro(schemaId, event);
+  } catch (error) {
+    if (!(error instanceof PermanentError)) throw error;
+    throw new PermanentError(`event ${number} ${error.message}`, { cause: error, reason: 'schema_violation' });
   }
 }

@@ -1,6 +1,6 @@
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import type avro from 'avsc';
-import { avroType, logicalTypes, schemaTextOf } from '../avro/logical-types.ts';
+import { avroOptions, avroType, mismatches, schemaTextOf } from '../avro/logical-types.ts';
 import { PermanentError, TransientError } from '../errors.ts';
 import { redactText } from '../log/redact.ts';
 import { frame, unframe } from './wire-format.ts';
@@ -30,7 +30,7 @@ export class SchemaRegistryClient {
     // The library builds each fetched schema's type (references resolved) with kelt's logical types.
     this.registry = new SchemaRegistry(
       { host: url, retry: { retries: 2 }, ...(auth === undefined ? {} : { auth }) },
-      { [SchemaType.AVRO]: { logicalTypes } },
+      { [SchemaType.AVRO]: avroOptions },
     );
     this.authorization =
       auth === undefined ? undefined : `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
@@ -103,9 +103,18 @@ export class SchemaRegistryClient {
     return type;
   }
 
+  /** Encodes `value` with schema `id`; a value that does not fit is a PermanentError naming each field that does not. */
   async encodeAvro(id: number, value: unknown): Promise<Buffer> {
     const type = await this.avroType(id);
-    return frame(id, type.toBuffer(value));
+    try {
+      return frame(id, type.toBuffer(value));
+    } catch (error) {
+      const problems = mismatches(type, value);
+      throw new PermanentError(`does not fit schema ${id}: ${problems.slice(0, 5).join('; ') || (error as Error).message}`, {
+        cause: error,
+        reason: 'schema_violation',
+      });
+    }
   }
 
   async decodeAvro(message: Buffer): Promise<unknown> {

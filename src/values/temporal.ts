@@ -53,7 +53,7 @@ export function timeText(units: number, unit: TimeUnit): string {
  * read as UTC; `local` (Avro's local-timestamp) refuses a zone, since a
  * local timestamp names no instant.
  */
-export function epochOf(text: string, unit: TimeUnit, local = false): number {
+export function epochOf(text: string, unit: TimeUnit, local = false): number | bigint {
   const match = TIMESTAMP.exec(text);
   if (match === null) throw new TemporalFormatError(`${JSON.stringify(text)} is not an ISO-8601 timestamp`);
   const [, y, mo, d, h, mi, s = '0', fraction = '', zone] = match;
@@ -61,18 +61,21 @@ export function epochOf(text: string, unit: TimeUnit, local = false): number {
   if (Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) throw new TemporalFormatError(`${text} is not a time of day`);
   const days = epochDay(text, Number(y), Number(mo), Number(d));
   const seconds = days * 86_400 + Number(h) * 3600 + Number(mi) * 60 + Number(s) - zoneSeconds(zone);
-  const units = seconds * perSecond[unit] + fractionIn(fraction, unit, text);
-  if (!Number.isSafeInteger(units)) throw new TemporalFormatError(`${text} is out of range`);
-  return units;
+  const units = BigInt(seconds) * BigInt(perSecond[unit]) + BigInt(fractionIn(fraction, unit, text));
+  return units >= -MAX_SAFE && units <= MAX_SAFE ? Number(units) : units;
 }
 
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
 /** Units since the epoch → 'YYYY-MM-DD HH:MM:SS.fff[fff]' (UTC), as MySQL's DATETIME reads it. */
-export function timestampText(units: number, unit: TimeUnit): string {
-  if (!Number.isSafeInteger(units)) throw new TemporalFormatError(`${units} is not a timestamp in ${unit}`);
-  const ms = unit === 'millis' ? units : Math.floor(units / 1000);
-  const iso = new Date(ms).toISOString();
-  if (iso.length !== 24) throw new TemporalFormatError(`${iso} is outside the years 0000–9999`);
-  const micros = unit === 'micros' ? String(units - ms * 1000).padStart(3, '0') : '';
+export function timestampText(units: number | bigint, unit: TimeUnit): string {
+  if (typeof units === 'number' && !Number.isSafeInteger(units)) throw new TemporalFormatError(`${units} is not a timestamp in ${unit}`);
+  // Microseconds past the year 2255 exceed a double's integers: split them as a bigint.
+  const whole = BigInt(units);
+  const ms = unit === 'millis' ? whole : whole / 1000n - (whole % 1000n < 0n ? 1n : 0n);
+  const iso = new Date(Number(ms)).toISOString();
+  if (iso.length !== 24) throw new TemporalFormatError(`${units} ${unit} is outside the years 0000–9999`);
+  const micros = unit === 'micros' ? String(whole - ms * 1000n).padStart(3, '0') : '';
   return `${iso.slice(0, 10)} ${iso.slice(11, 23)}${micros}`;
 }
 

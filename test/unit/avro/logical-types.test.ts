@@ -53,4 +53,14 @@ describe('kelt’s Avro logical types', () => {
     const resolver = type.createResolver(plainWriter);
     expect({ ...(type.fromBuffer(type.toBuffer(order), resolver) as object) }).toEqual(order);
   });
+
+  it('keeps a long exact over its whole range (avsc alone flips the sign past 2^52)', () => {
+    const type = avroType({ type: 'record', name: 'L', fields: [{ name: 'n', type: 'long' }, { name: 'at', type: { type: 'long', logicalType: 'timestamp-micros' } }] } as avro.Schema);
+    for (const n of [-4_503_599_627_370_497, -9_007_199_254_740_991, 9_007_199_254_740_991, 2n ** 63n - 1n, -(2n ** 63n)]) {
+      expect((type.fromBuffer(type.toBuffer({ n, at: '9999-12-31T23:59:59.999999Z' })) as { n: unknown }).n).toBe(n);
+    }
+    expect((type.fromBuffer(type.toBuffer({ n: 0, at: '9999-12-31T23:59:59.999999Z' })) as { at: unknown }).at).toBe(253_402_300_799_999_999n);
+    const plain = avro.Type.forSchema('long');
+    expect(plain.fromBuffer(plain.toBuffer(-4_503_599_627_370_497))).not.toBe(-4_503_599_627_370_497);
+  });
 });
