@@ -17,7 +17,7 @@ export function runStack(args: string[]): Promise<Record<string, string>> {
         Object.fromEntries(
           stdout
             .split('\n')
-            .map((line) => /^(KELT_[A-Z_]+)=(.*)$/.exec(line.trim()))
+            .map((line) => /^(KELT_[A-Z0-9_]+)=(.*)$/.exec(line.trim()))
             .filter((match): match is RegExpExecArray => match !== null)
             .map((match) => [match[1]!, match[2]!]),
         ),

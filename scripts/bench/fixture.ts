@@ -36,7 +36,8 @@ export class BenchFixture {
     this.connections = connectTo(endpoints, 'warn', 'bench', { pipeline: this.pipeline.name });
   }
 
-  static async create(stackEndpoints: Endpoints, partitions: number): Promise<BenchFixture> {
+  /** `format`: how the raw topic's events are written (the pageviews spec's Avro, or JSON). */
+  static async create(stackEndpoints: Endpoints, partitions: number, format: 'avro' | 'json' = 'avro'): Promise<BenchFixture> {
     const id = `bench${Date.now().toString(36)}`;
     const admin = createMySqlPool(stackEndpoints.mysqlUrl, 1);
     await admin.query(`CREATE DATABASE \`kelt_${id}\``);
@@ -51,6 +52,7 @@ export class BenchFixture {
       partitions,
       source: {
         ...document.source,
+        format,
         schema: resolve(base, document.source.schema),
         generator: resolve(base, document.source.generator!),
       },

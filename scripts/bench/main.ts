@@ -8,6 +8,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
+import type { Admin } from 'kafkajs';
+import { connectTo } from '../../src/runtime/connections.ts';
 import { givenOrLocalStack } from '../stack-script.ts';
 import { modelTables, stagingTable } from '../../src/pipeline/tables.ts';
 import type { StageName } from '../../src/stages/stage-runner.ts';
@@ -15,6 +17,8 @@ import { consumerPerfCeiling, insertCeiling } from './ceilings.ts';
 import { PipelineUnderLoad, type RateStep } from './end-to-end.ts';
 import { BenchFixture } from './fixture.ts';
 import { createNaiveTopic, runNaive } from './naive-baseline.ts';
+import { racePeer } from './peer-race.ts';
+import { redpandaConnectBinary } from './redpanda-connect.ts';
 import { markdownOf, svgOf, targetsOf, type BenchReport } from './report.ts';
 import { runStageToEnd, type StageRunResult } from './stage-run.ts';
 
@@ -24,77 +28,138 @@ function positiveInteger(value: string): number {
   return number;
 }
 
+const parts = ['stages', 'peer', 'end-to-end'] as const;
+type Part = (typeof parts)[number];
+
+function partList(value: string): Part[] {
+  const list = value.split(',').map((part) => part.trim());
+  const unknown = list.filter((part) => !(parts as readonly string[]).includes(part));
+  if (unknown.length > 0) throw new InvalidArgumentError(`unknown part(s) ${unknown.join(', ')}; the parts are ${parts.join(', ')}`);
+  return list as Part[];
+}
+
 const options = new Command('bench')
   .description('benchmark kelt against the running local stack (scripts/stack up) and write docs/benchmarks/')
   .option('-n, --events <count>', 'pageviews in the pre-filled topic', positiveInteger, 200_000)
   .option('--naive-events <count>', 'records the naive baseline handles per stage', positiveInteger, 10_000)
   .option('--step-seconds <seconds>', 'length of each end-to-end load step', positiveInteger, 20)
+  .option('--race-rounds <count>', 'kelt / Redpanda Connect pairs in the race (ABAB…)', positiveInteger, 2)
+  .option('--only <parts>', `run only these parts (${parts.join(', ')}); prints their figures, writes no report`, partList)
   .option('--out <dir>', 'where the report goes', fileURLToPath(new URL('../../docs/benchmarks/', import.meta.url)))
   .parse()
-  .opts<{ events: number; naiveEvents: number; stepSeconds: number; out: string }>();
+  .opts<{ events: number; naiveEvents: number; stepSeconds: number; raceRounds: number; only?: Part[]; out: string }>();
+const runs = (part: Part) => options.only === undefined || options.only.includes(part);
 
 const say = (message: string) => process.stderr.write(`bench: ${message}\n`);
 const rate = (value: number) => `${Math.round(value).toLocaleString('en')}/s`;
 const endpoints = await givenOrLocalStack();
 const stages: StageName[] = ['extract', 'load', 'transform'];
 
-const fixture = await BenchFixture.create(endpoints, 12);
-const admin = fixture.connections.kafka.admin();
-await admin.connect();
-try {
-  say(`producing ${options.events.toLocaleString('en')} pageviews to ${fixture.pipeline.topics.raw}`);
-  await fixture.produce(options.events);
+/** Each stage alone, the ceilings, worker scaling, the cost of metrics and the naive baseline, on one pre-filled topic. */
+async function stageParts(admin: Admin) {
+  const fixture = await BenchFixture.create(endpoints, 12);
+  try {
+    say(`producing ${options.events.toLocaleString('en')} pageviews to ${fixture.pipeline.topics.raw}`);
+    await fixture.produce(options.events);
 
-  // Each stage from cold over its filled input; extract fills load's input, load transform's.
-  const runs = {} as Record<StageName, StageRunResult>;
-  for (const stage of stages) {
-    runs[stage] = await runStageToEnd(admin, stage, fixture.writeSpec(`${stage}-cold`, {}), fixture.endpoints, options.events);
-    say(`${stage}: ${rate(runs[stage].recordsPerSecond)}, ${runs[stage].cpuSecondsPer1k.toFixed(3)} CPU s/1k, peak RSS ${runs[stage].peakRssMb.toFixed(0)} MB`);
+    // Each stage from cold over its filled input; extract fills load's input, load transform's.
+    const runs = {} as Record<StageName, StageRunResult>;
+    for (const stage of stages) {
+      runs[stage] = await runStageToEnd(admin, stage, fixture.writeSpec(`${stage}-cold`, {}), fixture.endpoints, options.events);
+      say(`${stage}: ${rate(runs[stage].recordsPerSecond)}, ${runs[stage].cpuSecondsPer1k.toFixed(3)} CPU s/1k, peak RSS ${runs[stage].peakRssMb.toFixed(0)} MB`);
+    }
+
+    // The ceilings, on the rows the stages just wrote.
+    const consumerPerf = await consumerPerfCeiling(fixture, fixture.pipeline.topics.raw, options.events);
+    const { rowsPerSecond: insertStaging } = await insertCeiling(fixture, stagingTable(fixture.pipeline), fixture.pipeline.batch.insertRows, 4);
+    const { rowsPerSecond: insertModel } = await insertCeiling(fixture, modelTables(fixture.pipeline)[0]!, fixture.pipeline.batch.insertRows, 4);
+    say(`ceilings: consumer perf ${rate(consumerPerf)}, INSERT staging ${rate(insertStaging)}, INSERT model ${rate(insertModel)}`);
+
+    // Worker scaling and the cost of metrics, on the transform stage (its pool busy).
+    const workerScaling: BenchReport['workerScaling'] = [];
+    for (const threads of availableParallelism() > 2 ? [1, 2, 4] : [1, 2]) {
+      await fixture.truncate();
+      const run = await runStageToEnd(admin, 'transform', fixture.writeSpec(`threads-${threads}`, { pool: { threads } }), fixture.endpoints, options.events);
+      workerScaling.push({ threads, recordsPerSecond: run.recordsPerSecond });
+      say(`transform with ${threads} thread(s): ${rate(run.recordsPerSecond)}`);
+    }
+    const overheadRuns: Array<{ metrics: 'on' | 'off'; recordsPerSecond: number }> = [];
+    // ABBA order: a drift over the runs (the database warming up) weighs on both alike.
+    for (const [i, metrics] of (['off', 'on', 'on', 'off', 'off', 'on'] as const).entries()) {
+      await fixture.truncate();
+      const run = await runStageToEnd(admin, 'transform', fixture.writeSpec(`metrics-${i}-${metrics}`, {}), fixture.endpoints, options.events, { KELT_METRICS: metrics });
+      overheadRuns.push({ metrics, recordsPerSecond: run.recordsPerSecond });
+      say(`transform, metrics ${metrics}: ${rate(run.recordsPerSecond)}`);
+    }
+    const mean = (metrics: 'on' | 'off') => {
+      const of = overheadRuns.filter((run) => run.metrics === metrics);
+      return of.reduce((sum, run) => sum + run.recordsPerSecond, 0) / of.length;
+    };
+
+    // The naive baseline, stage by stage on the same topics.
+    await createNaiveTopic(admin, fixture);
+    const baseline = {} as BenchReport['baseline'];
+    for (const stage of stages) {
+      await fixture.truncate();
+      const naive = await runNaive(fixture, stage, Math.min(options.naiveEvents, options.events));
+      baseline[stage] = { records: naive.records, recordsPerSecond: naive.recordsPerSecond };
+      say(`naive ${stage}: ${rate(naive.recordsPerSecond)}`);
+    }
+    return {
+      stages: Object.fromEntries(
+        stages.map((stage) => [
+          stage,
+          {
+            recordsPerSecond: runs[stage].recordsPerSecond,
+            cpuSecondsPer1k: runs[stage].cpuSecondsPer1k,
+            peakRssMb: runs[stage].peakRssMb,
+            baselineRatio: runs[stage].recordsPerSecond / baseline[stage].recordsPerSecond,
+            ceilingFraction: runs[stage].recordsPerSecond / { extract: consumerPerf, load: insertStaging, transform: insertModel }[stage],
+          },
+        ]),
+      ) as BenchReport['stages'],
+      baseline,
+      ceilings: { consumerPerfRecordsPerSecond: consumerPerf, insertStagingRowsPerSecond: insertStaging, insertModelRowsPerSecond: insertModel },
+      workerScaling,
+      overhead: {
+        metricsOnRecordsPerSecond: mean('on'),
+        metricsOffRecordsPerSecond: mean('off'),
+        costPercent: ((mean('off') - mean('on')) / mean('off')) * 100,
+        runs: overheadRuns,
+      },
+    };
+  } finally {
+    await fixture.drop();
   }
+}
 
-  // The ceilings, on the rows the stages just wrote.
-  const consumerPerf = await consumerPerfCeiling(fixture, fixture.pipeline.topics.raw, options.events);
-  const { rowsPerSecond: insertStaging } = await insertCeiling(fixture, stagingTable(fixture.pipeline), fixture.pipeline.batch.insertRows, 4);
-  const { rowsPerSecond: insertModel } = await insertCeiling(fixture, modelTables(fixture.pipeline)[0]!, fixture.pipeline.batch.insertRows, 4);
-  say(`ceilings: consumer perf ${rate(consumerPerf)}, INSERT staging ${rate(insertStaging)}, INSERT model ${rate(insertModel)}`);
-
-  // Worker scaling and the cost of metrics, on the transform stage (its pool busy).
-  const workerScaling: BenchReport['workerScaling'] = [];
-  for (const threads of availableParallelism() > 2 ? [1, 2, 4] : [1, 2]) {
-    await fixture.truncate();
-    const run = await runStageToEnd(admin, 'transform', fixture.writeSpec(`threads-${threads}`, { pool: { threads } }), fixture.endpoints, options.events);
-    workerScaling.push({ threads, recordsPerSecond: run.recordsPerSecond });
-    say(`transform with ${threads} thread(s): ${rate(run.recordsPerSecond)}`);
+/** kelt's extract + load against Redpanda Connect on the same JSON topic, alternating. */
+async function peerPart(): Promise<BenchReport['peer']> {
+  const binary = await redpandaConnectBinary();
+  const fixture = await BenchFixture.create(endpoints, 12, 'json');
+  try {
+    say(`producing ${options.events.toLocaleString('en')} JSON pageviews to ${fixture.pipeline.topics.raw} for the race`);
+    await fixture.produce(options.events);
+    const race = await racePeer(fixture, binary, options.events, options.raceRounds, (run) =>
+      say(
+        `race ${run.racer}: from start ${rate(run.fromStartRowsPerSecond)}, steady ${rate(run.steadyRowsPerSecond)}; ` +
+          `CPU s/1k rows: own ${run.cpuPer1k.racer.toFixed(3)}, broker ${run.cpuPer1k.broker.toFixed(3)}, MariaDB ${run.cpuPer1k.mariadb.toFixed(3)}; peak RSS ${run.peakRssMb.toFixed(0)} MB`,
+      ),
+    );
+    say(`race: kelt ÷ Redpanda Connect ${race.steadyRatio.toFixed(2)}× steady, ${race.fromStartRatio.toFixed(2)}× from start`);
+    return race;
+  } finally {
+    await fixture.drop();
   }
-  const overheadRuns: Array<{ metrics: 'on' | 'off'; recordsPerSecond: number }> = [];
-  // ABBA order: a drift over the runs (the database warming up) weighs on both alike.
-  for (const [i, metrics] of (['off', 'on', 'on', 'off', 'off', 'on'] as const).entries()) {
-    await fixture.truncate();
-    const run = await runStageToEnd(admin, 'transform', fixture.writeSpec(`metrics-${i}-${metrics}`, {}), fixture.endpoints, options.events, { KELT_METRICS: metrics });
-    overheadRuns.push({ metrics, recordsPerSecond: run.recordsPerSecond });
-    say(`transform, metrics ${metrics}: ${rate(run.recordsPerSecond)}`);
-  }
-  const mean = (metrics: 'on' | 'off') => {
-    const of = overheadRuns.filter((run) => run.metrics === metrics);
-    return of.reduce((sum, run) => sum + run.recordsPerSecond, 0) / of.length;
-  };
+}
 
-  // The naive baseline, stage by stage on the same topics.
-  await createNaiveTopic(admin, fixture);
-  const baseline = {} as BenchReport['baseline'];
-  for (const stage of stages) {
-    await fixture.truncate();
-    const naive = await runNaive(fixture, stage, Math.min(options.naiveEvents, options.events));
-    baseline[stage] = { records: naive.records, recordsPerSecond: naive.recordsPerSecond };
-    say(`naive ${stage}: ${rate(naive.recordsPerSecond)}`);
-  }
-
-  // End to end on fresh topics, at rising rates.
-  const e2eFixture = await BenchFixture.create(endpoints, 12);
+/** The whole pipeline on fresh topics, at rising rates, then at 50% and 90% of the highest it kept up with. */
+async function endToEndPart(admin: Admin): Promise<BenchReport['endToEnd']> {
+  const fixture = await BenchFixture.create(endpoints, 12);
   const steps: RateStep[] = [];
   let at50: RateStep | undefined;
   let at90: RateStep | undefined;
-  const underLoad = new PipelineUnderLoad(e2eFixture, admin);
+  const underLoad = new PipelineUnderLoad(fixture, admin);
   try {
     await underLoad.start();
     for (let target = 2_000; target <= 40_000; target = Math.round(target * 1.25)) {
@@ -109,55 +174,46 @@ try {
       at90 = await underLoad.step(Math.round(sustained * 0.9), 30, 3, Number.POSITIVE_INFINITY);
       say(`at 50%: p50 ${at50.latencyP50.toFixed(3)} s, p99 ${at50.latencyP99.toFixed(3)} s; at 90%: p50 ${at90.latencyP50.toFixed(3)} s, p99 ${at90.latencyP99.toFixed(3)} s`);
     }
-  } finally {
-    await underLoad.stop();
-    await e2eFixture.drop();
-  }
-
-  const date = new Date().toISOString().slice(0, 10);
-  const report: BenchReport = {
-    schema: 'kelt-bench/1',
-    date,
-    machine: { cores: availableParallelism(), memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.versions.node },
-    events: options.events,
-    stages: Object.fromEntries(
-      stages.map((stage) => [
-        stage,
-        {
-          recordsPerSecond: runs[stage].recordsPerSecond,
-          cpuSecondsPer1k: runs[stage].cpuSecondsPer1k,
-          peakRssMb: runs[stage].peakRssMb,
-          baselineRatio: runs[stage].recordsPerSecond / baseline[stage].recordsPerSecond,
-          ceilingFraction: runs[stage].recordsPerSecond / { extract: consumerPerf, load: insertStaging, transform: insertModel }[stage],
-        },
-      ]),
-    ) as BenchReport['stages'],
-    baseline,
-    ceilings: { consumerPerfRecordsPerSecond: consumerPerf, insertStagingRowsPerSecond: insertStaging, insertModelRowsPerSecond: insertModel },
-    workerScaling,
-    endToEnd: {
-      sustainedRate: Math.max(0, ...steps.filter((step) => step.keptUp).map((step) => step.targetRate)),
+    return {
+      sustainedRate: sustained,
       steps,
       at50: { rate: at50?.targetRate ?? 0, latencyP50: at50?.latencyP50 ?? Number.NaN, latencyP99: at50?.latencyP99 ?? Number.NaN },
       at90: { rate: at90?.targetRate ?? 0, latencyP50: at90?.latencyP50 ?? Number.NaN, latencyP99: at90?.latencyP99 ?? Number.NaN },
-    },
-    overhead: {
-      metricsOnRecordsPerSecond: mean('on'),
-      metricsOffRecordsPerSecond: mean('off'),
-      costPercent: ((mean('off') - mean('on')) / mean('off')) * 100,
-      runs: overheadRuns,
-    },
-    targets: [],
-  };
-  report.targets = targetsOf(report);
+    };
+  } finally {
+    await underLoad.stop();
+    await fixture.drop();
+  }
+}
 
-  mkdirSync(options.out, { recursive: true });
-  writeFileSync(`${options.out}/${date}.json`, `${JSON.stringify(report, null, 2)}\n`);
-  writeFileSync(`${options.out}/${date}.svg`, svgOf(report));
-  writeFileSync(`${options.out}/${date}.md`, markdownOf(report, `${date}.svg`));
-  console.table(report.targets);
-  say(`report: ${options.out}/${date}.md`);
+const admin = connectTo(endpoints, 'warn', 'bench').kafka.admin();
+await admin.connect();
+try {
+  const stageFigures = runs('stages') ? await stageParts(admin) : undefined;
+  const peer = runs('peer') ? await peerPart() : undefined;
+  const endToEnd = runs('end-to-end') ? await endToEndPart(admin) : undefined;
+  if (stageFigures === undefined || peer === undefined || endToEnd === undefined) {
+    console.log(JSON.stringify({ ...stageFigures, peer, endToEnd }, null, 2));
+  } else {
+    const date = new Date().toISOString().slice(0, 10);
+    const report: BenchReport = {
+      schema: 'kelt-bench/2',
+      date,
+      machine: { cores: availableParallelism(), memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.versions.node },
+      events: options.events,
+      ...stageFigures,
+      peer,
+      endToEnd,
+      targets: [],
+    };
+    report.targets = targetsOf(report);
+    mkdirSync(options.out, { recursive: true });
+    writeFileSync(`${options.out}/${date}.json`, `${JSON.stringify(report, null, 2)}\n`);
+    writeFileSync(`${options.out}/${date}.svg`, svgOf(report));
+    writeFileSync(`${options.out}/${date}.md`, markdownOf(report, `${date}.svg`));
+    console.table(report.targets);
+    say(`report: ${options.out}/${date}.md`);
+  }
 } finally {
   await admin.disconnect();
-  await fixture.drop();
 }

@@ -1,16 +1,16 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin } from 'kafkajs';
 import type { Endpoints } from '../../src/config/env.ts';
 import { loadPipeline } from '../../src/pipeline/spec.ts';
-import { stageLag } from '../../src/status/lag.ts';
+import { caughtUp, stageLag } from '../../src/status/lag.ts';
 import type { StageName } from '../../src/stages/stage-runner.ts';
 import { StageProcess } from '../stage-process.ts';
+import { processUsage } from './process-usage.ts';
 
 const logDir = mkdtempSync(join(tmpdir(), 'kelt-bench-logs-'));
-const CLOCK_TICKS = 100;
 
 export interface StageRunResult {
   stage: StageName;
@@ -21,15 +21,6 @@ export interface StageRunResult {
   /** User + system CPU of the process (all its threads) over the same span, per 1,000 records. */
   cpuSecondsPer1k: number;
   peakRssMb: number;
-}
-
-/** CPU seconds (all threads) and peak RSS of a process, from /proc. */
-function processUsage(pid: number): { cpuSeconds: number; peakRssMb: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-  const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return { cpuSeconds, peakRssMb: Number(hwm?.[1] ?? 0) / 1024 };
 }
 
 /**
@@ -56,7 +47,7 @@ export async function runStageToEnd(
       if (!member.running) throw new Error(`${stage} exited:\n${member.logTail()}`);
       const lag = await stageLag(admin, pipeline, stage);
       peakRssMb = processUsage(member.pid).peakRssMb;
-      if (lag.lag === 0 && lag.partitions.every((p) => p.committed >= 0 || p.end === 0)) break;
+      if (caughtUp(lag)) break;
       if (performance.now() - started > 900_000) throw new Error(`${stage} did not catch up within 15 minutes`);
       await sleep(100);
     }

@@ -37,8 +37,16 @@ export async function stageLag(
   stage: StageName,
   giveUp: () => boolean = () => false,
 ): Promise<StageLag> {
-  const topic = stageInputs(pipeline)[stage];
-  const groupId = groupIdOf(pipeline, stage);
+  return { stage, ...(await groupLag(admin, groupIdOf(pipeline, stage), stageInputs(pipeline)[stage], giveUp)) };
+}
+
+/** Any consumer group's lag on one topic, kelt's or not (the benchmark's peer's). */
+export async function groupLag(
+  admin: Admin,
+  groupId: string,
+  topic: string,
+  giveUp: () => boolean = () => false,
+): Promise<Omit<StageLag, 'stage'>> {
   const [ends, [committed]] = await retryTransient(
     () => Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]),
     () => undefined,
@@ -54,7 +62,6 @@ export async function stageLag(
     })
     .sort((a, b) => a.partition - b.partition);
   return {
-    stage,
     groupId,
     topic,
     consumed: partitions.reduce((sum, p) => sum + Math.max(0, p.committed), 0),
@@ -62,3 +69,7 @@ export async function stageLag(
     partitions,
   };
 }
+
+/** Whether a group has consumed its topic to the end (and committed on every partition that holds anything). */
+export const caughtUp = (lag: Omit<StageLag, 'stage'>): boolean =>
+  lag.lag === 0 && lag.partitions.every((p) => p.committed >= 0 || p.end === 0);
