@@ -26,7 +26,7 @@ export default defineConfig({
           sequence: { groupOrder: 1 },
           globalSetup: ['test/integration/global-setup.ts'],
           // Test files import kafkajs themselves; kelt's fix of it must load first.
-          setupFiles: ['src/kafka/kafkajs-stop-fix.ts'],
+          setupFiles: ['src/kafka/kafkajs-fixes.ts'],
           // Files share one broker, registry and database server; run them one
           // at a time so that timing-sensitive tests (rebalances) are not starved
           // of the machine's two cores.
@@ -56,7 +56,7 @@ export default defineConfig({
           include: ['test/faults/**/*.test.ts'],
           sequence: { groupOrder: 2 },
           globalSetup: ['test/integration/global-setup.ts'],
-          setupFiles: ['src/kafka/kafkajs-stop-fix.ts'],
+          setupFiles: ['src/kafka/kafkajs-fixes.ts'],
           fileParallelism: false,
           testTimeout: 420_000,
           hookTimeout: 180_000,

@@ -1,5 +1,5 @@
 // Before kafkajs itself: see the module.
-import './kafkajs-stop-fix.ts';
+import './kafkajs-fixes.ts';
 import { readFileSync } from 'node:fs';
 import { Kafka, logLevel as KafkaLogLevel, type LogEntry, type logCreator, type Producer, type SASLOptions } from 'kafkajs';
 import type { Endpoints } from '../config/env.ts';

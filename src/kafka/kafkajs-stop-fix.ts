@@ -1,8 +1,8 @@
-import { createRequire } from 'node:module';
+import { patchKafkajsModule } from './kafkajs-patch.ts';
 
 /**
  * A fix for kafkajs 2.2.4 (no release since 2023), installed before kafkajs
- * is first loaded; modules that load kafkajs import this module first.
+ * is first loaded (through kafkajs-fixes.ts).
  *
  * The bug: when the set of brokers changes while a consumer is stopping (a
  * broker dies just as the stage drains on SIGTERM), the fetch manager takes
@@ -63,15 +63,4 @@ export function stoppableFetchManager(create: CreateFetchManager): CreateFetchMa
   };
 }
 
-const require = createRequire(import.meta.url);
-const path = require.resolve('kafkajs/src/consumer/fetchManager.js');
-const runnerLoaded = require.resolve('kafkajs/src/consumer/runner.js') in require.cache;
-const original = require(path) as CreateFetchManager & { keltStoppable?: boolean };
-// Test runners evaluate this module once per test file while Node's require
-// cache, kafkajs included, lives on: a kafkajs already patched is fine.
-if (original.keltStoppable !== true) {
-  if (runnerLoaded) {
-    throw new Error('kafkajs was loaded before src/kafka/kafkajs-stop-fix.ts: import the fix first');
-  }
-  require.cache[path]!.exports = Object.assign(stoppableFetchManager(original), { keltStoppable: true });
-}
+patchKafkajsModule('consumer/fetchManager.js', 'consumer/runner.js', stoppableFetchManager);

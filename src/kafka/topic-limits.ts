@@ -1,5 +1,5 @@
 // Before kafkajs itself: see the module.
-import './kafkajs-stop-fix.ts';
+import './kafkajs-fixes.ts';
 import kafkajs, { type Kafka } from 'kafkajs';
 import { ConfigError } from '../errors.ts';
 import { classifyKafkaError } from './errors.ts';

@@ -32,6 +32,10 @@ describe('container image and compose files', () => {
   it('run the CLI that the TypeScript build emits, and it works compiled', async () => {
     expect(dockerfile).toContain('ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/dist/src/cli/main.js"]');
     expect(dockerfile).toMatch(/^USER node$/m);
+    // The image's V8 flags are the ones the kelt command runs with.
+    const keltFlags = /^export NODE_OPTIONS="([^$"]+)\$/m.exec(readFileSync(kelt, 'utf8'))?.[1];
+    expect(keltFlags).toBeDefined();
+    expect(dockerfile).toMatch(new RegExp(`^ +NODE_OPTIONS=${keltFlags} \\\\$`, 'm'));
     expect(dockerfile).toMatch(/^HEALTHCHECK .*\n.*\/healthz/m);
     // The build step of the image, here: compile, then run the compiled CLI and find the compiled workers.
     await run(join(root, 'scripts/with-node'), ['tsc', '-p', join(root, 'tsconfig.build.json')]);

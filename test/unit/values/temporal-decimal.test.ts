@@ -42,6 +42,10 @@ describe('dates, times and timestamps', () => {
     expect(timestampText(-1, 'micros')).toBe('1969-12-31 23:59:59.999999');
     expect(timestampText(253_402_300_799_999, 'millis')).toBe('9999-12-31 23:59:59.999');
     expect(() => timestampText(253_402_300_800_000, 'millis')).toThrow(/outside the years/);
+    expect(timestampText(-1_001, 'micros')).toBe('1969-12-31 23:59:59.998999');
+    expect(timestampText(Number.MAX_SAFE_INTEGER, 'micros')).toBe('2255-06-05 23:47:34.740991');
+    expect(timestampText(BigInt(Number.MAX_SAFE_INTEGER), 'micros')).toBe('2255-06-05 23:47:34.740991');
+    expect(timestampText(253_402_300_799_999_999n, 'micros')).toBe('9999-12-31 23:59:59.999999');
     expect(timeText(0, 'millis')).toBe('00:00:00.000');
     expect(() => timeText(86_400_000, 'millis')).toThrow(/not a time of day/);
   });

@@ -1,0 +1,7 @@
+/**
+ * kafkajs's fixes, installed before kafkajs is first loaded: every module
+ * that loads kafkajs imports this module first.
+ */
+import './kafkajs-stop-fix.ts';
+import './kafkajs-grouping-fix.ts';
+import './kafkajs-crc-fix.ts';
