@@ -88,8 +88,8 @@ const count = async (table: string) => {
   return Number((rows as Array<{ n: number }>)[0]!.n);
 };
 say('summary');
-for (const table of [pipeline.staging.table, ...pipeline.transform.tables.map((t) => t.name)]) {
-  say(`  ${table.padEnd(16)} ${(await count(table)).toLocaleString('en')} rows`);
+for (const table of [pipeline.staging.table, ...pipeline.transform.tables.map((t) => t.name), ...pipeline.transform.aggregates.map((a) => a.name)]) {
+  say(`  ${table.padEnd(24)} ${(await count(table)).toLocaleString('en')} rows`);
 }
 for (const stage of stages) {
   const seconds = caughtUp.get(stage)!;
@@ -102,6 +102,16 @@ const [sample] = await mysql.query(
 );
 say('  a few transformed rows (fct_pageviews):');
 console.table(sample);
+// The aggregates over everything produced so far (the demo's stack keeps its data between runs).
+const [hourly] = await mysql.query(
+  `SELECT DATE_FORMAT(hour, '%Y-%m-%d %H:00') AS hour, url_host, url_path, views, visitors
+   FROM agg_pageviews_hourly ORDER BY hour DESC, views DESC LIMIT 8`,
+);
+say('  page views per host, path and hour (agg_pageviews_hourly, busiest of the latest hour first):');
+console.table(hourly);
+const [daily] = await mysql.query('SELECT DATE_FORMAT(day, \'%Y-%m-%d\') AS day, active_users, pageviews FROM agg_daily_active_users ORDER BY day DESC LIMIT 7');
+say('  daily active users (agg_daily_active_users):');
+console.table(daily);
 await mysql.end();
 
 await stopStages();

@@ -91,8 +91,10 @@ export class PipelineUnderLoad {
     return latencyBuckets(await (await fetch(`http://127.0.0.1:${this.transformPort}/metrics`)).text());
   }
 
+  /** Fails rather than retrying for ever: a benchmark that hangs says nothing. */
   private async totalLag(): Promise<number> {
-    const lags = await Promise.all(stages.map((stage) => stageLag(this.admin, this.pipeline!, stage)));
+    const deadline = Date.now() + 60_000;
+    const lags = await Promise.all(stages.map((stage) => stageLag(this.admin, this.pipeline!, stage, () => Date.now() > deadline)));
     return lags.reduce((sum, lag) => sum + lag.lag, 0);
   }
 

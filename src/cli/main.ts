@@ -14,6 +14,8 @@ import { connect } from '../runtime/connections.ts';
 import { projectFile } from '../runtime/project-files.ts';
 import { serveStage } from '../http/serve-stage.ts';
 import { startStage } from '../stages/start-stage.ts';
+import { replayTransform } from '../replay/replay-command.ts';
+import type { ReplayFrom } from '../replay/transform-replay.ts';
 import { formatStatus, pipelineStatus } from '../status/pipeline-status.ts';
 import type { StageName } from '../stages/stage-runner.ts';
 
@@ -36,6 +38,7 @@ function describePipeline(pipeline: Pipeline): string {
     `  topics: ${Object.values(pipeline.topics).join(', ')}`,
     `  staging table: ${pipeline.staging.table} (primary key ${pipeline.staging.primaryKey.join(', ')})`,
     `  model tables: ${pipeline.transform.tables.map((table) => table.name).join(', ')}`,
+    ...(pipeline.transform.aggregates.length === 0 ? [] : [`  aggregates: ${pipeline.transform.aggregates.map((a) => `${a.name} (from ${a.from}${a.window === undefined ? '' : `, ${a.window.as} windows`})`).join(', ')}`]),
     `  pool: ${pipeline.pool.threads} threads, pause at ${pipeline.pool.maxQueue} queued tasks; ${pipeline.batch.chunkRecords} records per task, ${pipeline.batch.insertRows} rows per INSERT`,
   ].join('\n');
 }
@@ -54,6 +57,24 @@ function eventsFrom(pipeline: Pipeline, options: { file?: string; generate?: num
   return extname(options.file).toLowerCase() === '.csv'
     ? csvEvents(options.file, pipeline.source.schema)
     : ndjsonEvents(options.file);
+}
+
+function replayStart(options: { fromBeginning?: boolean; fromTimestamp?: string; fromOffsets?: string }): ReplayFrom {
+  const given = [options.fromBeginning === true, options.fromTimestamp !== undefined, options.fromOffsets !== undefined].filter(Boolean).length;
+  if (given !== 1) throw new ConfigError('give one of --from-beginning, --from-timestamp <time> or --from-offsets <partition:offset,…>');
+  if (options.fromBeginning === true) return { kind: 'beginning' };
+  if (options.fromTimestamp !== undefined) {
+    const ms = Date.parse(options.fromTimestamp);
+    if (Number.isNaN(ms)) throw new ConfigError(`--from-timestamp ${options.fromTimestamp} is not an ISO-8601 time`);
+    return { kind: 'timestamp', ms };
+  }
+  const offsets = new Map<number, bigint>();
+  for (const item of options.fromOffsets!.split(',')) {
+    const match = /^\s*(\d+):(\d+)\s*$/.exec(item);
+    if (match === null) throw new ConfigError(`--from-offsets: ${item} is not partition:offset`);
+    offsets.set(Number(match[1]), BigInt(match[2]!));
+  }
+  return { kind: 'offsets', offsets };
 }
 
 /** Runs a stage until SIGTERM/SIGINT, then drains it within the grace period and exits 0. */
@@ -176,6 +197,21 @@ Connection settings come from the environment:
       } finally {
         await admin.disconnect();
       }
+    });
+
+  program
+    .command('replay')
+    .description("re-run the transform over <p>.loaded and rebuild the aggregates (the transform group must have no members)")
+    .addOption(pipelineOption())
+    .option('--from-beginning', 'from the start of the loaded topic; rebuilds every aggregate whole')
+    .option('--from-timestamp <time>', 'from an ISO-8601 time; rebuilds windowed aggregates from the window holding it')
+    .option('--from-offsets <list>', 'from offsets per partition (0:120,1:98); only without aggregates')
+    .option('--reset-only', 'reset the group and the aggregates, and leave the replay to the transform Deployment')
+    .action(async (options: { pipeline: string; fromBeginning?: boolean; fromTimestamp?: string; fromOffsets?: string; resetOnly?: boolean }) => {
+      const pipeline = loadPipeline(options.pipeline);
+      const connections = connect('replay', { pipeline: pipeline.name });
+      await replayTransform(pipeline, connections, replayStart(options), { run: options.resetOnly !== true, say: (line) => console.log(line) });
+      process.exit(0);
     });
 
   for (const [stage, what] of [

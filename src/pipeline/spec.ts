@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { ConfigError } from '../errors.ts';
 import { columnsFromAvro, modelColumnType, type StringColumnType } from './sql-types.ts';
 import { extractedSchema } from './extracted-schema.ts';
+import { aggregatesFrom, aggregateSpecSchema, type Aggregate } from './aggregates.ts';
 
 /**
  * A pipeline spec (YAML) declared once: this schema drives validation at
@@ -56,6 +57,7 @@ const specSchema = z.strictObject({
         }),
       )
       .min(1),
+    aggregates: z.array(aggregateSpecSchema).default([]),
   }),
   batch: z
     .strictObject({
@@ -113,7 +115,7 @@ export interface Pipeline {
     /** Records that delete their row: a field's value, and tombstones when the key field is the primary key. */
     deletes: StagingDeletes;
   };
-  transform: { modulePath: string; tables: ModelTable[] };
+  transform: { modulePath: string; tables: ModelTable[]; aggregates: Aggregate[] };
   batch: { chunkRecords: number; insertRows: number };
   pool: { threads: number; maxQueue: number };
   consumer: { sessionTimeoutMs: number };
@@ -184,6 +186,7 @@ export function pipelineFrom(document: unknown, specPath: string): Pipeline {
       }
     });
   });
+  const aggregates = aggregatesFrom(spec.transform.aggregates, spec.transform.tables, issues);
   const modulePath = fileAt('transform.module', spec.transform.module);
   const generatorPath = spec.source.generator === undefined ? undefined : fileAt('source.generator', spec.source.generator);
   if (issues.length > 0 || schema === undefined) throw new ConfigError(`pipeline spec ${specPath} is invalid`, issues);
@@ -209,7 +212,7 @@ export function pipelineFrom(document: unknown, specPath: string): Pipeline {
         tombstones: spec.staging.primaryKey.length === 1 && spec.staging.primaryKey[0] === spec.source.keyField,
       },
     },
-    transform: { modulePath, tables: spec.transform.tables },
+    transform: { modulePath, tables: spec.transform.tables, aggregates },
     batch: spec.batch,
     pool: { threads, maxQueue: spec.pool.maxQueue ?? threads * 4 },
     consumer: spec.consumer,

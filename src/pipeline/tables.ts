@@ -1,3 +1,4 @@
+import { MySqlAggregateTable } from '../mysql/aggregate-table.ts';
 import { MySqlTable } from '../mysql/table.ts';
 import { extractedSchema } from './extracted-schema.ts';
 import type { Pipeline } from './spec.ts';
@@ -13,4 +14,13 @@ export function modelTables(pipeline: Pipeline): MySqlTable[] {
   return pipeline.transform.tables.map(
     (table) => new MySqlTable(table.name, columnsFromModel(table.columns, table.primaryKey), table.primaryKey),
   );
+}
+
+/** The aggregates' tables and their members tables (for count_distinct). */
+export function aggregateTables(pipeline: Pipeline): MySqlTable[] {
+  const models = modelTables(pipeline);
+  return pipeline.transform.aggregates.flatMap((aggregate) => {
+    const { table, members } = new MySqlAggregateTable(aggregate, models.find((model) => model.name === aggregate.from)!);
+    return members === undefined ? [table] : [table, members];
+  });
 }

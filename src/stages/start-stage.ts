@@ -2,6 +2,7 @@ import { kafkaTransactionalClient, PartitionTransactions } from '../kafka/partit
 import { kafkaGroupConsumer } from '../kafka/group-consumer.ts';
 import { topicRecordLimits } from '../kafka/topic-limits.ts';
 import type { Pipeline } from '../pipeline/spec.ts';
+import { AggregateIncrements } from './transform/aggregate-increments.ts';
 import { modelTables, stagingTable } from '../pipeline/tables.ts';
 import type { Connections } from '../runtime/connections.ts';
 import { WorkerPool } from '../workers/worker-pool.ts';
@@ -72,6 +73,7 @@ export async function startStage(
         transactions,
         new PartitionPositions(mysql, groupId, pipeline.topics.loaded),
         new DeadLetterLog(mysql, groupId, pipeline.topics.loaded),
+        new AggregateIncrements(pipeline.transform.aggregates, modelTables(pipeline), mysql, groupId),
       );
       break;
     }

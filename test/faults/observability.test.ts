@@ -13,9 +13,9 @@ const stages: StageName[] = ['extract', 'load', 'transform'];
 
 function dashboardQueries(): string[] {
   const dashboard = JSON.parse(readFileSync(new URL('../../docker/monitoring/kelt-dashboard.json', import.meta.url), 'utf8')) as {
-    panels: Array<{ targets?: Array<{ expr: string }> }>;
+    panels: Array<{ targets?: Array<{ expr?: string }> }>;
   };
-  return dashboard.panels.flatMap((panel) => panel.targets ?? []).map((target) => target.expr);
+  return dashboard.panels.flatMap((panel) => panel.targets ?? []).flatMap((target) => (target.expr === undefined ? [] : [target.expr]));
 }
 
 async function readyz(port: number): Promise<{ status: number; body: { status: string; reasons?: string[] } }> {

@@ -11,6 +11,7 @@ import { produceEvents } from '../../src/produce/produce.ts';
 import { stageLag } from '../../src/status/lag.ts';
 import type { StageName } from '../../src/stages/stage-runner.ts';
 import { expect } from 'vitest';
+import { aggregateMismatches, aggregatesIn, expectedAggregates, type AggregatedEvent } from './aggregates.ts';
 import { countRows, createTestPipeline, readTopic, waitFor, type TestPipeline } from './pipeline.ts';
 import { startTestStage, type Exit, type StageProcess } from './stage-process.ts';
 
@@ -49,6 +50,10 @@ export interface FaultCounts {
   modeled: number;
   deadLettered: number;
   duplicates: number;
+  /** Aggregate rows that differ from the aggregates computed here from the raw events that reached fct_pageviews. */
+  aggregateMismatches: number;
+  /** The first few of them, to say what differed. */
+  aggregateDifferences: string[];
   seconds: number;
 }
 
@@ -146,22 +151,32 @@ const DRAIN_LIMIT_MS = 35_000;
 
 async function count(t: TestPipeline, scenario: string, produced: number, seconds: number): Promise<FaultCounts> {
   const { kafka, registry } = t.connections;
-  const eventIds = async (topic: string) => {
+  const eventsOf = async (topic: string) => {
     const messages = await readTopic(kafka, topic);
     // Poison in the raw topic has no event id: each counts as a record of its own.
-    const ids = await Promise.all(
+    return Promise.all(
       messages.map(async (m, i) => {
         try {
-          return ((await registry.decodeAvro(m.value!)) as { eventId: string }).eventId;
+          return (await registry.decodeAvro(m.value!)) as AggregatedEvent & { eventId: string };
         } catch (error) {
           if (!(error instanceof PermanentError)) throw error;
-          return `undecodable #${i}`;
+          return { eventId: `undecodable #${i}` };
         }
       }),
     );
+  };
+  const eventIds = async (topic: string) => {
+    const ids = (await eventsOf(topic)).map((event) => event.eventId);
     return { records: ids.length, distinct: new Set(ids).size };
   };
-  const raw = await eventIds(t.pipeline.topics.raw);
+  const rawEvents = await eventsOf(t.pipeline.topics.raw);
+  const raw = { records: rawEvents.length, distinct: new Set(rawEvents.map((event) => event.eventId)).size };
+  const [modeledIds] = await t.db.pool.query('SELECT event_id FROM fct_pageviews');
+  const modeled = new Set((modeledIds as Array<{ event_id: string }>).map((row) => row.event_id));
+  const differences = aggregateMismatches(
+    expectedAggregates(rawEvents.filter((event): event is AggregatedEvent & { eventId: string } => modeled.has(event.eventId))),
+    await aggregatesIn(t.db),
+  );
   const extracted = await eventIds(t.pipeline.topics.extracted);
   const loaded = await eventIds(t.pipeline.topics.loaded);
   return {
@@ -175,11 +190,13 @@ async function count(t: TestPipeline, scenario: string, produced: number, second
     deadLettered: (await readTopic(kafka, t.pipeline.topics.dlq)).length,
     duplicates:
       raw.records - raw.distinct + (extracted.records - extracted.distinct) + (loaded.records - loaded.distinct),
+    aggregateMismatches: differences.length,
+    aggregateDifferences: differences.slice(0, 5),
     seconds: Math.round(seconds),
   };
 }
 
-/** Every event once in every topic and table, nothing dead-lettered, no duplicates. */
+/** Every event once in every topic and table and in the aggregates, nothing dead-lettered, no duplicates. */
 export function expectExactlyOnce(counts: FaultCounts, events: number): void {
   expect(counts).toMatchObject({
     produced: events,
@@ -189,5 +206,6 @@ export function expectExactlyOnce(counts: FaultCounts, events: number): void {
     modeled: events,
     deadLettered: 0,
     duplicates: 0,
+    aggregateMismatches: 0,
   });
 }

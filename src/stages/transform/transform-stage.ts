@@ -17,21 +17,22 @@ import { isDelete, lastPerKey } from '../record-ops.ts';
 import { finishPositioned, inOffsetOrder, positionBatch, rowsWrittenBefore } from '../mysql-stage-batch.ts';
 import type { BatchAbilities, BatchProcessor, BatchReport, PartitionBatch, TopicPartition } from '../stage-runner.ts';
 import type { TransformOutcome, TransformTask } from './transform-task.ts';
+import type { AggregateIncrements, RecordContributions } from './aggregate-increments.ts';
 
 export const transformWorkerFile = workerFile('transform-worker');
 
-/** A transformed record's rows, already as SQL parameters, per model table (in the tables' order). */
-/** What a record does to each model table (in the tables' order): rows to upsert, primary keys to delete. */
+/** What a record does to each model table (in the tables' order): rows to upsert, primary keys to delete; and what it adds to each aggregate. */
 interface Transformed {
   message: ConsumedRecord;
   rows: unknown[][][];
   deletes: unknown[][][];
+  contributions: RecordContributions;
 }
 
 /**
  * transform: loaded records → cut into chunks that run in parallel in the
  * worker pool (the pipeline's transform module) → rows upserted into the
- * model tables in partition order.
+ * model tables in partition order, and the aggregates incremented.
  *
  * Exactly once, like load: one MySQL transaction writes the rows, logs the
  * batch's dead letters and moves the partition's MySQL position (compare and
@@ -39,7 +40,9 @@ interface Transformed {
  * transaction sends the dead letters and commits the group's offset. No
  * MySQL transaction is open while Kafka is written. Records below the MySQL
  * position (a member stopped between the two commits) are not transformed
- * again; their dead letters come from the log.
+ * again; their dead letters come from the log. Aggregate increments ride in
+ * the same MySQL transaction, so each record adds to them exactly once; they
+ * count every record, not only a key's last row, and ignore deletes.
  */
 export class TransformProcessor implements BatchProcessor {
   readonly commitsOffsets = true;
@@ -51,6 +54,7 @@ export class TransformProcessor implements BatchProcessor {
   private readonly transactions: PartitionTransactions;
   private readonly positions: PartitionPositions;
   private readonly deadLetterLog: DeadLetterLog;
+  private readonly aggregates: AggregateIncrements;
 
   constructor(
     pipeline: Pipeline,
@@ -61,6 +65,7 @@ export class TransformProcessor implements BatchProcessor {
     transactions: PartitionTransactions,
     positions: PartitionPositions,
     deadLetterLog: DeadLetterLog,
+    aggregates: AggregateIncrements,
   ) {
     this.pipeline = pipeline;
     this.registry = registry;
@@ -70,6 +75,7 @@ export class TransformProcessor implements BatchProcessor {
     this.transactions = transactions;
     this.positions = positions;
     this.deadLetterLog = deadLetterLog;
+    this.aggregates = aggregates;
   }
 
   settle(topic: string, partition: number): Promise<bigint | undefined> {
@@ -79,6 +85,7 @@ export class TransformProcessor implements BatchProcessor {
   async onAssignment(owned: TopicPartition[]): Promise<void> {
     await this.transactions.retain(owned);
     await this.positions.assigned(owned.map(({ partition }) => partition));
+    await this.aggregates.onAssignment();
   }
 
   async processBatch(batch: PartitionBatch, { deadLetters }: BatchAbilities): Promise<BatchReport> {
@@ -105,7 +112,14 @@ export class TransformProcessor implements BatchProcessor {
             if (rows.length > 0) await table.upsert(connection, rows, this.pipeline.batch.insertRows);
           }
         },
-        (connection, rejected) => finishPositioned(connection, this.positions, this.deadLetterLog, batch, dead, rejected),
+        async (connection, rejected) => {
+          if (this.aggregates.enabled) {
+            const left = new Set(rejected.map(({ item }) => item));
+            const counted = transformed.filter((item) => !left.has(item)).map(({ message, contributions }) => ({ offset: message.offset, contributions }));
+            await this.aggregates.apply(connection, batch.partition, counted, this.pipeline.batch.insertRows);
+          }
+          await finishPositioned(connection, this.positions, this.deadLetterLog, batch, dead, rejected);
+        },
       );
       this.positions.advanced(batch.partition, batch.nextOffset);
       mysqlSeconds = (performance.now() - mysqlStarted) / 1000;
@@ -151,10 +165,12 @@ export class TransformProcessor implements BatchProcessor {
         return dead.push({ ...letter, reason: 'transform_error', error: `the transform wrote to undeclared table(s) ${unknown.join(', ')}` });
       }
       try {
+        const rows = this.tables.map((table) => (outcome.rows[table.name] ?? []).map((row) => table.rowOf(row)));
         transformed.push({
           message,
-          rows: this.tables.map((table) => (outcome.rows[table.name] ?? []).map((row) => table.rowOf(row))),
+          rows,
           deletes: this.tables.map((table) => (outcome.deletes[table.name] ?? []).map((row) => table.keyOf(row))),
+          contributions: this.aggregates.contributionsOf(rows),
         });
       } catch (error) {
         if (!(error instanceof PermanentError)) throw error;

@@ -1,0 +1,152 @@
+import { createHash } from 'node:crypto';
+import { PermanentError } from '../../errors.ts';
+import type { Aggregate, Measure } from '../../pipeline/aggregates.ts';
+import { epochOf, timestampText } from '../../values/temporal.ts';
+
+/**
+ * One aggregate's contribution of one source row: its window, its group and
+ * the values its measures read, already as SQL parameters.
+ */
+export interface Contribution {
+  /** The window's start as DATETIME(3) text; undefined for an aggregate without a window. */
+  windowStart: string | undefined;
+  /** The window's start in ms since the epoch (what replay floors compare). */
+  windowStartMs: number | undefined;
+  groupValues: unknown[];
+  /** Per measure: the value it reads (undefined for count). */
+  values: unknown[];
+}
+
+/** One group's increments in one batch. */
+export interface GroupIncrement {
+  windowStart: string | undefined;
+  groupValues: unknown[];
+  /** 16 bytes of SHA-256 over the window and the group's values: the aggregate row's key. */
+  groupHash: Buffer;
+  /** Per measure: count → rows; sum → the sum (bigint for int/long columns, number for double), null when every value was null; min/max → the extreme or null; count_distinct → undefined (see members). */
+  measures: unknown[];
+  /** Per count_distinct measure index: the distinct members' hashes (16 bytes each), in hash order. */
+  members: Map<number, Buffer[]>;
+}
+
+/**
+ * A source row's contribution to an aggregate. `row` is the source table's
+ * row as SQL parameters, `columnIndex` finds a column in it; `sumIsExact`
+ * says whether a sum(column) adds integers (int, long) exactly.
+ */
+export function contributionOf(aggregate: Aggregate, row: readonly unknown[], columnIndex: (column: string) => number): Contribution {
+  let windowStart: string | undefined;
+  let windowStartMs: number | undefined;
+  if (aggregate.window !== undefined) {
+    const value = row[columnIndex(aggregate.window.column)];
+    if (value === null || value === undefined) {
+      throw new PermanentError(`${aggregate.name}: ${aggregate.window.column} is null, so the row has no window`, { reason: 'transform_error' });
+    }
+    const micros = BigInt(epochOf(String(value), 'micros'));
+    const ms = Number(micros / 1000n - (micros % 1000n < 0n ? 1n : 0n));
+    windowStartMs = Math.floor(ms / aggregate.window.sizeMs) * aggregate.window.sizeMs;
+    windowStart = timestampText(windowStartMs, 'millis');
+  }
+  return {
+    windowStart,
+    windowStartMs,
+    groupValues: aggregate.groupBy.map((column) => row[columnIndex(column)] ?? null),
+    values: aggregate.measures.map((measure) => (measure.of === undefined ? undefined : (row[columnIndex(measure.of)] ?? null))),
+  };
+}
+
+/**
+ * Pre-aggregates a batch's contributions to one aggregate: one increment per
+ * group (a hot group costs one row write per batch, not one per record),
+ * in key order so that concurrent members lock aggregate rows in one order.
+ * `exactSums[m]`: whether measure m sums integers (as bigint) rather than doubles.
+ */
+export function aggregateBatch(aggregate: Aggregate, contributions: Iterable<Contribution>, exactSums: readonly boolean[]): GroupIncrement[] {
+  const groups = new Map<string, GroupIncrement & { memberSets: Map<number, Map<string, Buffer>> }>();
+  for (const contribution of contributions) {
+    const groupHash = hashOf([contribution.windowStart ?? null, ...contribution.groupValues]);
+    const key = groupHash.toString('hex');
+    let group = groups.get(key);
+    if (group === undefined) {
+      group = {
+        windowStart: contribution.windowStart,
+        groupValues: contribution.groupValues,
+        groupHash,
+        measures: aggregate.measures.map((measure) => (measure.kind === 'count' ? 0 : null)),
+        members: new Map(),
+        memberSets: new Map(),
+      };
+      groups.set(key, group);
+    }
+    aggregate.measures.forEach((measure, m) => add(group, measure, m, contribution.values[m], exactSums[m] === true));
+  }
+  return [...groups.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, { memberSets, ...group }]) => {
+      for (const [m, members] of memberSets) {
+        group.members.set(m, [...members.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, hash]) => hash));
+      }
+      return group;
+    });
+}
+
+function add(
+  group: GroupIncrement & { memberSets: Map<number, Map<string, Buffer>> },
+  measure: Measure,
+  m: number,
+  value: unknown,
+  exact: boolean,
+): void {
+  switch (measure.kind) {
+    case 'count':
+      group.measures[m] = (group.measures[m] as number) + 1;
+      return;
+    case 'count_distinct': {
+      if (value === null) return;
+      const members = group.memberSets.get(m) ?? new Map<string, Buffer>();
+      const hash = hashOf([value]);
+      members.set(hash.toString('hex'), hash);
+      group.memberSets.set(m, members);
+      return;
+    }
+    case 'sum': {
+      if (value === null) return;
+      const current = group.measures[m];
+      group.measures[m] = exact ? ((current as bigint | null) ?? 0n) + integerOf(value, measure) : ((current as number | null) ?? 0) + Number(value);
+      return;
+    }
+    case 'min':
+    case 'max': {
+      if (value === null) return;
+      const current = group.measures[m] as number | bigint | string | null;
+      const v = value as number | bigint | string;
+      if (current === null || (measure.kind === 'min' ? v < current : v > current)) group.measures[m] = value;
+      return;
+    }
+  }
+}
+
+function integerOf(value: unknown, measure: Measure): bigint {
+  try {
+    return BigInt(value as string | number | bigint);
+  } catch (error) {
+    throw new PermanentError(`sum(${measure.of}): ${String(value)} is not an integer`, { cause: error, reason: 'transform_error' });
+  }
+}
+
+/**
+ * 16 bytes of SHA-256 over SQL parameter values. A value is hashed as its
+ * text, as a typed column stores it: 5 and '5' in an int column are one group.
+ */
+export function hashOf(values: readonly unknown[]): Buffer {
+  const hash = createHash('sha256');
+  for (const value of values) {
+    if (value === null || value === undefined) hash.update('n;');
+    else if (value instanceof Uint8Array) hash.update(`b${value.length};`).update(value);
+    else {
+      const text = String(value);
+      hash.update(`v${Buffer.byteLength(text)};${text}`);
+    }
+  }
+  return hash.digest().subarray(0, 16);
+}
