@@ -25,7 +25,8 @@ export class BenchFixture {
   readonly pipeline: Pipeline;
   readonly connections: Connections;
   private readonly dir: string;
-  private readonly document: PipelineSpecInput;
+  /** The spec every run's spec is written from (schema, generator and module paths absolute). */
+  readonly document: PipelineSpecInput;
 
   private constructor(id: string, endpoints: Endpoints, document: PipelineSpecInput, dir: string) {
     this.id = id;

@@ -95,6 +95,19 @@ async function stageParts(admin: Admin) {
       const of = overheadRuns.filter((run) => run.metrics === metrics);
       return of.reduce((sum, run) => sum + run.recordsPerSecond, 0) / of.length;
     };
+    // The example pipeline's aggregate tables against the same transform without them, alternated the same way.
+    const aggregateRuns: Array<{ aggregates: 'on' | 'off'; recordsPerSecond: number; cpuSecondsPer1k: number }> = [];
+    for (const [i, aggregates] of (['off', 'on', 'on', 'off'] as const).entries()) {
+      await fixture.truncate();
+      const transform = aggregates === 'on' ? fixture.document.transform : { ...fixture.document.transform, aggregates: [] };
+      const run = await runStageToEnd(admin, 'transform', fixture.writeSpec(`aggregates-${i}-${aggregates}`, { transform }), fixture.endpoints, options.events);
+      aggregateRuns.push({ aggregates, recordsPerSecond: run.recordsPerSecond, cpuSecondsPer1k: run.cpuSecondsPer1k });
+      say(`transform, aggregates ${aggregates}: ${rate(run.recordsPerSecond)}, ${run.cpuSecondsPer1k.toFixed(3)} CPU s/1k`);
+    }
+    const aggregateMean = (aggregates: 'on' | 'off') => {
+      const of = aggregateRuns.filter((run) => run.aggregates === aggregates);
+      return of.reduce((sum, run) => sum + run.recordsPerSecond, 0) / of.length;
+    };
 
     // The naive baseline, stage by stage on the same topics.
     await createNaiveTopic(admin, fixture);
@@ -126,6 +139,13 @@ async function stageParts(admin: Admin) {
         metricsOffRecordsPerSecond: mean('off'),
         costPercent: ((mean('off') - mean('on')) / mean('off')) * 100,
         runs: overheadRuns,
+      },
+      aggregates: {
+        tables: fixture.pipeline.transform.aggregates.map((aggregate) => aggregate.name),
+        onRecordsPerSecond: aggregateMean('on'),
+        offRecordsPerSecond: aggregateMean('off'),
+        costPercent: ((aggregateMean('off') - aggregateMean('on')) / aggregateMean('off')) * 100,
+        runs: aggregateRuns,
       },
     };
   } finally {

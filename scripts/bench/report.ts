@@ -26,6 +26,14 @@ export interface BenchReport {
     at50: { rate: number; latencyP50: number; latencyP99: number };
     at80: { rate: number; latencyP50: number; latencyP99: number };
   };
+  /** Transform with the example's aggregate tables and without, alternated. */
+  aggregates: {
+    tables: string[];
+    onRecordsPerSecond: number;
+    offRecordsPerSecond: number;
+    costPercent: number;
+    runs: Array<{ aggregates: 'on' | 'off'; recordsPerSecond: number; cpuSecondsPer1k: number }>;
+  };
   overhead: {
     metricsOnRecordsPerSecond: number;
     metricsOffRecordsPerSecond: number;
@@ -126,6 +134,12 @@ p99 ${n(r.endToEnd.at50.latencyP99, 3)} s. At 80% (${n(r.endToEnd.at80.rate)}/s)
 Transform with metrics on and off, same data, in the order off, on, on, off, off, on:
 ${n(r.overhead.metricsOnRecordsPerSecond)} vs ${n(r.overhead.metricsOffRecordsPerSecond)} records/s (mean of three runs each): cost
 ${n(r.overhead.costPercent, 1)}%. Runs: ${r.overhead.runs.map((run) => `${run.metrics} ${n(run.recordsPerSecond)}`).join(', ')}.
+
+## Aggregates
+
+Transform with the example pipeline's aggregate tables (${r.aggregates.tables.join(', ')}) and without them,
+same data, in the order off, on, on, off: ${n(r.aggregates.onRecordsPerSecond)} vs ${n(r.aggregates.offRecordsPerSecond)} records/s
+(mean of two runs each): cost ${n(r.aggregates.costPercent, 1)}%. Runs: ${r.aggregates.runs.map((run) => `${run.aggregates} ${n(run.recordsPerSecond)} (${n(run.cpuSecondsPer1k, 3)} CPU s/1k)`).join(', ')}.
 
 ## Targets
 
