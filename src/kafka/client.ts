@@ -17,8 +17,6 @@ export interface KafkaClientOptions {
   logger: Logger;
   /** Attempts per request before the client gives up (default 8). */
   retries?: number;
-  /** The first retry's wait; each next one doubles (default 100 ms). */
-  initialRetryMs?: number;
   tls?: Endpoints['kafkaTls'];
   sasl?: Endpoints['kafkaSasl'];
 }
@@ -59,7 +57,7 @@ function pinoLogCreator(logger: Logger): logCreator {
     };
 }
 
-export function createKafkaClient({ brokers, clientId, logger, retries = 8, initialRetryMs = 100, tls, sasl }: KafkaClientOptions): Kafka {
+export function createKafkaClient({ brokers, clientId, logger, retries = 8, tls, sasl }: KafkaClientOptions): Kafka {
   return new Kafka({
     clientId,
     brokers,
@@ -70,7 +68,7 @@ export function createKafkaClient({ brokers, clientId, logger, retries = 8, init
     // commit); warnings and errors reach the structured log.
     logLevel: KafkaLogLevel.WARN,
     logCreator: pinoLogCreator(logger.child({ component: 'kafka' })),
-    retry: { initialRetryTime: initialRetryMs, retries },
+    retry: { initialRetryTime: 100, retries },
   });
 }
 

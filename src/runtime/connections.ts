@@ -9,15 +9,6 @@ import { SchemaRegistryClient } from '../registry/client.ts';
 export interface Connections {
   logger: Logger;
   kafka: Kafka;
-  /**
-   * The client of the stages' transactional producers: its retries start at
-   * 20 ms, as the Java client's do for CONCURRENT_TRANSACTIONS. A transaction
-   * begun right after the previous one committed is refused with that error
-   * until the broker has written the commit markers; kafkajs retries it after
-   * its initial retry time (kafkajs issue #304), which at 100 ms made every
-   * back-to-back partition transaction wait 30–70 ms on average here.
-   */
-  transactionalKafka: Kafka;
   registry: SchemaRegistryClient;
   /** A new MySQL pool (the caller ends it). */
   mysql(connectionLimit?: number): MySqlPool;
@@ -36,12 +27,15 @@ export function connectTo(
   bindings: Record<string, unknown> = {},
 ): Connections {
   const logger = createLogger(logLevel, { component, ...bindings });
-  const kafkaOptions = { brokers: endpoints.kafkaBrokers, clientId: `kelt-${component}`, logger, tls: endpoints.kafkaTls, sasl: endpoints.kafkaSasl };
   return {
     logger,
-    kafka: createKafkaClient(kafkaOptions),
-    // Two more doublings than the default keep about the same time budget (20 ms × 2^10 ≈ 100 ms × 2^8).
-    transactionalKafka: createKafkaClient({ ...kafkaOptions, initialRetryMs: 20, retries: 10 }),
+    kafka: createKafkaClient({
+      brokers: endpoints.kafkaBrokers,
+      clientId: `kelt-${component}`,
+      logger,
+      tls: endpoints.kafkaTls,
+      sasl: endpoints.kafkaSasl,
+    }),
     registry: new SchemaRegistryClient(endpoints.schemaRegistryUrl, endpoints.registryAuth),
     mysql: (connectionLimit) => createMySqlPool(endpoints.mysqlUrl, connectionLimit, endpoints.mysqlTls),
   };

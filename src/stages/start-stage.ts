@@ -34,7 +34,7 @@ export async function startStage(
 ): Promise<RunningStage> {
   const { kafka, registry, logger } = connections;
   const groupId = groupIdOf(pipeline, stage);
-  const transactions = new PartitionTransactions(kafkaTransactionalClient(connections.transactionalKafka), groupId, logger);
+  const transactions = new PartitionTransactions(kafkaTransactionalClient(kafka), groupId, logger);
   const { threads, maxQueue } = pipeline.pool;
   const recordLimitOf = topicRecordLimits(kafka, [pipeline.topics.extracted, pipeline.topics.dlq]);
   let processor: BatchProcessor;
