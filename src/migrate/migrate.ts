@@ -1,5 +1,6 @@
-import type { Kafka } from 'kafkajs';
-import { ConfigError } from '../errors.ts';
+import type { Admin, Kafka } from 'kafkajs';
+import { retryTransient } from '../stages/retry.ts';
+import { ConfigError, TransientError } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import { deadLetterLogSql } from '../mysql/dead-letter-log.ts';
 import { offsetsTableSql } from '../mysql/offset-store.ts';
@@ -54,6 +55,27 @@ export async function migrate(pipeline: Pipeline, deps: MigrateDependencies): Pr
   return report;
 }
 
+/**
+ * Waits until every partition of new topics has a leader. kafkajs's own
+ * `waitForLeaders` retries only LEADER_NOT_AVAILABLE, and a KRaft broker
+ * answers UNKNOWN_TOPIC_OR_PARTITION for a topic it created a moment ago
+ * until the metadata has propagated: migrate failed on that in one of
+ * three fresh-clone CI runs. Every retriable answer is retried here, for up to a minute.
+ */
+async function leadersElected(admin: Admin, topics: string[]): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  await retryTransient(
+    async () => {
+      const metadata = await admin.fetchTopicMetadata({ topics });
+      const leaderless = metadata.topics.filter((topic) => topic.partitions.length === 0 || topic.partitions.some((p) => p.leader < 0));
+      if (metadata.topics.length < topics.length || leaderless.length > 0) throw new TransientError(`the new topics' partitions have no leader yet`);
+    },
+    () => undefined,
+    () => Date.now() > deadline,
+    { initialMs: 100, maxMs: 1_000 },
+  );
+}
+
 async function createTopics(pipeline: Pipeline, { kafka }: MigrateDependencies): Promise<string[]> {
   const admin = kafka.admin();
   await admin.connect();
@@ -71,9 +93,10 @@ async function createTopics(pipeline: Pipeline, { kafka }: MigrateDependencies):
     const missing = wanted.filter((topic) => !existing.has(topic));
     if (missing.length > 0) {
       await admin.createTopics({
-        waitForLeaders: true,
+        waitForLeaders: false,
         topics: missing.map((topic) => ({ topic, numPartitions: pipeline.partitions })),
       });
+      await leadersElected(admin, missing);
     }
     return missing;
   } finally {
