@@ -49,6 +49,14 @@ export function isRebalanceError(error: unknown): boolean {
 }
 
 /**
+ * Whether the transaction coordinator refused a request because the
+ * transactional id's previous transaction is still completing.
+ */
+export function isConcurrentTransactionsError(error: unknown): boolean {
+  return isKafkaClientError(error) && protocolTypes(error).includes('CONCURRENT_TRANSACTIONS');
+}
+
+/**
  * A Kafka client failure as kelt's error class; kelt's own errors pass
  * through unchanged. `what` says what was being done, for the message.
  */

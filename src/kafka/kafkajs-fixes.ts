@@ -5,3 +5,4 @@
 import './kafkajs-stop-fix.ts';
 import './kafkajs-grouping-fix.ts';
 import './kafkajs-crc-fix.ts';
+import './kafkajs-transaction-retry-fix.ts';
