@@ -6,6 +6,7 @@ import { sendByPartition } from '../kafka/send.ts';
 import type { Pipeline } from '../pipeline/spec.ts';
 import type { Connections } from '../runtime/connections.ts';
 import type { Event } from './event-source.ts';
+import { nextRequestSize, waitAfterSend } from './request-pacing.ts';
 
 /** How long a send keeps retrying through a broker's absence before `kelt produce` gives up. */
 const SEND_RETRY_MS = 120_000;
@@ -33,7 +34,9 @@ export async function produceEvents(
   const schemaId = avro ? await registry.registerAvro(`${pipeline.topics.raw}-value`, pipeline.source.schema) : 0;
   const producer = createIdempotentProducer(kafka);
   await producer.connect();
+  const pacing = { rate, batchSize };
   const started = Date.now();
+  let requestSize = nextRequestSize(pacing, 0, 0);
   let sent = 0;
   let pending: Message[] = [];
   const flush = async () => {
@@ -42,13 +45,11 @@ export async function produceEvents(
     sent += pending.length;
     pending = [];
     onProgress?.(sent);
-    if (rate !== undefined) {
-      const due = started + (sent / rate) * 1000;
-      if (due > Date.now()) await sleep(due - Date.now());
-    }
+    const wait = waitAfterSend(pacing, Date.now() - started, sent);
+    if (wait > 0) await sleep(wait);
+    requestSize = nextRequestSize(pacing, Date.now() - started, sent);
   };
   try {
-    const perRequest = rate === undefined ? batchSize : Math.max(1, Math.min(batchSize, Math.ceil(rate / 20)));
     for await (const event of events) {
       const key = event[pipeline.source.keyField];
       if (key === null || key === undefined) {
@@ -56,7 +57,7 @@ export async function produceEvents(
       }
       const value = avro ? await encodeEvent(registry, schemaId, event, sent + pending.length + 1) : Buffer.from(JSON.stringify(event));
       pending.push({ key: String(key), value });
-      if (pending.length >= perRequest) await flush();
+      if (pending.length >= requestSize) await flush();
     }
     await flush();
     return sent;
