@@ -62,6 +62,22 @@ export default defineConfig({
           hookTimeout: 180_000,
         },
       },
+      {
+        test: {
+          // The image built (docker/Dockerfile) and its stages run against the
+          // local stack; the chart installed on a real kube-apiserver. Last:
+          // its setup builds the Docker engine's base image and the API server
+          // (minutes when the cache is cold), and its stages use the stack.
+          name: 'deployment',
+          include: ['test/deployment/**/*.test.ts'],
+          sequence: { groupOrder: 3 },
+          globalSetup: ['test/deployment/global-setup.ts'],
+          setupFiles: ['src/kafka/kafkajs-fixes.ts'],
+          fileParallelism: false,
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+        },
+      },
     ],
   },
 });

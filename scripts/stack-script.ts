@@ -2,22 +2,24 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { endpointsFrom, readEnv, type Endpoints } from '../src/config/env.ts';
 
-const stackScript = fileURLToPath(new URL('./stack', import.meta.url));
-
-/** Runs `scripts/stack <args>` and returns the KELT_* variables it prints. */
-export function runStack(args: string[]): Promise<Record<string, string>> {
+/**
+ * Runs one of the project's scripts (`stack`, `kube`, `docker-engine`) and
+ * returns the variables it prints (NAME=value lines: KELT_*, KUBECONFIG,
+ * DOCKER_HOST).
+ */
+export function runScript(script: 'stack' | 'kube' | 'docker-engine', args: string[]): Promise<Record<string, string>> {
   return new Promise((resolve, reject) => {
-    const child = spawn(stackScript, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(fileURLToPath(new URL(`./${script}`, import.meta.url)), args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let stdout = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.on('error', reject);
     child.on('exit', (code) => {
-      if (code !== 0) return reject(new Error(`scripts/stack ${args.join(' ')} exited with ${code}`));
+      if (code !== 0) return reject(new Error(`scripts/${script} ${args.join(' ')} exited with ${code}`));
       resolve(
         Object.fromEntries(
           stdout
             .split('\n')
-            .map((line) => /^(KELT_[A-Z0-9_]+)=(.*)$/.exec(line.trim()))
+            .map((line) => /^(KELT_[A-Z0-9_]+|KUBECONFIG|DOCKER_HOST)=(.*)$/.exec(line.trim()))
             .filter((match): match is RegExpExecArray => match !== null)
             .map((match) => [match[1]!, match[2]!]),
         ),
@@ -25,6 +27,9 @@ export function runStack(args: string[]): Promise<Record<string, string>> {
     });
   });
 }
+
+/** Runs `scripts/stack <args>` and returns the variables it prints. */
+export const runStack = (args: string[]): Promise<Record<string, string>> => runScript('stack', args);
 
 /** Brings the local stack up (a no-op when it runs) and returns the endpoints it prints. */
 export async function localStack(): Promise<Endpoints> {
