@@ -11,6 +11,6 @@ describe('docker/docker-compose.yml', () => {
     const compose = (...args: string[]) => run(inject('compose'), ['-f', composeFile, ...args]);
     await expect(compose('config', '--quiet')).resolves.toMatchObject({ stderr: '' });
     const services = (await compose('config', '--services')).stdout.trim().split('\n').sort();
-    expect(services).toEqual(['extract', 'grafana', 'kafka', 'load', 'migrate', 'mysql', 'prometheus', 'producer', 'schema-registry', 'transform']);
+    expect(services).toEqual(['extract', 'grafana', 'kafka', 'load', 'migrate', 'mysql', 'producer', 'prometheus', 'schema-registry', 'transform']);
   });
 });

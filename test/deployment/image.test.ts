@@ -1,7 +1,9 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, posix, resolve } from 'node:path';
+import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { loadPipeline, type Pipeline, type PipelineSpecInput } from '../../src/pipeline/spec.ts';
@@ -11,15 +13,20 @@ import { connectTo, type Connections } from '../../src/runtime/connections.ts';
 import { countRows, pageviewsSpecPath, waitFor } from '../support/pipeline.ts';
 import { createTestDatabase, endpoints, uniqueName, type TestDatabase } from '../support/stack.ts';
 
-// testcontainers reads both when it first talks to Docker: the project's
-// engine, and no reaper container (its image cannot be pulled here; every
-// container is stopped by the test that started it).
+// testcontainers reads these when it first talks to Docker: the project's
+// engine; no reaper container (its image cannot be pulled here; every
+// container is stopped by the test that started it); and the containers'
+// host, 127.0.0.1 since they share the host's network (inside a container,
+// testcontainers would look for the gateway of a bridge network this engine
+// does not have).
 const image = inject('image');
 process.env.DOCKER_HOST = image.dockerHost;
 process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
+process.env.TESTCONTAINERS_HOST_OVERRIDE = '127.0.0.1';
 const { GenericContainer, Wait } = await import('testcontainers');
 type Started = Awaited<ReturnType<InstanceType<typeof GenericContainer>['start']>>;
 
+const run = promisify(execFile);
 const EVENTS = 2_000;
 const GRACE_SECONDS = 20;
 
@@ -40,15 +47,16 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+async function docker(...args: string[]): Promise<string> {
+  const { stdout } = await run('docker', args, { env: { ...process.env, DOCKER_HOST: image.dockerHost } });
+  return stdout;
+}
+
 async function inspect(container: Started): Promise<{ User: string; ReadonlyRootfs: boolean; ExitCode: number; Running: boolean }> {
-  const { execFile } = await import('node:child_process');
-  const { promisify } = await import('node:util');
-  const { stdout } = await promisify(execFile)(
-    'docker',
-    ['inspect', '--format', '{{json .Config.User}} {{json .HostConfig.ReadonlyRootfs}} {{json .State.ExitCode}} {{json .State.Running}}', container.getId()],
-    { env: { ...process.env, DOCKER_HOST: image.dockerHost } },
+  const fields = await docker(
+    'inspect', '--format', '{{json .Config.User}} {{json .HostConfig.ReadonlyRootfs}} {{json .State.ExitCode}} {{json .State.Running}}', container.getId(),
   );
-  const [User, ReadonlyRootfs, ExitCode, Running] = stdout.trim().split(' ').map((field) => JSON.parse(field) as unknown);
+  const [User, ReadonlyRootfs, ExitCode, Running] = fields.trim().split(' ').map((field) => JSON.parse(field) as unknown);
   return { User: User as string, ReadonlyRootfs: ReadonlyRootfs as boolean, ExitCode: ExitCode as number, Running: Running as boolean };
 }
 
@@ -63,21 +71,22 @@ describe('the image, built from docker/Dockerfile, running every stage against t
 
   beforeAll(async () => {
     // The example pipeline under a name of its own: the containers' copy names
-    // the image's files (/app), the test's own copy this checkout's.
+    // the image's files, the test's own copy this checkout's.
     const document = parseYaml(readFileSync(pageviewsSpecPath, 'utf8')) as PipelineSpecInput;
     const spec: PipelineSpecInput = { ...document, name: uniqueName('img').replace(/_/g, '-') };
+    const pathsFrom = (specDir: (relative: string) => string): PipelineSpecInput => ({
+      ...spec,
+      source: { ...spec.source, schema: specDir(spec.source.schema), generator: specDir(spec.source.generator!) },
+      transform: { ...spec.transform, module: specDir(spec.transform.module) },
+    });
     configDir = mkdtempSync(join(tmpdir(), 'kelt-image-'));
-    writeFileSync(join(configDir, 'pipeline.yaml'), stringifyYaml(spec));
+    // Readable by the image's user (uid 1000), not only by the test's.
+    chmodSync(configDir, 0o755);
+    // The image keeps the example's files where the repository does, under /app.
+    writeFileSync(join(configDir, 'pipeline.yaml'), stringifyYaml(pathsFrom((relative) => posix.resolve('/app/schemas', relative))));
     const hostSpec = join(configDir, 'host', 'pipeline.yaml');
     mkdirSync(dirname(hostSpec));
-    writeFileSync(
-      hostSpec,
-      stringifyYaml({
-        ...spec,
-        source: { ...spec.source, schema: resolve(dirname(pageviewsSpecPath), spec.source.schema), generator: resolve(dirname(pageviewsSpecPath), spec.source.generator!) },
-        transform: { ...spec.transform, module: resolve(dirname(pageviewsSpecPath), spec.transform.module) },
-      }),
-    );
+    writeFileSync(hostSpec, stringifyYaml(pathsFrom((relative) => resolve(dirname(pageviewsSpecPath), relative))));
     pipeline = loadPipeline(hostSpec);
     db = await createTestDatabase();
     environment = {
@@ -104,9 +113,14 @@ describe('the image, built from docker/Dockerfile, running every stage against t
     const mount = (container: InstanceType<typeof GenericContainer>) =>
       container.withBindMounts([{ source: configDir, target: '/config', mode: 'ro' }]);
 
+    const migrateLog: string[] = [];
     const migrate = await mount(new KeltContainer(['migrate', '--pipeline', '/config/pipeline.yaml'], environment))
       .withWaitStrategy(Wait.forOneShotStartup())
-      .start();
+      .withLogConsumer((stream) => stream.on('data', (chunk: Buffer) => migrateLog.push(chunk.toString())))
+      .start()
+      .catch((error: unknown) => {
+        throw new Error(`kelt migrate failed in its container:\n${migrateLog.join('')}`, { cause: error });
+      });
     expect((await inspect(migrate)).ExitCode).toBe(0);
     await migrate.stop();
 
@@ -138,6 +152,7 @@ describe('the image, built from docker/Dockerfile, running every stage against t
   });
 
   it(`drains and exits 0 on docker stop within the ${GRACE_SECONDS} s grace period`, async () => {
+    expect([...stages.keys()]).toEqual(['extract', 'load', 'transform']);
     for (const [stage, container] of stages) {
       // Docker kills what has not exited when its timeout ends (exit 137);
       // the stage itself exits 1 when its drain outlasts the grace period.
@@ -145,6 +160,7 @@ describe('the image, built from docker/Dockerfile, running every stage against t
       expect((await inspect(container)).ExitCode, stage).toBe(0);
       expect(logs.get(stage)!.join(''), stage).toContain('"msg":"stage stopped"');
       stages.delete(stage);
+      await docker('rm', container.getId());
     }
   });
 });
