@@ -2,7 +2,6 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { dirname, join, posix, resolve } from 'node:path';
 import { execFile } from 'node:child_process';
-import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
@@ -10,8 +9,8 @@ import { loadPipeline, type Pipeline, type PipelineSpecInput } from '../../src/p
 import { generatedEvents } from '../../src/produce/event-source.ts';
 import { produceEvents } from '../../src/produce/produce.ts';
 import { connectTo, type Connections } from '../../src/runtime/connections.ts';
-import { countRows, pageviewsSpecPath, waitFor } from '../support/pipeline.ts';
-import { createTestDatabase, endpoints, uniqueName, type TestDatabase } from '../support/stack.ts';
+import { countRows, filesAt, pageviewsSpecPath, waitFor } from '../support/pipeline.ts';
+import { createTestDatabase, endpoints, freePort, uniqueName, type TestDatabase } from '../support/stack.ts';
 
 // testcontainers reads these when it first talks to Docker: the project's
 // engine; no reaper container (its image cannot be pulled here; every
@@ -37,14 +36,6 @@ class KeltContainer extends GenericContainer {
     this.hostConfig.ReadonlyRootfs = true;
     this.withNetworkMode('host').withCommand(command).withEnvironment(environment).withStartupTimeout(120_000);
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 async function docker(...args: string[]): Promise<string> {
@@ -74,19 +65,14 @@ describe('the image, built from docker/Dockerfile, running every stage against t
     // the image's files, the test's own copy this checkout's.
     const document = parseYaml(readFileSync(pageviewsSpecPath, 'utf8')) as PipelineSpecInput;
     const spec: PipelineSpecInput = { ...document, name: uniqueName('img').replace(/_/g, '-') };
-    const pathsFrom = (specDir: (relative: string) => string): PipelineSpecInput => ({
-      ...spec,
-      source: { ...spec.source, schema: specDir(spec.source.schema), generator: specDir(spec.source.generator!) },
-      transform: { ...spec.transform, module: specDir(spec.transform.module) },
-    });
     configDir = mkdtempSync(join(tmpdir(), 'kelt-image-'));
     // Readable by the image's user (uid 1000), not only by the test's.
     chmodSync(configDir, 0o755);
     // The image keeps the example's files where the repository does, under /app.
-    writeFileSync(join(configDir, 'pipeline.yaml'), stringifyYaml(pathsFrom((relative) => posix.resolve('/app/schemas', relative))));
+    writeFileSync(join(configDir, 'pipeline.yaml'), stringifyYaml({ ...spec, ...filesAt(spec, (relative) => posix.resolve('/app/schemas', relative)) }));
     const hostSpec = join(configDir, 'host', 'pipeline.yaml');
     mkdirSync(dirname(hostSpec));
-    writeFileSync(hostSpec, stringifyYaml(pathsFrom((relative) => resolve(dirname(pageviewsSpecPath), relative))));
+    writeFileSync(hostSpec, stringifyYaml({ ...spec, ...filesAt(spec, (relative) => resolve(dirname(pageviewsSpecPath), relative)) }));
     pipeline = loadPipeline(hostSpec);
     db = await createTestDatabase();
     environment = {

@@ -36,18 +36,14 @@ export async function createTestPipeline(
   kafkaBrokers: string[] = endpoints().kafkaBrokers,
 ): Promise<TestPipeline> {
   const document = parseYaml(readFileSync(pageviewsSpecPath, 'utf8')) as PipelineSpecInput;
-  const base = resolve(pageviewsSpecPath, '..');
+  const files = filesAt(document, (relative) => resolve(pageviewsSpecPath, '..', relative));
   const spec: PipelineSpecInput = {
     ...document,
     name: uniqueName('pv').replace(/_/g, '-'),
     pool: { threads: 2 },
     ...overrides,
-    source: overrides.source ?? {
-      ...document.source,
-      schema: resolve(base, document.source.schema),
-      generator: resolve(base, document.source.generator!),
-    },
-    transform: overrides.transform ?? { ...document.transform, module: resolve(base, document.transform.module) },
+    source: overrides.source ?? files.source,
+    transform: overrides.transform ?? files.transform,
   };
   const specPath = join(mkdtempSync(join(tmpdir(), 'kelt-test-')), 'pipeline.yaml');
   writeFileSync(specPath, stringifyYaml(spec));
@@ -78,6 +74,18 @@ export async function createTestPipeline(
       await admin.disconnect();
       await db.drop();
     },
+  };
+}
+
+/**
+ * The spec's files (source schema and generator, transform module), each
+ * path made absolute by `at` from the spec's relative one: a spec written
+ * elsewhere (a temp directory, a container) still finds them.
+ */
+export function filesAt(spec: PipelineSpecInput, at: (relative: string) => string): Pick<PipelineSpecInput, 'source' | 'transform'> {
+  return {
+    source: { ...spec.source, schema: at(spec.source.schema), ...(spec.source.generator === undefined ? {} : { generator: at(spec.source.generator) }) },
+    transform: { ...spec.transform, module: at(spec.transform.module) },
   };
 }
 

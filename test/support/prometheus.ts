@@ -1,25 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from './pipeline.ts';
+import { freePort } from './stack.ts';
 
 const alertRules = fileURLToPath(new URL('../../docker/monitoring/kelt-alerts.yml', import.meta.url));
 const logDir = fileURLToPath(new URL('../../test-results/', import.meta.url));
-
-/** A free TCP port on loopback (taken, then released for the caller). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export interface PrometheusSample {
   metric: Record<string, string>;

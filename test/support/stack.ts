@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import { inject } from 'vitest';
 import { createMySqlPool, type MySqlPool } from '../../src/mysql/pool.ts';
 import type { Endpoints } from '../../src/config/env.ts';
@@ -36,4 +37,16 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       await pool.end();
     },
   };
+}
+
+/** A free TCP port on loopback (taken, then released for the caller). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 }
