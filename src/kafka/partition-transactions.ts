@@ -139,6 +139,21 @@ export class PartitionTransactions {
     this.committed.set(key, BigInt(nextOffset));
   }
 
+  /**
+   * Moves the group's offset of the partition to `nextOffset` in a
+   * transaction of its own, unless it is there already: for a range with
+   * nothing to process (transaction markers, aborted records). Committing it
+   * outside the partition's transactions could move the group back: the
+   * group coordinator keeps whichever commit it wrote last, so a plain
+   * commit that lands after a transaction's offsets overrides them, however
+   * far they went.
+   */
+  async commitPast(topic: string, partition: number, nextOffset: string): Promise<void> {
+    const committed = await this.settle(topic, partition);
+    if (committed !== undefined && committed >= BigInt(nextOffset)) return;
+    await this.run(topic, partition, nextOffset, async () => undefined);
+  }
+
   /** Closes the producers of partitions this member no longer owns. */
   async retain(owned: ReadonlyArray<{ topic: string; partition: number }>): Promise<void> {
     const keep = new Set(owned.map(({ topic, partition }) => `${topic}:${partition}`));

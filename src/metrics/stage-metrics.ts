@@ -19,6 +19,7 @@ export class StageMetrics {
   private readonly produced: Counter;
   private readonly written: Counter;
   private readonly deadLettered: Counter<'reason'>;
+  private readonly repeated: Counter;
   private readonly retries: Counter;
   private readonly rebalances: Counter;
   private readonly batchSeconds: Histogram;
@@ -52,6 +53,11 @@ export class StageMetrics {
       name: 'kelt_records_dead_lettered_total',
       help: 'Records sent to the dead-letter topic, by reason.',
       labelNames: ['reason'],
+      registers,
+    });
+    this.repeated = new Counter({
+      name: 'kelt_records_repeated_total',
+      help: 'Records skipped because a record from the same extracted partition and offset was applied before (a batch forwarded twice upstream).',
       registers,
     });
     this.retries = new Counter({
@@ -125,6 +131,7 @@ export class StageMetrics {
       if (report.produced > 0) this.produced.inc(report.produced);
       if (report.written > 0) this.written.inc(report.written);
       for (const reason of report.deadLettered) this.deadLettered.inc({ reason });
+      if (report.repeated !== undefined && report.repeated > 0) this.repeated.inc(report.repeated);
       if (report.mysqlSeconds !== undefined) this.mysqlSeconds.observe(report.mysqlSeconds);
       this.batchSeconds.observe(seconds);
       const now = Date.now();

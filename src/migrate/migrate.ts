@@ -9,6 +9,7 @@ import { extractedSchema } from '../pipeline/extracted-schema.ts';
 import type { Pipeline } from '../pipeline/spec.ts';
 import { aggregateTables, modelTables, stagingTable } from '../pipeline/tables.ts';
 import { replayFloorsTableSql } from '../mysql/replay-floors.ts';
+import { appliedOriginsTableSql } from '../mysql/applied-origins.ts';
 import type { SchemaRegistryClient } from '../registry/client.ts';
 import { evolveTable } from '../mysql/table-evolution.ts';
 import { backwardProblems } from '../pipeline/schema-compatibility.ts';
@@ -48,6 +49,7 @@ export async function migrate(pipeline: Pipeline, deps: MigrateDependencies): Pr
   await deps.mysql.query(offsetsTableSql);
   await deps.mysql.query(deadLetterLogSql);
   await deps.mysql.query(replayFloorsTableSql);
+  await deps.mysql.query(appliedOriginsTableSql);
   const tableChanges: string[] = [];
   for (const table of tables) tableChanges.push(...(await evolveTable(deps.mysql, table)));
   const report = { topicsCreated, schemaIds, tables: ['kelt_offsets', ...tables.map((table) => table.name)], tableChanges };

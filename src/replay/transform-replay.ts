@@ -4,6 +4,7 @@ import { endOffsets, groupMembers, offsetsAtTime, setGroupOffsets, startOffsets,
 import { classifyMySqlError } from '../mysql/errors.ts';
 import type { MySqlPool } from '../mysql/pool.ts';
 import { writeReplayFloors } from '../mysql/replay-floors.ts';
+import { clearAppliedOrigins } from '../mysql/applied-origins.ts';
 import { quoteId } from '../mysql/table.ts';
 import type { Pipeline } from '../pipeline/spec.ts';
 import { groupIdOf } from '../stages/stage-runner.ts';
@@ -84,7 +85,8 @@ export async function planReplay(pipeline: Pipeline, admin: Admin, mysql: Pick<M
  * Moves the group back (Kafka first: were MySQL reset first and Kafka then
  * failed, the group would go on from its old offset past emptied windows),
  * then in one MySQL transaction empties the rebuilt aggregate rows, leaves
- * the floors and moves the partitions' MySQL positions back.
+ * the floors, forgets the origins applied (the records read again are to
+ * count again) and moves the partitions' MySQL positions back.
  */
 export async function applyReplay(plan: ReplayPlan, admin: Admin, mysql: MySqlPool): Promise<void> {
   await refuseWhileMembers(admin, plan.groupId);
@@ -101,6 +103,7 @@ export async function applyReplay(plan: ReplayPlan, admin: Admin, mysql: MySqlPo
       }
     }
     await writeReplayFloors(connection, plan.groupId, plan.floors);
+    await clearAppliedOrigins(connection, plan.groupId);
     await connection.query(
       `INSERT INTO kelt_offsets (group_id, topic, partition_id, next_offset, updated_at) VALUES ?
        ON DUPLICATE KEY UPDATE next_offset = VALUES(next_offset), updated_at = VALUES(updated_at)`,

@@ -50,6 +50,8 @@ export interface BatchReport {
   written: number;
   /** Why each dead-lettered record of the batch failed (bounded labels). */
   deadLettered: string[];
+  /** Records skipped as repeats of records applied before (the same origin, forwarded twice upstream). */
+  repeated?: number;
   /** Time spent writing to MySQL, when the stage writes there. */
   mysqlSeconds?: number;
 }
@@ -73,6 +75,13 @@ export interface BatchProcessor {
    * fetched again); the runner drops the records below it.
    */
   settle?(topic: string, partition: number): Promise<bigint | undefined>;
+  /**
+   * For a processor that commits offsets in transactions: moves the group's
+   * offset past a range with nothing to process (a fetch that held only
+   * transaction markers or aborted records), in a transaction of the
+   * partition's, so that no commit outside them can move the group back.
+   */
+  commitPast?(topic: string, partition: number, nextOffset: string): Promise<void>;
   /** The partitions this member owns after a (re)join; `seek` moves where fetching starts. */
   onAssignment?(owned: TopicPartition[], seek: (partition: number, offset: string) => void): Promise<void>;
   close(): Promise<void>;
@@ -152,8 +161,7 @@ export class StageRunner {
     this.crashed = new Promise((resolve) => (this.crash = resolve));
     this.consumer = options.consumer(this.groupId, {
       joined: (owned) => this.onJoin(owned),
-      markersOnly: (topic, partition, nextOffset) =>
-        this.committer.commitPastMarkers(topic, partition, nextOffset, this.membership.generation),
+      markersOnly: (topic, partition, nextOffset) => void this.onMarkersOnly(topic, partition, nextOffset),
       signOfLife: () => this.liveness.sign(),
       heartbeat: () => (this.lastHeartbeat = Date.now()),
       crashed: (error, restarting) => {
@@ -236,6 +244,40 @@ export class StageRunner {
     this.liveness.recovered('consumer');
     this.health.markStarted();
     this.events.emit('rebalance', { partitions });
+  }
+
+  /**
+   * A fetch returned nothing to process up to `nextOffset`: the group moves
+   * past it, so that its lag reaches 0. A processor that commits offsets in
+   * transactions does it in its turn, after the partition's batches before
+   * it, through its own transactions; a failure leaves it to the next batch.
+   */
+  private async onMarkersOnly(topic: string, partition: number, nextOffset: string): Promise<void> {
+    const generation = this.membership.generation;
+    const commitPast = this.options.processor.commitPast?.bind(this.options.processor);
+    if (commitPast === undefined) {
+      this.committer.commitPastMarkers(topic, partition, nextOffset, generation);
+      return;
+    }
+    const turn = this.turns.take(topic, partition);
+    const given = () => !this.running || !this.membership.owns({ topic, partition }, generation);
+    try {
+      await turn.previous;
+      if (given()) return;
+      // kafkajs never hands this range out again: if nothing commits past it,
+      // a partition that receives nothing more keeps a lag for good.
+      await retryTransient(
+        () => commitPast(topic, partition, nextOffset),
+        (error, attempt, waitMs) => this.logger.debug({ partition, attempt, waitMs, err: error }, 'committing past commit markers failed; retrying'),
+        given,
+        this.policy,
+      );
+      this.committer.committedInTransaction(topic, partition, nextOffset);
+    } catch (error) {
+      this.logger.info({ partition, err: error }, 'committing past commit markers given up; the partition’s next batch commits past them');
+    } finally {
+      turn.end();
+    }
   }
 
   private async onBatch(fetched: FetchedBatch, controls: BatchControls): Promise<void> {

@@ -9,6 +9,7 @@ import { WorkerPool } from '../workers/worker-pool.ts';
 import { packBytes } from '../workers/packed-bytes.ts';
 import { ConfigError } from '../errors.ts';
 import { DeadLetterLog } from '../mysql/dead-letter-log.ts';
+import { AppliedOriginStore } from '../mysql/applied-origins.ts';
 import { PartitionPositions } from '../mysql/partition-positions.ts';
 import { ExtractProcessor, extractWorkerFile } from './extract/extract-stage.ts';
 import type { ExtractResult, ExtractTask } from './extract/extract-task.ts';
@@ -64,17 +65,19 @@ export async function startStage(
       pool = transformPool as WorkerPool<unknown, unknown>;
       await ensureTransformLoads(transformPool, pipeline);
       const mysql = connections.mysql();
-      processor = new TransformProcessor(
+      processor = new TransformProcessor({
         pipeline,
         registry,
         mysql,
-        modelTables(pipeline),
-        transformPool,
+        tables: modelTables(pipeline),
+        pool: transformPool,
         transactions,
-        new PartitionPositions(mysql, groupId, pipeline.topics.loaded),
-        new DeadLetterLog(mysql, groupId, pipeline.topics.loaded),
-        new AggregateIncrements(pipeline.transform.aggregates, modelTables(pipeline), mysql, groupId),
-      );
+        positions: new PartitionPositions(mysql, groupId, pipeline.topics.loaded),
+        deadLetterLog: new DeadLetterLog(mysql, groupId, pipeline.topics.loaded),
+        aggregates: new AggregateIncrements(pipeline.transform.aggregates, modelTables(pipeline), mysql, groupId),
+        origins: new AppliedOriginStore(mysql, groupId, pipeline.topics.loaded),
+        logger,
+      });
       break;
     }
   }

@@ -5,14 +5,16 @@ import { replayTransform } from '../../src/replay/replay-command.ts';
 import { startStage, type RunningStage } from '../../src/stages/start-stage.ts';
 import { stageLag } from '../../src/status/lag.ts';
 import { aggregateMismatches, aggregatesIn, expectedAggregates } from '../support/aggregates.ts';
-import { createTestPipeline, waitFor, type TestPipeline } from '../support/pipeline.ts';
+import { originOf } from '../../src/stages/record-origin.ts';
+import { createTestPipeline, readTopic, waitFor, type TestPipeline } from '../support/pipeline.ts';
 
 /**
  * The example pipeline's aggregates (page views per host, path and hour;
  * daily active users) on the real stack, against the same aggregates
  * computed here from the events: events spread over three days of event
- * time and sent out of order by up to 60 hours, then replays from the
- * beginning and from a timestamp, then late events after the replay.
+ * time and sent out of order by up to 60 hours, a batch forwarded twice,
+ * then replays from the beginning (over the copies too) and from a
+ * timestamp, then late events after the replay.
  */
 const HOUR = 3_600_000;
 const base = Date.UTC(2026, 10, 20, 0, 0, 0);
@@ -87,6 +89,28 @@ describe('aggregates into MySQL', () => {
     const expected = expectedAggregates(sent);
     expect(expected.daily.size).toBe(3);
     expect(expected.hourly.size).toBeGreaterThan(300);
+  });
+
+  it('counts a batch forwarded twice into the loaded topic once, recognising the copies by their origin', async () => {
+    let repeated = 0;
+    transform!.runner.events.on('batch', ({ report }) => (repeated += report.repeated ?? 0));
+    const loaded = await readTopic(t.connections.kafka, t.pipeline.topics.loaded);
+    const copies = loaded.filter((record) => record.partition === 3).slice(100, 350);
+    expect(copies.every((record) => originOf(record) !== undefined)).toBe(true);
+    const producer = t.connections.kafka.producer();
+    await producer.connect();
+    try {
+      await producer.send({
+        topic: t.pipeline.topics.loaded,
+        acks: -1,
+        messages: copies.map(({ key, value, headers, partition }) => ({ key, value, headers, partition })),
+      });
+    } finally {
+      await producer.disconnect();
+    }
+    await caughtUp();
+    await expectExact();
+    expect(repeated).toBe(copies.length);
   });
 
   it('rebuilds the aggregates on a replay from the beginning, counting nothing twice', async () => {

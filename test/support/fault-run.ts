@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { PermanentError } from '../../src/errors.ts';
+import { originHeaders } from '../../src/stages/record-origin.ts';
 import type { PipelineSpecInput } from '../../src/pipeline/spec.ts';
 import { generatedEvents } from '../../src/produce/event-source.ts';
 import { produceEvents } from '../../src/produce/produce.ts';
@@ -12,7 +13,7 @@ import { stageLag } from '../../src/status/lag.ts';
 import type { StageName } from '../../src/stages/stage-runner.ts';
 import { expect } from 'vitest';
 import { aggregateMismatches, aggregatesIn, expectedAggregates, type AggregatedEvent } from './aggregates.ts';
-import { countRows, createTestPipeline, readTopic, waitFor, type TestPipeline } from './pipeline.ts';
+import { countRows, createTestPipeline, readTopic, waitFor, type ReadRecord, type TestPipeline } from './pipeline.ts';
 import { startTestStage, type Exit, type StageProcess } from './stage-process.ts';
 
 const stackScript = fileURLToPath(new URL('../../scripts/stack', import.meta.url));
@@ -54,6 +55,8 @@ export interface FaultCounts {
   aggregateMismatches: number;
   /** The first few of them, to say what differed. */
   aggregateDifferences: string[];
+  /** For the first few events found twice in a topic: where each copy is (topic partition:offset, and the copy's origin headers). */
+  duplicateCopies: string[];
   seconds: number;
 }
 
@@ -156,25 +159,30 @@ async function count(t: TestPipeline, scenario: string, produced: number, second
     // Poison in the raw topic has no event id: each counts as a record of its own.
     return Promise.all(
       messages.map(async (m, i) => {
+        const at = `${topic}[${m.partition}]@${m.offset}${originOf(m)}`;
         try {
-          return (await registry.decodeAvro(m.value!)) as AggregatedEvent & { eventId: string };
+          return { ...((await registry.decodeAvro(m.value!)) as AggregatedEvent & { eventId: string }), at };
         } catch (error) {
           if (!(error instanceof PermanentError)) throw error;
-          return { eventId: `undecodable #${i}` };
+          return { eventId: `undecodable #${i}`, at };
         }
       }),
     );
   };
+  const duplicateCopies: string[] = [];
   const eventIds = async (topic: string) => {
-    const ids = (await eventsOf(topic)).map((event) => event.eventId);
-    return { records: ids.length, distinct: new Set(ids).size };
+    const events = await eventsOf(topic);
+    const copies = new Map<string, string[]>();
+    for (const { eventId, at } of events) copies.set(eventId, [...(copies.get(eventId) ?? []), at]);
+    for (const [eventId, where] of copies) if (where.length > 1 && duplicateCopies.length < 10) duplicateCopies.push(`${eventId}: ${where.join(', ')}`);
+    return { records: events.length, distinct: copies.size };
   };
   const rawEvents = await eventsOf(t.pipeline.topics.raw);
   const raw = { records: rawEvents.length, distinct: new Set(rawEvents.map((event) => event.eventId)).size };
   const [modeledIds] = await t.db.pool.query('SELECT event_id FROM fct_pageviews');
   const modeled = new Set((modeledIds as Array<{ event_id: string }>).map((row) => row.event_id));
   const differences = aggregateMismatches(
-    expectedAggregates(rawEvents.filter((event): event is AggregatedEvent & { eventId: string } => modeled.has(event.eventId))),
+    expectedAggregates(rawEvents.filter((event): event is AggregatedEvent & { eventId: string; at: string } => modeled.has(event.eventId))),
     await aggregatesIn(t.db),
   );
   const extracted = await eventIds(t.pipeline.topics.extracted);
@@ -192,8 +200,16 @@ async function count(t: TestPipeline, scenario: string, produced: number, second
       raw.records - raw.distinct + (extracted.records - extracted.distinct) + (loaded.records - loaded.distinct),
     aggregateMismatches: differences.length,
     aggregateDifferences: differences.slice(0, 5),
+    duplicateCopies,
     seconds: Math.round(seconds),
   };
+}
+
+/** A record's origin headers (`kelt.origin.*`), when it has them, for telling copies apart. */
+function originOf(message: ReadRecord): string {
+  const header = (name: string) => message.headers?.[name]?.toString();
+  const partition = header(originHeaders.partition);
+  return partition === undefined ? '' : ` (from ${partition}@${header(originHeaders.offset)})`;
 }
 
 /** Every event once in every topic and table and in the aggregates, nothing dead-lettered, no duplicates. */

@@ -109,21 +109,24 @@ export async function countRows(db: TestDatabase, table: string): Promise<number
  * reader's committed position reaches the end offsets, which in a
  * transactional topic lie past commit markers, not past records.
  */
-export async function readTopic(kafka: Kafka, topic: string): Promise<KafkaMessage[]> {
+/** A record read back from a topic, with the partition it is in. */
+export type ReadRecord = KafkaMessage & { partition: number };
+
+export async function readTopic(kafka: Kafka, topic: string): Promise<ReadRecord[]> {
   const groupId = uniqueName('kelt-test-reader');
   const admin = kafka.admin();
   await admin.connect();
   const ends = await admin.fetchTopicOffsets(topic);
   // By partition and offset: a reader that restarts (kafkajs does, after a
   // connection error) is handed records again, which are not the pipeline's duplicates.
-  const messages = new Map<string, KafkaMessage>();
+  const messages = new Map<string, ReadRecord>();
   const consumer = kafka.consumer({ groupId, readUncommitted: false, maxWaitTimeInMs: 100 });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({
     autoCommitInterval: 100,
     eachBatch: async ({ batch }) => {
-      for (const message of batch.messages) messages.set(`${batch.partition}:${message.offset}`, message);
+      for (const message of batch.messages) messages.set(`${batch.partition}:${message.offset}`, { ...message, partition: batch.partition });
     },
   });
   try {

@@ -130,6 +130,10 @@ export class ExtractProcessor implements BatchProcessor {
     return this.transactions.settle(topic, partition);
   }
 
+  commitPast(topic: string, partition: number, nextOffset: string): Promise<void> {
+    return this.transactions.commitPast(topic, partition, nextOffset);
+  }
+
   async onAssignment(owned: TopicPartition[]): Promise<void> {
     await this.transactions.retain(owned);
   }

@@ -13,6 +13,7 @@ import type avro from 'avsc';
 import { avroType } from '../../avro/logical-types.ts';
 import { extractedSchema } from '../../pipeline/extracted-schema.ts';
 import { deleteHeaders, isDelete, lastPerKey } from '../record-ops.ts';
+import { originHeadersOf } from '../record-origin.ts';
 import { finishPositioned, inOffsetOrder, positionBatch, rowsWrittenBefore } from '../mysql-stage-batch.ts';
 import type { BatchAbilities, BatchProcessor, BatchReport, PartitionBatch, TopicPartition } from '../stage-runner.ts';
 
@@ -25,7 +26,8 @@ interface Staged {
 
 /**
  * load: extracted records → batched multi-row upserts into the staging table
- * → forwarded, byte for byte, to `<p>.loaded`.
+ * → forwarded, byte for byte, to `<p>.loaded`, with the extracted partition
+ * and offset each came from (see record-origin.ts).
  *
  * Exactly once in both places, across crashes and rebalances: one MySQL
  * transaction writes the rows, logs the batch's dead letters and moves the
@@ -108,7 +110,12 @@ export class LoadProcessor implements BatchProcessor {
     const deadOffsets = new Set(letters.map((letter) => letter.message.offset));
     const forwards = [...written, ...pending]
       .filter((message) => !deadOffsets.has(message.offset))
-      .map((message) => ({ key: message.key, value: message.value, timestamp: message.timestamp, ...(isDelete(message) ? { headers: deleteHeaders } : {}) }));
+      .map((message) => ({
+        key: message.key,
+        value: message.value,
+        timestamp: message.timestamp,
+        headers: { ...originHeadersOf(batch.partition, message.offset), ...(isDelete(message) ? deleteHeaders : {}) },
+      }));
     await this.transactions.run(batch.topic, batch.partition, next, async (sink) => {
       await sink.send(this.pipeline.topics.loaded, forwards, this.pipeline.partitions);
       await deadLetters.send(sink, letters);
@@ -149,6 +156,10 @@ export class LoadProcessor implements BatchProcessor {
 
   settle(topic: string, partition: number): Promise<bigint | undefined> {
     return this.transactions.settle(topic, partition);
+  }
+
+  commitPast(topic: string, partition: number, nextOffset: string): Promise<void> {
+    return this.transactions.commitPast(topic, partition, nextOffset);
   }
 
   async onAssignment(owned: TopicPartition[]): Promise<void> {

@@ -18,6 +18,9 @@ import { finishPositioned, inOffsetOrder, positionBatch, rowsWrittenBefore } fro
 import type { BatchAbilities, BatchProcessor, BatchReport, PartitionBatch, TopicPartition } from '../stage-runner.ts';
 import type { TransformOutcome, TransformTask } from './transform-task.ts';
 import type { AggregateIncrements, RecordContributions } from './aggregate-increments.ts';
+import type { AppliedOriginStore } from '../../mysql/applied-origins.ts';
+import type { Logger } from '../../log/logger.ts';
+import { originOf, skipRepeats } from '../record-origin.ts';
 
 export const transformWorkerFile = workerFile('transform-worker');
 
@@ -43,7 +46,27 @@ interface Transformed {
  * again; their dead letters come from the log. Aggregate increments ride in
  * the same MySQL transaction, so each record adds to them exactly once; they
  * count every record, not only a key's last row, and ignore deletes.
+ *
+ * A record forwarded twice by load (two copies at different loaded offsets,
+ * which the position cannot tell apart) is recognised by its origin and
+ * skipped, so that the aggregates never count it twice: the applied origins
+ * move in the same MySQL transaction as the position.
  */
+export interface TransformProcessorParts {
+  pipeline: Pipeline;
+  registry: SchemaRegistryClient;
+  mysql: MySqlPool;
+  tables: readonly MySqlTable[];
+  pool: WorkerPool<TransformTask, TransformOutcome[]>;
+  transactions: PartitionTransactions;
+  positions: PartitionPositions;
+  deadLetterLog: DeadLetterLog;
+  aggregates: AggregateIncrements;
+  /** What each partition applied from each extracted partition: repeats of it are skipped (see record-origin.ts). */
+  origins: AppliedOriginStore;
+  logger: Logger;
+}
+
 export class TransformProcessor implements BatchProcessor {
   readonly commitsOffsets = true;
   private readonly pipeline: Pipeline;
@@ -55,36 +78,38 @@ export class TransformProcessor implements BatchProcessor {
   private readonly positions: PartitionPositions;
   private readonly deadLetterLog: DeadLetterLog;
   private readonly aggregates: AggregateIncrements;
+  private readonly origins: AppliedOriginStore;
+  private readonly logger: Logger;
+  /** Partitions whose repeats were logged at warn already (then debug: one duplicated batch is many records). */
+  private readonly repeatsLogged = new Set<number>();
 
-  constructor(
-    pipeline: Pipeline,
-    registry: SchemaRegistryClient,
-    mysql: MySqlPool,
-    tables: readonly MySqlTable[],
-    pool: WorkerPool<TransformTask, TransformOutcome[]>,
-    transactions: PartitionTransactions,
-    positions: PartitionPositions,
-    deadLetterLog: DeadLetterLog,
-    aggregates: AggregateIncrements,
-  ) {
-    this.pipeline = pipeline;
-    this.registry = registry;
-    this.mysql = mysql;
-    this.tables = tables;
-    this.pool = pool;
-    this.transactions = transactions;
-    this.positions = positions;
-    this.deadLetterLog = deadLetterLog;
-    this.aggregates = aggregates;
+  constructor(parts: TransformProcessorParts) {
+    this.pipeline = parts.pipeline;
+    this.registry = parts.registry;
+    this.mysql = parts.mysql;
+    this.tables = parts.tables;
+    this.pool = parts.pool;
+    this.transactions = parts.transactions;
+    this.positions = parts.positions;
+    this.deadLetterLog = parts.deadLetterLog;
+    this.aggregates = parts.aggregates;
+    this.origins = parts.origins;
+    this.logger = parts.logger;
   }
 
   settle(topic: string, partition: number): Promise<bigint | undefined> {
     return this.transactions.settle(topic, partition);
   }
 
+  commitPast(topic: string, partition: number, nextOffset: string): Promise<void> {
+    return this.transactions.commitPast(topic, partition, nextOffset);
+  }
+
   async onAssignment(owned: TopicPartition[]): Promise<void> {
     await this.transactions.retain(owned);
-    await this.positions.assigned(owned.map(({ partition }) => partition));
+    const partitions = owned.map(({ partition }) => partition);
+    await this.positions.assigned(partitions);
+    await this.origins.assigned(partitions);
     await this.aggregates.onAssignment();
   }
 
@@ -94,8 +119,12 @@ export class TransformProcessor implements BatchProcessor {
     const dead: DeadLetter[] = [];
     let written = rowsWrittenBefore(positioned);
     let mysqlSeconds = 0;
+    let repeated = 0;
     if (pending.length > 0) {
-      const transformed = await this.transform(batch, pending, dead);
+      const { fresh, repeats, applied } = skipRepeats(pending, await this.origins.of(batch.partition));
+      repeated = repeats.length;
+      if (repeats.length > 0) this.logRepeats(batch, repeats);
+      const transformed = await this.transform(batch, fresh, dead);
       const mysqlStarted = performance.now();
       // Without deletes, upserts alone already apply in order (a later row of a key wins within a statement).
       const hasDeletes = transformed.some((item) => item.deletes.some((keys) => keys.length > 0));
@@ -118,10 +147,15 @@ export class TransformProcessor implements BatchProcessor {
             const counted = transformed.filter((item) => !left.has(item)).map(({ message, contributions }) => ({ offset: message.offset, contributions }));
             await this.aggregates.apply(connection, batch.partition, counted, this.pipeline.batch.insertRows);
           }
+          await this.origins.record(connection, batch.partition, applied);
           await finishPositioned(connection, this.positions, this.deadLetterLog, batch, dead, rejected);
         },
-      );
+      ).catch((error: unknown) => {
+        this.origins.forget(batch.partition);
+        throw error;
+      });
       this.positions.advanced(batch.partition, batch.nextOffset);
+      this.origins.applied(batch.partition, applied);
       mysqlSeconds = (performance.now() - mysqlStarted) / 1000;
       written += transformed.length - rejected.length;
       for (const { item, error } of rejected) {
@@ -130,7 +164,19 @@ export class TransformProcessor implements BatchProcessor {
     }
     const letters = inOffsetOrder([...writtenLetters, ...dead]);
     await this.transactions.run(batch.topic, batch.partition, batch.nextOffset, (sink) => deadLetters.send(sink, letters));
-    return { produced: 0, written, deadLettered: letters.map((letter) => letter.reason), mysqlSeconds };
+    return { produced: 0, written, deadLettered: letters.map((letter) => letter.reason), repeated, mysqlSeconds };
+  }
+
+  private logRepeats(batch: PartitionBatch, repeats: readonly ConsumedRecord[]): void {
+    const first = originOf(repeats[0]!)!;
+    const details = { partition: batch.partition, repeats: repeats.length, firstOffset: repeats[0]!.offset, origin: `${first.partition}@${first.offset}` };
+    const message = 'records already applied from the same extracted offsets arrived again (forwarded twice upstream); skipped';
+    if (this.repeatsLogged.has(batch.partition)) {
+      this.logger.debug(details, message);
+      return;
+    }
+    this.repeatsLogged.add(batch.partition);
+    this.logger.warn(details, message);
   }
 
   /**

@@ -78,6 +78,13 @@ const processor = (overrides: Partial<BatchProcessor>): BatchProcessor => ({
   ...overrides,
 });
 
+/** A promise the test resolves when it chooses (a batch held in flight). */
+function gate(): { blocked: Promise<void>; release: () => void } {
+  let release!: () => void;
+  const blocked = new Promise<void>((resolve) => (release = resolve));
+  return { blocked, release };
+}
+
 describe('StageRunner', () => {
   it('processes a batch, then resolves and commits past it', async () => {
     const seen: PartitionBatch[] = [];
@@ -190,6 +197,34 @@ describe('StageRunner', () => {
     expect(consumer.log).toEqual(['resolve 0@2', 'commit 0@5', 'resolve 0@5']);
   });
 
+  it('commits a transactional stage past commit markers through its transactions, in the partition’s turn after the batch in flight', async () => {
+    const order: string[] = [];
+    const { blocked, release } = gate();
+    const { runner, consumer } = runnerWith(
+      processor({
+        commitsOffsets: true,
+        processBatch: async (batch) => {
+          order.push(`batch to ${batch.nextOffset}`);
+          await blocked;
+          return emptyReport();
+        },
+        commitPast: async (_topic, partition, nextOffset) => void order.push(`past ${partition}@${nextOffset}`),
+      }),
+    );
+    await runner.start();
+    consumer.listener.joined([{ topic: 'in', partition: 0 }]);
+    const inFlight = consumer.deliver(0, 0, 3);
+    await new Promise((resolve) => setImmediate(resolve));
+    consumer.listener.markersOnly('in', 0, '5');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(order).toEqual(['batch to 3']);
+    release();
+    await inFlight;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(order).toEqual(['batch to 3', 'past 0@5']);
+    expect(consumer.log).toEqual(['resolve 0@2']);
+  });
+
   it('drops the records an earlier commit settled past, and skips a batch that lies wholly below it', async () => {
     const seen: string[][] = [];
     const floors: Array<bigint | undefined> = [10n, 10n, undefined];
@@ -214,8 +249,7 @@ describe('StageRunner', () => {
 
   it('starts a partition’s batch fetched again only after the one still in flight ends (a consumer restart)', async () => {
     const order: string[] = [];
-    let release!: () => void;
-    const blocked = new Promise<void>((resolve) => (release = resolve));
+    const { blocked, release } = gate();
     const { runner, consumer } = runnerWith(
       processor({
         commitsOffsets: true,

@@ -1,0 +1,72 @@
+import type { ConsumedRecord, RecordHeaders } from '../kafka/records.ts';
+
+/**
+ * Where a loaded record came from: the partition and offset of `<p>.extracted`
+ * that load forwarded it from, in the headers `kelt.origin.partition` and
+ * `kelt.origin.offset`. A loaded partition receives an extracted partition's
+ * records in that partition's order, so a record whose origin is not past
+ * the last one transform applied from that partition is a repeat: a batch
+ * forwarded twice. Transform skips it instead of counting it again.
+ */
+export const originHeaders = { partition: 'kelt.origin.partition', offset: 'kelt.origin.offset' } as const;
+
+export interface RecordOrigin {
+  partition: number;
+  offset: bigint;
+}
+
+export function originHeadersOf(partition: number, offset: string): RecordHeaders {
+  return { [originHeaders.partition]: String(partition), [originHeaders.offset]: offset };
+}
+
+/**
+ * The record's origin; undefined when it carries none (written to the loaded
+ * topic by something other than load) or carries one that is not kelt's.
+ */
+export function originOf(record: ConsumedRecord): RecordOrigin | undefined {
+  const partition = headerText(record.headers, originHeaders.partition);
+  const offset = headerText(record.headers, originHeaders.offset);
+  if (partition === undefined || offset === undefined || !/^\d{1,10}$/.test(partition) || !/^\d{1,19}$/.test(offset)) return undefined;
+  return { partition: Number(partition), offset: BigInt(offset) };
+}
+
+function headerText(headers: RecordHeaders | undefined, name: string): string | undefined {
+  const value = headers?.[name];
+  const first = Array.isArray(value) ? value[0] : value;
+  return first === undefined ? undefined : first.toString();
+}
+
+/**
+ * Per origin partition, the next origin offset not yet applied: a record
+ * whose origin lies below it was applied before.
+ */
+export type AppliedOrigins = Map<number, bigint>;
+
+/**
+ * Splits records (in offset order) into those to apply and the repeats of
+ * records applied before (per `applied`) or earlier in the same list.
+ * Records without an origin are always applied. Returns the watermarks
+ * moved past what is applied, leaving `applied` as it was.
+ */
+export function skipRepeats<T extends ConsumedRecord>(
+  records: readonly T[],
+  applied: ReadonlyMap<number, bigint>,
+): { fresh: T[]; repeats: T[]; applied: AppliedOrigins } {
+  const next = new Map(applied);
+  const fresh: T[] = [];
+  const repeats: T[] = [];
+  for (const record of records) {
+    const origin = originOf(record);
+    if (origin === undefined) {
+      fresh.push(record);
+      continue;
+    }
+    if (origin.offset < (next.get(origin.partition) ?? 0n)) {
+      repeats.push(record);
+      continue;
+    }
+    next.set(origin.partition, origin.offset + 1n);
+    fresh.push(record);
+  }
+  return { fresh, repeats, applied: next };
+}
