@@ -57,7 +57,7 @@ export class StageMetrics {
     });
     this.repeated = new Counter({
       name: 'kelt_records_repeated_total',
-      help: 'Records skipped because a record from the same extracted partition and offset was applied before (a batch forwarded twice upstream).',
+      help: 'Records skipped because a record from the same raw partition and offset was applied before (a batch written twice upstream).',
       registers,
     });
     this.retries = new Counter({

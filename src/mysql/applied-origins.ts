@@ -9,7 +9,7 @@ import type { Queryable } from './queryable.ts';
  * moves the partition's position, so it is exactly as far as the rows and
  * aggregates; a replay deletes the group's rows with the aggregates it rebuilds.
  */
-/** Per origin partition, the next origin offset not yet applied. */
+/** Per origin (raw) partition, the next origin offset not yet applied. */
 type AppliedOrigins = Map<number, bigint>;
 
 export const appliedOriginsTableSql = `CREATE TABLE IF NOT EXISTS kelt_applied_origins (

@@ -1,12 +1,15 @@
 import type { ConsumedRecord, RecordHeaders } from '../kafka/records.ts';
 
 /**
- * Where a loaded record came from: the partition and offset of `<p>.extracted`
- * that load forwarded it from, in the headers `kelt.origin.partition` and
- * `kelt.origin.offset`. A loaded partition receives an extracted partition's
- * records in that partition's order, so a record whose origin is not past
- * the last one transform applied from that partition is a repeat: a batch
- * forwarded twice. Transform skips it instead of counting it again.
+ * Where a record entered the pipeline: the partition and offset of `<p>.raw`
+ * that extract read it from, in the headers `kelt.origin.partition` and
+ * `kelt.origin.offset`, which load forwards unchanged. A loaded partition
+ * receives the records of each raw partition in that partition's order
+ * (extract and load each handle a partition one batch at a time, in order),
+ * so a record whose origin is not past the last one transform applied from
+ * its raw partition is a repeat: something upstream wrote a batch twice
+ * (extract or load, when their group's offset moved back). Transform skips
+ * it instead of counting it again.
  */
 export const originHeaders = { partition: 'kelt.origin.partition', offset: 'kelt.origin.offset' } as const;
 
@@ -20,8 +23,8 @@ export function originHeadersOf(partition: number, offset: string): RecordHeader
 }
 
 /**
- * The record's origin; undefined when it carries none (written to the loaded
- * topic by something other than load) or carries one that is not kelt's.
+ * The record's origin; undefined when it carries none (written by something
+ * other than kelt's stages, or before they stamped it) or one that is not kelt's.
  */
 export function originOf(record: ConsumedRecord): RecordOrigin | undefined {
   const partition = headerText(record.headers, originHeaders.partition);
@@ -37,8 +40,8 @@ function headerText(headers: RecordHeaders | undefined, name: string): string | 
 }
 
 /**
- * Per origin partition, the next origin offset not yet applied: a record
- * whose origin lies below it was applied before.
+ * Per raw partition, the next origin offset not yet applied: a record whose
+ * origin lies below it was applied before.
  */
 export type AppliedOrigins = Map<number, bigint>;
 

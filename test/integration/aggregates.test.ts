@@ -12,7 +12,7 @@ import { createTestPipeline, readTopic, waitFor, type TestPipeline } from '../su
  * The example pipeline's aggregates (page views per host, path and hour;
  * daily active users) on the real stack, against the same aggregates
  * computed here from the events: events spread over three days of event
- * time and sent out of order by up to 60 hours, a batch forwarded twice,
+ * time and sent out of order by up to 60 hours, batches written twice,
  * then replays from the beginning (over the copies too) and from a
  * timestamp, then late events after the replay.
  */
@@ -91,24 +91,26 @@ describe('aggregates into MySQL', () => {
     expect(expected.hourly.size).toBeGreaterThan(300);
   });
 
-  it('counts a batch forwarded twice into the loaded topic once, recognising the copies by their origin', async () => {
+  it.each([
+    ['loaded', 3],
+    ['extracted', 5],
+  ] as const)('counts a batch written twice into the %s topic once, recognising the copies by their raw origin', async (topicOf, partition) => {
     let repeated = 0;
-    transform!.runner.events.on('batch', ({ report }) => (repeated += report.repeated ?? 0));
-    const loaded = await readTopic(t.connections.kafka, t.pipeline.topics.loaded);
-    const copies = loaded.filter((record) => record.partition === 3).slice(100, 350);
+    const count = ({ report }: { report: { repeated?: number } }) => void (repeated += report.repeated ?? 0);
+    transform!.runner.events.on('batch', count);
+    const topic = t.pipeline.topics[topicOf];
+    const copies = (await readTopic(t.connections.kafka, topic)).filter((record) => record.partition === partition).slice(50, 150);
+    expect(copies.length).toBe(100);
     expect(copies.every((record) => originOf(record) !== undefined)).toBe(true);
     const producer = t.connections.kafka.producer();
     await producer.connect();
     try {
-      await producer.send({
-        topic: t.pipeline.topics.loaded,
-        acks: -1,
-        messages: copies.map(({ key, value, headers, partition }) => ({ key, value, headers, partition })),
-      });
+      await producer.send({ topic, acks: -1, messages: copies.map(({ key, value, headers }) => ({ key, value, headers, partition })) });
     } finally {
       await producer.disconnect();
     }
     await caughtUp();
+    transform!.runner.events.off('batch', count);
     await expectExact();
     expect(repeated).toBe(copies.length);
   });

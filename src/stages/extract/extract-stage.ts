@@ -11,6 +11,7 @@ import { chunk } from '../chunks.ts';
 import { packBytes, transferablesOf, unpackBytes } from '../../workers/packed-bytes.ts';
 import type { DeadLetter } from '../dead-letter.ts';
 import { deleteHeaders } from '../record-ops.ts';
+import { originHeadersOf } from '../record-origin.ts';
 import type { BatchAbilities, BatchProcessor, BatchReport, PartitionBatch, TopicPartition } from '../stage-runner.ts';
 import type { ExtractResult, ExtractTask } from './extract-task.ts';
 
@@ -108,7 +109,7 @@ export class ExtractProcessor implements BatchProcessor {
           key: outcome.key ?? message.key,
           value: values[j]!,
           timestamp: message.timestamp,
-          ...(outcome.deletes ? { headers: deleteHeaders } : {}),
+          headers: { ...originHeadersOf(batch.partition, message.offset), ...(outcome.deletes ? deleteHeaders : {}) },
         };
         const bytes = loneRecordBytes(record);
         if (bytes <= recordLimit) return void out.push(record);

@@ -12,8 +12,7 @@ import type { DeadLetter } from '../dead-letter.ts';
 import type avro from 'avsc';
 import { avroType } from '../../avro/logical-types.ts';
 import { extractedSchema } from '../../pipeline/extracted-schema.ts';
-import { deleteHeaders, isDelete, lastPerKey } from '../record-ops.ts';
-import { originHeadersOf } from '../record-origin.ts';
+import { isDelete, lastPerKey } from '../record-ops.ts';
 import { finishPositioned, inOffsetOrder, positionBatch, rowsWrittenBefore } from '../mysql-stage-batch.ts';
 import type { BatchAbilities, BatchProcessor, BatchReport, PartitionBatch, TopicPartition } from '../stage-runner.ts';
 
@@ -26,8 +25,8 @@ interface Staged {
 
 /**
  * load: extracted records → batched multi-row upserts into the staging table
- * → forwarded, byte for byte, to `<p>.loaded`, with the extracted partition
- * and offset each came from (see record-origin.ts).
+ * → forwarded, byte for byte and with their headers (a delete's, the raw
+ * origin extract stamped: see record-origin.ts), to `<p>.loaded`.
  *
  * Exactly once in both places, across crashes and rebalances: one MySQL
  * transaction writes the rows, logs the batch's dead letters and moves the
@@ -110,12 +109,7 @@ export class LoadProcessor implements BatchProcessor {
     const deadOffsets = new Set(letters.map((letter) => letter.message.offset));
     const forwards = [...written, ...pending]
       .filter((message) => !deadOffsets.has(message.offset))
-      .map((message) => ({
-        key: message.key,
-        value: message.value,
-        timestamp: message.timestamp,
-        headers: { ...originHeadersOf(batch.partition, message.offset), ...(isDelete(message) ? deleteHeaders : {}) },
-      }));
+      .map((message) => ({ key: message.key, value: message.value, timestamp: message.timestamp, headers: message.headers }));
     await this.transactions.run(batch.topic, batch.partition, next, async (sink) => {
       await sink.send(this.pipeline.topics.loaded, forwards, this.pipeline.partitions);
       await deadLetters.send(sink, letters);

@@ -47,7 +47,7 @@ interface Transformed {
  * the same MySQL transaction, so each record adds to them exactly once; they
  * count every record, not only a key's last row, and ignore deletes.
  *
- * A record forwarded twice by load (two copies at different loaded offsets,
+ * A record written twice upstream (two copies at different loaded offsets,
  * which the position cannot tell apart) is recognised by its origin and
  * skipped, so that the aggregates never count it twice: the applied origins
  * move in the same MySQL transaction as the position.
@@ -62,7 +62,7 @@ export interface TransformProcessorParts {
   positions: PartitionPositions;
   deadLetterLog: DeadLetterLog;
   aggregates: AggregateIncrements;
-  /** What each partition applied from each extracted partition: repeats of it are skipped (see record-origin.ts). */
+  /** What each partition applied from each raw partition: repeats of it are skipped (see record-origin.ts). */
   origins: AppliedOriginStore;
   logger: Logger;
 }
@@ -170,7 +170,7 @@ export class TransformProcessor implements BatchProcessor {
   private logRepeats(batch: PartitionBatch, repeats: readonly ConsumedRecord[]): void {
     const first = originOf(repeats[0]!)!;
     const details = { partition: batch.partition, repeats: repeats.length, firstOffset: repeats[0]!.offset, origin: `${first.partition}@${first.offset}` };
-    const message = 'records already applied from the same extracted offsets arrived again (forwarded twice upstream); skipped';
+    const message = 'records already applied from the same raw offsets arrived again (written twice upstream); skipped';
     if (this.repeatsLogged.has(batch.partition)) {
       this.logger.debug(details, message);
       return;
