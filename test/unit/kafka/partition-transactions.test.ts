@@ -8,6 +8,7 @@ import {
 } from '../../../src/kafka/partition-transactions.ts';
 import type { OutgoingRecord } from '../../../src/kafka/records.ts';
 import { createLogger } from '../../../src/log/logger.ts';
+import { originHeadersOf, skipRepeats } from '../../../src/stages/record-origin.ts';
 
 const protocolError = (type: string) => Object.assign(new Error(type), { name: 'KafkaJSProtocolError', type });
 
@@ -20,13 +21,19 @@ const protocolError = (type: string) => Object.assign(new Error(type), { name: '
 class FakeCluster implements TransactionalClient {
   readonly topic: OutgoingRecord[] = [];
   readonly offsets = new Map<string, bigint>();
-  /** What the next commit does: land and answer, land but lose the answer, or fail before landing. */
-  nextCommit: 'ok' | 'lost-reply' | 'refused' | 'fenced' = 'ok';
+  /**
+   * What the next commit does: land and answer, land but lose the answer,
+   * fail before landing, or land with its answer lost and its offsets
+   * dropped by the group coordinator (KAFKA-20634, Kafka before 4.3: a
+   * broker that resumed leading the group's __consumer_offsets partition
+   * after a quick restart acknowledges the commit marker, then loses it).
+   */
+  nextCommit: 'ok' | 'lost-reply' | 'refused' | 'fenced' | 'offsets-dropped' = 'ok';
   /** Fails the next producer initialisations (the coordinator unreachable). */
   failInits = 0;
   inits = 0;
   private epochs = new Map<string, number>();
-  private pending = new Map<string, { records: OutgoingRecord[]; offset?: [string, bigint]; landed: boolean }>();
+  private pending = new Map<string, { records: OutgoingRecord[]; offset?: [string, bigint]; landed: boolean; offsetsDropped?: boolean }>();
 
   async producer(transactionalId: string): Promise<TransactionalProducer> {
     if (this.failInits > 0) {
@@ -43,7 +50,7 @@ class FakeCluster implements TransactionalClient {
     const fenced = () => cluster.epochs.get(transactionalId) !== epoch;
     return {
       async transaction(): Promise<OpenTransaction> {
-        const state = { records: [] as OutgoingRecord[], offset: undefined as [string, bigint] | undefined, landed: false };
+        const state = { records: [] as OutgoingRecord[], offset: undefined as [string, bigint] | undefined, landed: false, offsetsDropped: false };
         cluster.pending.set(transactionalId, state);
         return {
           sink: {
@@ -61,7 +68,8 @@ class FakeCluster implements TransactionalClient {
             if (fenced() || outcome === 'fenced') throw protocolError('PRODUCER_FENCED');
             if (outcome === 'refused') throw Object.assign(new Error('not coordinator'), { name: 'KafkaJSProtocolError', type: 'NOT_COORDINATOR' });
             state.landed = true;
-            if (outcome === 'lost-reply') throw Object.assign(new Error('request timed out'), { name: 'KafkaJSRequestTimeoutError' });
+            state.offsetsDropped = outcome === 'offsets-dropped';
+            if (outcome === 'lost-reply' || outcome === 'offsets-dropped') throw Object.assign(new Error('request timed out'), { name: 'KafkaJSRequestTimeoutError' });
             cluster.apply(state);
             cluster.pending.delete(transactionalId);
           },
@@ -80,9 +88,9 @@ class FakeCluster implements TransactionalClient {
 
   async close(): Promise<void> {}
 
-  private apply(state: { records: OutgoingRecord[]; offset?: [string, bigint] }): void {
+  private apply(state: { records: OutgoingRecord[]; offset?: [string, bigint]; offsetsDropped?: boolean }): void {
     this.topic.push(...state.records);
-    if (state.offset !== undefined) this.offsets.set(state.offset[0], state.offset[1]);
+    if (state.offset !== undefined && state.offsetsDropped !== true) this.offsets.set(state.offset[0], state.offset[1]);
   }
 }
 
@@ -97,7 +105,7 @@ async function attempt(transactions: PartitionTransactions, first: number, nextO
   const floor = await transactions.settle('in', 0);
   const offsets = Array.from({ length: nextOffset - first }, (_, i) => first + i).filter((o) => floor === undefined || BigInt(o) >= floor);
   if (offsets.length === 0) return [];
-  const batch = offsets.map((o) => ({ key: `k${o}`, value: `v${o}` }));
+  const batch = offsets.map((o) => ({ key: `k${o}`, value: `v${o}`, headers: originHeadersOf(0, String(o)) }));
   await transactions.run('in', 0, String(nextOffset), async (sink) => sink.send('out', batch, 1));
   return offsets;
 }
@@ -138,6 +146,34 @@ describe('PartitionTransactions', () => {
     expect(await attempt(transactions, 0, 25)).toEqual(values(10, 25).map((v) => Number(v.slice(1))));
     expect(sentValues(cluster)).toEqual(values(0, 25));
     expect(await cluster.committedOffset('g', 'in', 0)).toBe(25n);
+  });
+
+  it('sends a batch again when the group coordinator dropped its committed offsets (KAFKA-20634), and the copy is recognised by its origin downstream', async () => {
+    const cluster = new FakeCluster();
+    const transactions = new PartitionTransactions(cluster, 'g', logger);
+    await attempt(transactions, 0, 5);
+    cluster.nextCommit = 'offsets-dropped';
+    await expect(attempt(transactions, 5, 10)).rejects.toBeInstanceOf(TransientError);
+    // Settled through a new producer, the transaction is complete, its records are in
+    // the topic, and the group's offset still says 5: the batch goes out a second time.
+    expect(await attempt(transactions, 5, 10)).toEqual([5, 6, 7, 8, 9]);
+    expect(sentValues(cluster)).toEqual([...values(0, 10), ...values(5, 10)]);
+    const downstream = cluster.topic.map((record, offset) => ({ key: null, value: Buffer.from(String(record.value)), offset: String(offset), timestamp: '0', headers: record.headers }));
+    const { fresh, repeats } = skipRepeats(downstream, new Map());
+    expect(fresh.map((record) => String(record.value))).toEqual(values(0, 10));
+    expect(repeats.map((record) => String(record.value))).toEqual(values(5, 10));
+  });
+
+  it('commits past a range with nothing to process in a transaction of its own, unless the group is there already', async () => {
+    const cluster = new FakeCluster();
+    const transactions = new PartitionTransactions(cluster, 'g', logger);
+    await attempt(transactions, 0, 5);
+    await transactions.commitPast('in', 0, '7');
+    expect(await cluster.committedOffset('g', 'in', 0)).toBe(7n);
+    await transactions.commitPast('in', 0, '6');
+    expect(await cluster.committedOffset('g', 'in', 0)).toBe(7n);
+    expect(await attempt(transactions, 7, 9)).toEqual([7, 8]);
+    expect(sentValues(cluster)).toEqual([...values(0, 5), ...values(7, 9)]);
   });
 
   it('refuses a transaction of a partition it has not settled', async () => {
