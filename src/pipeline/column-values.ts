@@ -32,15 +32,55 @@ const wrapped =
     }
   };
 
-export const scalarValue: ToSql = nullable((value) => {
-  // The driver would turn an object into SQL of its own (`a` = 1, …),
-  // which MySQL refuses as a syntax error that no retry fixes.
-  if (typeof value === 'object' && !(value instanceof Date) && !(value instanceof Uint8Array)) {
-    refuse(`${describe(value)} is not a value of this column (declare it json)`);
-  }
-  if (typeof value === 'bigint') return value.toString();
-  return value;
-});
+/**
+ * An integer column's value: a number that is an integer, a bigint, or the
+ * digits of one, within the column's range. Anything else would reach MySQL
+ * as something it rounds, clamps or reads as SQL (`NaN`, `Infinity`).
+ */
+const integerValue = (column: 'INT' | 'BIGINT', bits: bigint): ToSql => {
+  const min = -(2n ** (bits - 1n));
+  const max = 2n ** (bits - 1n) - 1n;
+  return nullable((value) => {
+    const exact =
+      typeof value === 'bigint'
+        ? value
+        : typeof value === 'number' && Number.isInteger(value)
+          ? BigInt(value)
+          : typeof value === 'string' && /^-?\d{1,20}$/.test(value)
+            ? BigInt(value)
+            : refuse(`${describe(value)} is not an integer (${column})`);
+    if (exact < min || exact > max) refuse(`${exact} is outside the range of ${column}`);
+    return typeof value === 'number' ? value : exact.toString();
+  });
+};
+
+export const intValue = integerValue('INT', 32n);
+export const longValue = integerValue('BIGINT', 64n);
+
+/**
+ * A floating-point column's value: a finite number within the column's range
+ * (a bigint only where a double holds it exactly). NaN and the infinities
+ * have no MySQL value: sent as they are, they read as unknown columns.
+ */
+const floatingValue = (column: 'FLOAT' | 'DOUBLE', largest: number): ToSql =>
+  nullable((value) => {
+    const number =
+      typeof value === 'number'
+        ? value
+        : typeof value === 'bigint' && BigInt(Number(value)) === value
+          ? Number(value)
+          : refuse(`${describe(value)} is not a number (${column})`);
+    if (!Number.isFinite(number)) refuse(`${number} is not a finite number: ${column} cannot hold it`);
+    if (Math.abs(number) > largest) refuse(`${number} is outside the range of ${column}`);
+    return number;
+  });
+
+export const floatValue = floatingValue('FLOAT', 3.4028234663852886e38);
+export const doubleValue = floatingValue('DOUBLE', Number.MAX_VALUE);
+
+export const booleanValue: ToSql = nullable((value) =>
+  typeof value === 'boolean' ? value : value === 0 || value === 1 ? value === 1 : refuse(`${describe(value)} is not a boolean`),
+);
 
 /** Text of at most `length` characters (MySQL counts code points, as here), or unbounded. */
 export const stringValue = (length: number | undefined): ToSql =>
@@ -109,6 +149,8 @@ export const jsonValue: ToSql = nullable((value) => {
   try {
     return JSON.stringify(value, function replace(this: Record<string, unknown>, key: string, converted: unknown) {
       const raw = this[key];
+      // JSON.stringify writes null for them: a value changed, silently.
+      if (typeof raw === 'number' && !Number.isFinite(raw)) throw new RangeError(`${raw} is not a finite number${key === '' ? '' : ` (at ${key})`}`);
       if (raw instanceof Uint8Array) return Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64');
       if (typeof raw === 'bigint') return rawJson(raw.toString());
       return converted;

@@ -2,11 +2,15 @@ import type avro from 'avsc';
 import { avroType, kindOf, DateType, DecimalType, TimestampType, TimeType, UuidType } from '../avro/logical-types.ts';
 import { PermanentError } from '../errors.ts';
 import {
+  booleanValue,
   bytesValue,
   dateValue,
   decimalValue,
+  doubleValue,
+  floatValue,
+  intValue,
   jsonValue,
-  scalarValue,
+  longValue,
   stringValue,
   timestampValue,
   timeValue,
@@ -70,10 +74,10 @@ export function modelColumnType(type: string, inKey: boolean): SqlColumnType | s
   const plain: Record<string, SqlColumnType> = {
     string: varchar(DEFAULT_VARCHAR),
     text: { sqlType: 'TEXT', toSql: stringValue(undefined) },
-    int: { sqlType: 'INT', toSql: scalarValue },
-    long: { sqlType: 'BIGINT', toSql: scalarValue },
-    double: { sqlType: 'DOUBLE', toSql: scalarValue },
-    boolean: { sqlType: 'BOOLEAN', toSql: scalarValue },
+    int: { sqlType: 'INT', toSql: intValue },
+    long: { sqlType: 'BIGINT', toSql: longValue },
+    double: { sqlType: 'DOUBLE', toSql: doubleValue },
+    boolean: { sqlType: 'BOOLEAN', toSql: booleanValue },
     date: { sqlType: 'DATE', toSql: dateValue },
     time: { sqlType: 'TIME(3)', toSql: timeValue('millis') },
     'time(3)': { sqlType: 'TIME(3)', toSql: timeValue('millis') },
@@ -150,17 +154,17 @@ function avroColumn(type: avro.Type, inKey: boolean, declared: StringColumnType 
       if (inKey && declared === 'text') return 'a primary key column cannot be text (MySQL indexes only a prefix of it): declare varchar(n)';
       return declared === undefined ? varchar(DEFAULT_VARCHAR) : (modelColumnType(declared, inKey) as SqlColumnType | string);
     case 'enum':
-      return { sqlType: `VARCHAR(${DEFAULT_VARCHAR})`, toSql: scalarValue };
+      return varchar(DEFAULT_VARCHAR);
     case 'int':
-      return { sqlType: 'INT', toSql: scalarValue };
+      return { sqlType: 'INT', toSql: intValue };
     case 'long':
-      return { sqlType: 'BIGINT', toSql: scalarValue };
+      return { sqlType: 'BIGINT', toSql: longValue };
     case 'float':
-      return { sqlType: 'FLOAT', toSql: scalarValue };
+      return { sqlType: 'FLOAT', toSql: floatValue };
     case 'double':
-      return { sqlType: 'DOUBLE', toSql: scalarValue };
+      return { sqlType: 'DOUBLE', toSql: doubleValue };
     case 'boolean':
-      return { sqlType: 'BOOLEAN', toSql: scalarValue };
+      return { sqlType: 'BOOLEAN', toSql: booleanValue };
     case 'bytes':
       return { sqlType: inKey ? 'VARBINARY(255)' : 'LONGBLOB', toSql: bytesValue };
     case 'fixed':
