@@ -7,6 +7,8 @@ import { frame, unframe } from './wire-format.ts';
 
 const REQUEST_DEADLINE_MS = 10_000;
 const permanentStatuses = new Set([404, 409, 422]);
+/** How long a schema id the registry refused is taken as refused before it is asked again. */
+const REFUSAL_RETENTION_MS = 30_000;
 
 /**
  * Talks to a schema registry that speaks the Confluent REST API. Schemas are
@@ -95,10 +97,18 @@ export class SchemaRegistryClient {
   avroType(id: number): Promise<avro.Type> {
     let type = this.types.get(id);
     if (type === undefined) {
-      type = this.fetchType(id);
-      this.types.set(id, type);
-      // A failed fetch must not stick: the next call asks the registry again.
-      type.catch(() => this.types.delete(id));
+      const fetched = this.fetchType(id);
+      type = fetched;
+      this.types.set(id, fetched);
+      // A registry that did not answer is asked again on the next call; one
+      // that said no is believed for a while, so that a stream of records
+      // framed with an unknown id does not become a stream of requests.
+      fetched.catch((error: unknown) => {
+        if (!(error instanceof PermanentError)) return void this.types.delete(id);
+        setTimeout(() => {
+          if (this.types.get(id) === fetched) this.types.delete(id);
+        }, REFUSAL_RETENTION_MS).unref();
+      });
     }
     return type;
   }
@@ -143,9 +153,28 @@ export class SchemaRegistryClient {
     return read(payload);
   }
 
+  /**
+   * The Avro type of schema `id`. A registry holds JSON Schema and Protobuf
+   * schemas too, and an Avro schema avsc cannot build: the records framed
+   * with such an id are dead-lettered (`unknown_schema`), never retried.
+   */
   private async fetchType(id: number): Promise<avro.Type> {
-    const schema = await this.call(`fetch schema ${id}`, () => this.registry.getSchema(id));
-    return schema as unknown as avro.Type;
+    const found = await this.call(`fetch schema ${id}`, () =>
+      this.getJson<{ schema: string; schemaType?: string; references?: unknown[] }>(`schemas/ids/${id}`),
+    );
+    if (found === undefined) throw new PermanentError(`the schema registry has no schema ${id}`, { reason: 'unknown_schema' });
+    if (found.schemaType !== undefined && found.schemaType !== SchemaType.AVRO) {
+      throw new PermanentError(`schema ${id} is a ${found.schemaType} schema; kelt reads Avro`, { reason: 'unknown_schema' });
+    }
+    // The library resolves references; a schema without them is built here, where a build that fails is the schema's fault.
+    if (found.references !== undefined && found.references.length > 0) {
+      return (await this.call(`fetch schema ${id}`, () => this.registry.getSchema(id))) as unknown as avro.Type;
+    }
+    try {
+      return avroType(JSON.parse(found.schema) as avro.Schema);
+    } catch (error) {
+      throw new PermanentError(`schema ${id} is not an Avro schema kelt can read: ${(error as Error).message}`, { cause: error, reason: 'unknown_schema' });
+    }
   }
 
   /**

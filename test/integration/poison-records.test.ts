@@ -28,6 +28,17 @@ function validEvent(eventId: string, overrides: Record<string, unknown> = {}) {
   };
 }
 
+/** Registers a JSON Schema (the registry's own REST API: kelt's client registers Avro only) and returns its id. */
+async function registerJsonSchema(registryUrl: string, subject: string): Promise<number> {
+  const response = await fetch(new URL(`subjects/${subject}/versions`, registryUrl.endsWith('/') ? registryUrl : `${registryUrl}/`), {
+    method: 'POST',
+    headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+    body: JSON.stringify({ schemaType: 'JSON', schema: JSON.stringify({ type: 'object', properties: { eventId: { type: 'string' } } }) }),
+  });
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { id: number }).id;
+}
+
 describe('poison records', () => {
   let t: TestPipeline;
 
@@ -46,10 +57,13 @@ describe('poison records', () => {
       fields: t.pipeline.source.schema.fields.map((field) => (field.name === 'ts' ? { name: 'ts', type: 'string' } : field)),
     };
     const wrongTypeId = await registry.registerAvro(uniqueName('kelt-test-wrong-type'), wrongTypeSchema);
+    // A JSON Schema in the same registry: its id frames a record that is not Avro at all.
+    const jsonSchemaId = await registerJsonSchema(registry.url, uniqueName('kelt-test-json-schema'));
 
     const poison = [
       { key: 'poison-random', value: randomBytes(64), reason: 'undecodable', stage: 'extract' },
       { key: 'poison-unknown', value: frame(2_000_000_000, randomBytes(16)), reason: 'unknown_schema', stage: 'extract' },
+      { key: 'poison-json-schema', value: frame(jsonSchemaId, Buffer.from('{"eventId":"x"}')), reason: 'unknown_schema', stage: 'extract' },
       {
         key: 'poison-wrong-type',
         value: await registry.encodeAvro(wrongTypeId, validEvent('wrong-type', { ts: 'yesterday' })),
@@ -90,15 +104,14 @@ describe('poison records', () => {
     await consumer.connect();
     await consumer.subscribe({ topic: t.pipeline.topics.dlq, fromBeginning: true });
     await consumer.run({ eachMessage: async ({ message }) => void letters.push(message) });
-    await waitFor('5 dead letters', async () => letters.length >= poison.length);
+    await waitFor(`${poison.length} dead letters`, async () => letters.length >= poison.length);
     await waitFor('every good record modeled', async () => (await countRows(t.db, 'fct_pageviews')) >= GOOD);
     await consumer.disconnect();
 
     expect(letters).toHaveLength(poison.length);
     const header = (message: KafkaMessage, name: string) => message.headers?.[name]?.toString();
-    const byReason = new Map(letters.map((message) => [header(message, 'kelt.reason'), message]));
     for (const expected of poison) {
-      const letter = byReason.get(expected.reason);
+      const letter = letters.find((message) => header(message, 'kelt.reason') === expected.reason && message.key?.toString() === expected.key);
       expect(letter, `a dead letter for ${expected.reason}`).toBeDefined();
       expect(header(letter!, 'kelt.stage')).toBe(expected.stage);
       expect(header(letter!, 'kelt.error')).toBeTruthy();
