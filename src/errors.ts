@@ -61,6 +61,16 @@ export class PermanentError extends KeltError {
 }
 
 /**
+ * Retrying cannot help and the stage cannot go on: credentials refused, an
+ * ACL or grant missing. The stage reports it and exits non-zero, so that
+ * the orchestrator shows why; no record is dead-lettered for it.
+ */
+export class FatalError extends KeltError {
+  readonly code = 'KELT_FATAL';
+  readonly retriable = false;
+}
+
+/**
  * Another member owns the batch's partition now (a rebalance moved it, and the
  * new owner has fenced this one): the batch is abandoned, its writes undone,
  * and neither retried nor dead-lettered; the owner processes it.

@@ -1,4 +1,4 @@
-import { KeltError, PermanentError, StaleBatchError, TransientError } from '../errors.ts';
+import { FatalError, KeltError, PermanentError, StaleBatchError, TransientError } from '../errors.ts';
 
 /**
  * What a Kafka client failure means for the batch that met it, decided here
@@ -6,6 +6,8 @@ import { KeltError, PermanentError, StaleBatchError, TransientError } from '../e
  * `retriable` flags (walking `cause`, since kafkajs wraps the protocol error in
  * its retry errors), never from message text.
  *
+ * - fatal: the cluster refused this client's credentials or an ACL (retrying
+ *   cannot help; taking it for "fenced" would drop batches silently);
  * - fenced: another producer owns this transactional id now (the partition moved);
  * - rebalance: the group moved on without this member's current generation;
  * - too_large: the broker refused a record for its size (retrying cannot help);
@@ -13,21 +15,35 @@ import { KeltError, PermanentError, StaleBatchError, TransientError } from '../e
  *   moving, a timeout): the batch is retried, since a broker can be away for
  *   longer than the client's own retries last.
  */
-export type KafkaErrorKind = 'fenced' | 'rebalance' | 'too_large' | 'transient';
+export type KafkaErrorKind = 'fatal' | 'fenced' | 'rebalance' | 'too_large' | 'transient';
 
-const fencedTypes = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED', 'INVALID_PRODUCER_ID_MAPPING']);
+const fatalTypes = new Set([
+  'TOPIC_AUTHORIZATION_FAILED',
+  'GROUP_AUTHORIZATION_FAILED',
+  'CLUSTER_AUTHORIZATION_FAILED',
+  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
+  'SASL_AUTHENTICATION_FAILED',
+  'UNSUPPORTED_SASL_MECHANISM',
+  'ILLEGAL_SASL_STATE',
+]);
+/** kafkajs's own class for a SASL handshake the broker refused. */
+const fatalClasses = new Set(['KafkaJSSASLAuthenticationError']);
+const fencedTypes = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'INVALID_PRODUCER_ID_MAPPING']);
 const rebalanceTypes = new Set(['REBALANCE_IN_PROGRESS', 'UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'FENCED_INSTANCE_ID']);
 const tooLargeTypes = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
 
+/** The error and the errors it wraps (kafkajs wraps the protocol error in its retry errors). */
+function causes(error: unknown): Error[] {
+  const chain: Error[] = [];
+  for (let cause: unknown = error; cause instanceof Error && !chain.includes(cause); cause = cause.cause) chain.push(cause);
+  return chain;
+}
+
 function protocolTypes(error: unknown): string[] {
-  const types: string[] = [];
-  const seen = new Set<unknown>();
-  for (let cause: unknown = error; typeof cause === 'object' && cause !== null && !seen.has(cause); cause = (cause as { cause?: unknown }).cause) {
-    seen.add(cause);
+  return causes(error).flatMap((cause) => {
     const type = (cause as { type?: unknown }).type;
-    if (typeof type === 'string') types.push(type);
-  }
-  return types;
+    return typeof type === 'string' ? [type] : [];
+  });
 }
 
 /** Whether an error came from the Kafka client at all (kafkajs names its classes KafkaJS…). */
@@ -37,6 +53,7 @@ export function isKafkaClientError(error: unknown): boolean {
 
 export function kafkaErrorKind(error: unknown): KafkaErrorKind {
   const types = protocolTypes(error);
+  if (types.some((type) => fatalTypes.has(type)) || causes(error).some((cause) => fatalClasses.has(cause.name))) return 'fatal';
   if (types.some((type) => fencedTypes.has(type))) return 'fenced';
   if (types.some((type) => rebalanceTypes.has(type))) return 'rebalance';
   if (types.some((type) => tooLargeTypes.has(type))) return 'too_large';
@@ -65,6 +82,8 @@ export function classifyKafkaError(error: unknown, what: string): KeltError {
   const message = `${what}: ${error instanceof Error ? error.message : String(error)}`;
   if (!isKafkaClientError(error)) return new TransientError(message, { cause: error });
   switch (kafkaErrorKind(error)) {
+    case 'fatal':
+      return new FatalError(message, { cause: error });
     case 'fenced':
     case 'rebalance':
       return new StaleBatchError(message, { cause: error });

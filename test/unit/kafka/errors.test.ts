@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PermanentError, StaleBatchError, TransientError } from '../../../src/errors.ts';
+import { FatalError, PermanentError, StaleBatchError, TransientError } from '../../../src/errors.ts';
 import { classifyKafkaError, isRebalanceError, kafkaErrorKind } from '../../../src/kafka/errors.ts';
 
 const protocol = (type: string) => Object.assign(new Error(`protocol ${type}`), { name: 'KafkaJSProtocolError', type });
@@ -19,6 +19,14 @@ describe('Kafka error classification', () => {
     expect(tooLarge).toBeInstanceOf(PermanentError);
     expect((tooLarge as PermanentError).reason).toBe('record_too_large');
     expect(classifyKafkaError(Object.assign(new Error('closed'), { name: 'KafkaJSConnectionClosedError' }), 'x')).toBeInstanceOf(TransientError);
+  });
+
+  it('takes a refused credential or ACL for fatal, never for fenced (which drops the batch silently)', () => {
+    expect(classifyKafkaError(retriesExceeded(protocol('TRANSACTIONAL_ID_AUTHORIZATION_FAILED')), 'x')).toBeInstanceOf(FatalError);
+    expect(classifyKafkaError(protocol('TOPIC_AUTHORIZATION_FAILED'), 'x')).toBeInstanceOf(FatalError);
+    expect(classifyKafkaError(protocol('GROUP_AUTHORIZATION_FAILED'), 'x').retriable).toBe(false);
+    const sasl = Object.assign(new Error('SASL PLAIN authentication failed'), { name: 'KafkaJSSASLAuthenticationError' });
+    expect(classifyKafkaError(retriesExceeded(sasl), 'x')).toBeInstanceOf(FatalError);
   });
 
   it('does not take a message that merely mentions a type for that type', () => {
