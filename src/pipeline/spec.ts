@@ -6,7 +6,8 @@ import { avroType } from '../avro/logical-types.ts';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../errors.ts';
-import { columnsFromAvro, modelColumnType, type StringColumnType } from './sql-types.ts';
+import { columnsFromAvro, modelColumnType, snakeCase, type StringColumnType } from './sql-types.ts';
+import { keltTables, MAX_IDENTIFIER, objectPrototypeNames } from './reserved-names.ts';
 import { extractedSchema } from './extracted-schema.ts';
 import { aggregatesFrom, aggregateSpecSchema, type Aggregate } from './aggregates.ts';
 
@@ -187,6 +188,7 @@ export function pipelineFrom(document: unknown, specPath: string): Pipeline {
     });
   });
   const aggregates = aggregatesFrom(spec.transform.aggregates, spec.transform.tables, issues);
+  issues.push(...tableNameProblems(spec, aggregates), ...columnNameProblems(spec, schema));
   const modulePath = fileAt('transform.module', spec.transform.module);
   const generatorPath = spec.source.generator === undefined ? undefined : fileAt('source.generator', spec.source.generator);
   if (issues.length > 0 || schema === undefined) throw new ConfigError(`pipeline spec ${specPath} is invalid`, issues);
@@ -234,4 +236,50 @@ function readRecordSchema(path: string, issues: string[]): avro.schema.RecordTyp
     return undefined;
   }
   return schema as avro.schema.RecordType;
+}
+
+/** Table names that are kelt's own, or that two of the pipeline's tables share (MySQL may fold case). */
+function tableNameProblems(spec: z.infer<typeof specSchema>, aggregates: readonly Aggregate[]): string[] {
+  const named: Array<[string, string]> = [
+    ['staging.table', spec.staging.table],
+    ...spec.transform.tables.map((table, t): [string, string] => [`transform.tables.${t}.name`, table.name]),
+    ...aggregates.flatMap((aggregate, a): Array<[string, string]> => [
+      [`transform.aggregates.${a}.name`, aggregate.name],
+      [`transform.aggregates.${a}.name`, aggregate.membersTable],
+    ]),
+  ];
+  const problems: string[] = [];
+  const firstAt = new Map<string, string>();
+  for (const [field, name] of named) {
+    const folded = name.toLowerCase();
+    if (keltTables.includes(folded)) problems.push(`${field}: ${name} is a table of kelt's own (${keltTables.join(', ')}); choose another name`);
+    const earlier = firstAt.get(folded);
+    // An aggregate named like a model table is reported where aggregates are checked.
+    const reported = earlier?.startsWith('transform.tables.') === true && field.startsWith('transform.aggregates.');
+    if (earlier !== undefined && earlier !== field && !reported) problems.push(`${field}: ${name} is also the table of ${earlier}`);
+    if (earlier === undefined) firstAt.set(folded, field);
+  }
+  return problems;
+}
+
+/**
+ * Staging columns (the source's fields in snake_case) that collide or pass
+ * MySQL's 64 characters, and model columns a transform's row cannot be read by.
+ */
+function columnNameProblems(spec: z.infer<typeof specSchema>, schema: avro.schema.RecordType | undefined): string[] {
+  const problems: string[] = [];
+  const fieldOf = new Map<string, string>();
+  for (const field of schema === undefined ? [] : extractedSchema(schema).fields) {
+    const column = snakeCase(field.name);
+    if (column.length > MAX_IDENTIFIER) problems.push(`source.schema: field ${field.name} becomes column ${column}, longer than MySQL's ${MAX_IDENTIFIER} characters`);
+    const earlier = fieldOf.get(column);
+    if (earlier !== undefined) problems.push(`source.schema: fields ${earlier} and ${field.name} both become column ${column}`);
+    else fieldOf.set(column, field.name);
+  }
+  spec.transform.tables.forEach((table, t) => {
+    for (const column of Object.keys(table.columns)) {
+      if (objectPrototypeNames.has(column)) problems.push(`transform.tables.${t}.columns.${column}: every JavaScript object has a ${column}, so a row could not leave it unset; choose another name`);
+    }
+  });
+  return problems;
 }

@@ -1,9 +1,12 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../../../src/errors.ts';
 import { loadPipeline, pipelineFrom } from '../../../src/pipeline/spec.ts';
+import { snakeCase } from '../../../src/pipeline/sql-types.ts';
 
 const specPath = fileURLToPath(new URL('../../../schemas/pageviews.pipeline.yaml', import.meta.url));
 const document = () => parseYaml(readFileSync(specPath, 'utf8')) as Record<string, unknown>;
@@ -81,5 +84,48 @@ describe('the pipeline spec', () => {
       transform: { ...transform, tables: [{ ...transform.tables[0], primaryKey: ['id'] }] },
     });
     expect(issues).toEqual(['transform.tables.0.primaryKey.0: id is not one of the table\'s columns']);
+  });
+
+  it("refuses kelt's own table names and a name two tables share, whatever its case", () => {
+    const spec = document();
+    const transform = spec.transform as { module: string; tables: Array<Record<string, unknown>> };
+    const issues = issuesOf({
+      ...spec,
+      staging: { ...(spec.staging as object), table: 'kelt_offsets' },
+      transform: { ...transform, tables: [...transform.tables, { ...transform.tables[0], name: 'FCT_PageViews' }] },
+    });
+    expect(issues).toEqual([
+      "staging.table: kelt_offsets is a table of kelt's own (kelt_offsets, kelt_dead_letters, kelt_replay_floors, kelt_applied_origins); choose another name",
+      'transform.tables.1.name: FCT_PageViews is also the table of transform.tables.0.name',
+    ]);
+  });
+
+  it('refuses model columns every JavaScript object has, which a row could not leave unset', () => {
+    const spec = document();
+    const transform = spec.transform as { module: string; tables: Array<{ columns: Record<string, string> }> };
+    const table = transform.tables[0]!;
+    const issues = issuesOf({ ...spec, transform: { ...transform, tables: [{ ...table, columns: { ...table.columns, constructor: 'string', __proto__x: 'string' } }] } });
+    expect(issues).toEqual([
+      'transform.tables.0.columns.constructor: every JavaScript object has a constructor, so a row could not leave it unset; choose another name',
+    ]);
+  });
+
+  it('refuses source fields that become the same column, or one longer than MySQL allows', () => {
+    const spec = document();
+    const schemaFile = join(mkdtempSync(join(tmpdir(), 'kelt-spec-')), 'clash.avsc');
+    const long = 'fieldName'.repeat(7);
+    writeFileSync(
+      schemaFile,
+      JSON.stringify({
+        type: 'record',
+        name: 'Clash',
+        fields: [{ name: 'userId', type: 'string' }, { name: 'user_id', type: 'string' }, { name: long, type: 'string' }],
+      }),
+    );
+    const issues = issuesOf({ ...spec, source: { ...(spec.source as object), schema: schemaFile }, staging: { table: 'stg', primaryKey: ['userId'] } });
+    expect(issues).toEqual([
+      'source.schema: fields userId and user_id both become column user_id',
+      `source.schema: field ${long} becomes column ${snakeCase(long)}, longer than MySQL's 64 characters`,
+    ]);
   });
 });
