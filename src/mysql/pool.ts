@@ -3,6 +3,9 @@ import mysql from 'mysql2/promise';
 
 export type MySqlPool = mysql.Pool;
 
+/** The modes MySQL 8 sets by default for strictness, on MySQL and MariaDB alike. */
+export const STRICT_SQL_MODE = 'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION';
+
 /**
  * A mysql2 connection pool for a mysql:// URL. Times are UTC and 64-bit
  * integers come back as strings only when they do not fit a JS number.
@@ -25,11 +28,19 @@ export function createMySqlPool(url: string, connectionLimit = 8, tls?: { caFile
       ? {}
       : { ssl: { rejectUnauthorized: true, ...(tls.caFile === undefined ? {} : { ca: readFileSync(tls.caFile, 'utf8') }) } }),
   });
-  // Stages upsert different partitions' rows into one table at once; under
-  // REPEATABLE READ the gap locks of concurrent multi-row upserts deadlock.
-  // Each batch is keyed by primary key, so READ COMMITTED loses nothing.
   pool.pool.on('connection', (connection) => {
-    connection.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
+    // A connection whose session could not be set up is closed: the
+    // statement waiting for it fails as a lost connection, which is retried.
+    const orClose = (error: Error | null) => {
+      if (error !== null) connection.destroy();
+    };
+    // Stages upsert different partitions' rows into one table at once; under
+    // REPEATABLE READ the gap locks of concurrent multi-row upserts deadlock.
+    // Each batch is keyed by primary key, so READ COMMITTED loses nothing.
+    connection.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED', orClose);
+    // Whatever the server's default: a value a column cannot hold is an
+    // error (its record is dead-lettered), never clamped, truncated or zeroed.
+    connection.query(`SET SESSION sql_mode = '${STRICT_SQL_MODE}'`, orClose);
   });
   return pool;
 }
