@@ -39,6 +39,8 @@ export const deadLetterReasons = [
   'schema_violation',
   'extract_error',
   'transform_error',
+  'transform_timeout',
+  'transform_out_of_memory',
   'row_rejected',
   'record_too_large',
 ] as const;

@@ -38,6 +38,7 @@ export default async function transform(task: TransformTask): Promise<TransformO
   const outcomes: TransformOutcome[] = [];
   let i = 0;
   for (const bytes of unpackBytes(task.values)) {
+    Atomics.store(task.progress, 0, i);
     const deletion = task.deletes[i++];
     const outcome = transformOne(module, task, bytes, deletion);
     outcomes.push(outcome instanceof Promise ? await outcome : outcome);

@@ -59,6 +59,9 @@ const specSchema = z.strictObject({
       )
       .min(1),
     aggregates: z.array(aggregateSpecSchema).default([]),
+    // The longest the transform may take on one record (an endless loop, a
+    // promise that never settles): past it the record is dead-lettered.
+    timeoutMs: positiveInt.min(10).max(600_000).default(5_000),
   }),
   batch: z
     .strictObject({
@@ -70,8 +73,10 @@ const specSchema = z.strictObject({
     .strictObject({
       threads: positiveInt.max(256).optional(),
       maxQueue: positiveInt.optional(),
+      // Each worker's heap: a record whose transform allocates past it is dead-lettered.
+      memoryMb: positiveInt.min(32).max(65_536).default(512),
     })
-    .default({}),
+    .default({ memoryMb: 512 }),
   consumer: z
     .strictObject({
       // How long a member that stopped heartbeating (killed, hung) keeps its
@@ -116,9 +121,9 @@ export interface Pipeline {
     /** Records that delete their row: a field's value, and tombstones when the key field is the primary key. */
     deletes: StagingDeletes;
   };
-  transform: { modulePath: string; tables: ModelTable[]; aggregates: Aggregate[] };
+  transform: { modulePath: string; tables: ModelTable[]; aggregates: Aggregate[]; timeoutMs: number };
   batch: { chunkRecords: number; insertRows: number };
-  pool: { threads: number; maxQueue: number };
+  pool: { threads: number; maxQueue: number; memoryMb: number };
   consumer: { sessionTimeoutMs: number };
 }
 
@@ -214,9 +219,9 @@ export function pipelineFrom(document: unknown, specPath: string): Pipeline {
         tombstones: spec.staging.primaryKey.length === 1 && spec.staging.primaryKey[0] === spec.source.keyField,
       },
     },
-    transform: { modulePath, tables: spec.transform.tables, aggregates },
+    transform: { modulePath, tables: spec.transform.tables, aggregates, timeoutMs: spec.transform.timeoutMs },
     batch: spec.batch,
-    pool: { threads, maxQueue: spec.pool.maxQueue ?? threads * 4 },
+    pool: { threads, maxQueue: spec.pool.maxQueue ?? threads * 4, memoryMb: spec.pool.memoryMb },
     consumer: spec.consumer,
   };
 }

@@ -6,6 +6,7 @@ import { AggregateIncrements } from './transform/aggregate-increments.ts';
 import { modelTables, stagingTable } from '../pipeline/tables.ts';
 import type { Connections } from '../runtime/connections.ts';
 import { WorkerPool } from '../workers/worker-pool.ts';
+import { newChunkProgress } from './transform/watched-chunk.ts';
 import { packBytes } from '../workers/packed-bytes.ts';
 import { ConfigError } from '../errors.ts';
 import { DeadLetterLog } from '../mysql/dead-letter-log.ts';
@@ -61,7 +62,7 @@ export async function startStage(
       break;
     }
     case 'transform': {
-      const transformPool = new WorkerPool<TransformTask, TransformOutcome[]>(transformWorkerFile, threads, maxQueue);
+      const transformPool = new WorkerPool<TransformTask, TransformOutcome[]>(transformWorkerFile, threads, maxQueue, pipeline.pool.memoryMb);
       pool = transformPool as WorkerPool<unknown, unknown>;
       await ensureTransformLoads(transformPool, pipeline);
       const mysql = connections.mysql();
@@ -113,7 +114,14 @@ export async function startStage(
  */
 async function ensureTransformLoads(pool: WorkerPool<TransformTask, TransformOutcome[]>, pipeline: Pipeline): Promise<void> {
   try {
-    await pool.run({ modulePath: pipeline.transform.modulePath, writerSchemas: {}, values: packBytes([]), deletes: {}, keyField: pipeline.source.keyField });
+    await pool.run({
+      modulePath: pipeline.transform.modulePath,
+      writerSchemas: {},
+      values: packBytes([]),
+      deletes: {},
+      keyField: pipeline.source.keyField,
+      progress: newChunkProgress(),
+    });
   } catch (error) {
     await pool.close();
     throw new ConfigError(`the transform module ${pipeline.transform.modulePath} failed to load: ${(error as Error).message}`);

@@ -13,24 +13,30 @@ export class WorkerPool<Task, Result> {
   /** `task`: a task finished (or failed) after `seconds` in the queue and on a thread. */
   readonly events = new EventEmitter<{ task: [seconds: number] }>();
 
-  constructor(filename: URL, threads: number, maxQueue: number) {
+  /** `memoryMb`: each worker's heap limit (a worker past it dies, and its task fails with ERR_WORKER_OUT_OF_MEMORY). */
+  constructor(filename: URL, threads: number, maxQueue: number, memoryMb?: number) {
     this.threads = threads;
     this.maxQueue = maxQueue;
     this.piscina = new Piscina<Task, Result>({
       filename: filename.href,
       minThreads: threads,
       maxThreads: threads,
+      ...(memoryMb === undefined ? {} : { resourceLimits: { maxOldGenerationSizeMb: memoryMb } }),
       // Our own threshold decides when to pause; Piscina must never reject a task.
       maxQueue: Number.POSITIVE_INFINITY,
       idleTimeout: Number.POSITIVE_INFINITY,
     });
   }
 
-  /** Runs a task; the buffers in `transfer` move to the worker (the caller must not use them again). */
-  async run(task: Task, transfer: ArrayBuffer[] = []): Promise<Result> {
+  /**
+   * Runs a task; the buffers in `transfer` move to the worker (the caller
+   * must not use them again). Aborting `signal` terminates the worker running
+   * it (Piscina starts another) and rejects with an AbortError.
+   */
+  async run(task: Task, transfer: ArrayBuffer[] = [], signal?: AbortSignal): Promise<Result> {
     const started = performance.now();
     try {
-      return await this.piscina.run(task, { transferList: transfer });
+      return await this.piscina.run(task, { transferList: transfer, ...(signal === undefined ? {} : { signal }) });
     } finally {
       this.events.emit('task', (performance.now() - started) / 1000);
     }

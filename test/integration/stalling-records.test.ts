@@ -120,4 +120,40 @@ describe('records that used to stall a partition', () => {
     expect(await countRows(t.db, 'stg_pageviews')).toBe(100);
     expect(await countRows(t.db, 'fct_pageviews')).toBe(100);
   });
+
+  it('dead-letters a record whose transform loops, never settles or allocates without end, within its limits, and the stage goes on and drains', async () => {
+    const unbounded = `
+export default async function transform(record) {
+  const kind = record.eventId.split('-')[2];
+  if (kind === 'loops') for (;;);
+  if (kind === 'hangs') await new Promise(() => undefined);
+  if (kind === 'hoards') { const hoard = []; for (;;) hoard.push(new Array(1_000_000).fill(1.5)); }
+  return { fct_test: { event_id: record.eventId, user_id: record.userId, payload: null } };
+}
+`;
+    t = await createTestPipeline({
+      transform: { module: tempFile('transform.mjs', unbounded), tables: [testTable], timeoutMs: 5_000 } as never,
+      pool: { threads: 2, memoryMb: 128 },
+    });
+    await Promise.all([t.start('extract'), t.start('load')]);
+    const transform = startTestStage('transform', t.specPath, t.endpoints, `${t.pipeline.name}-transform-bounded`);
+    await transform.joined();
+    const hostile = ['loops', 'hangs', 'hoards'];
+    const events = Array.from({ length: 3 * PER_KIND }, (_, n) => event(n, n % PER_KIND === 7 ? hostile[Math.floor(n / PER_KIND)]! : 'ok'));
+    await produceEvents(t.pipeline, (async function* () {
+      yield* events;
+    })(), t.connections, { batchSize: 50 });
+    await waitFor('every good record modeled', async () => (await countRows(t!.db, 'fct_test')) >= events.length - hostile.length);
+    await waitFor('the dead letters', async () => (await readTopic(t!.connections.kafka, t!.pipeline.topics.dlq)).length >= hostile.length);
+    const letters = await readTopic(t.connections.kafka, t.pipeline.topics.dlq);
+    expect(letters.map((letter) => String(letter.headers?.['kelt.reason'])).sort()).toEqual([
+      'transform_out_of_memory',
+      'transform_timeout',
+      'transform_timeout',
+    ]);
+    expect(await countRows(t.db, 'fct_test')).toBe(events.length - hostile.length);
+    expect(transform.running).toBe(true);
+    expect(await transform.stopWithin(25_000)).toBe('drained');
+    expect((await transform.exit()).code).toBe(0);
+  });
 });

@@ -21,6 +21,7 @@ import type { AggregateIncrements, RecordContributions } from './aggregate-incre
 import type { AppliedOriginStore } from '../../mysql/applied-origins.ts';
 import type { Logger } from '../../log/logger.ts';
 import { originOf, skipRepeats } from '../record-origin.ts';
+import { runWatched, type RunChunk } from './watched-chunk.ts';
 
 export const transformWorkerFile = workerFile('transform-worker');
 
@@ -187,19 +188,17 @@ export class TransformProcessor implements BatchProcessor {
    */
   private async transform(batch: PartitionBatch, messages: ConsumedRecord[], dead: DeadLetter[]): Promise<Transformed[]> {
     const writerSchemas = await writerSchemasOf(this.registry, messages.map((message) => message.value));
-    const results = await Promise.all(
-      chunk(messages, this.pipeline.batch.chunkRecords).map((part) => {
-        const values = packBytes(part.map((message) => message.value));
-        const deletes: TransformTask['deletes'] = {};
-        part.forEach((message, i) => {
-          if (isDelete(message)) deletes[i] = { key: message.value === null ? (message.key?.toString('utf8') ?? null) : null };
-        });
-        return this.pool.run(
-          { modulePath: this.pipeline.transform.modulePath, writerSchemas, values, deletes, keyField: this.pipeline.staging.primaryKey[0]! },
-          transferablesOf(values),
-        );
-      }),
-    );
+    const limits = { recordMs: this.pipeline.transform.timeoutMs, memoryMb: this.pipeline.pool.memoryMb };
+    const run: RunChunk<ConsumedRecord> = (part, progress, signal) => {
+      const values = packBytes(part.map((message) => message.value));
+      const deletes: TransformTask['deletes'] = {};
+      part.forEach((message, i) => {
+        if (isDelete(message)) deletes[i] = { key: message.value === null ? (message.key?.toString('utf8') ?? null) : null };
+      });
+      const task = { modulePath: this.pipeline.transform.modulePath, writerSchemas, values, deletes, keyField: this.pipeline.staging.primaryKey[0]!, progress };
+      return this.pool.run(task, transferablesOf(values), signal);
+    };
+    const results = await Promise.all(chunk(messages, this.pipeline.batch.chunkRecords).map((part) => runWatched(part, run, limits)));
     const known = new Set(this.tables.map((table) => table.name));
     const transformed: Transformed[] = [];
     results.flat().forEach((outcome, i) => {

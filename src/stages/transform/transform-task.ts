@@ -13,6 +13,8 @@ export interface TransformTask {
   deletes: Record<number, { key: string | null }>;
   /** The staging primary key's field, which a tombstone's key is the value of. */
   keyField: string;
+  /** Where the worker is: it writes each record's index here before transforming it (see watched-chunk.ts). */
+  progress: Int32Array;
 }
 
 export type TransformOutcome =
