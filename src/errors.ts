@@ -63,6 +63,16 @@ export class PermanentError extends KeltError {
 }
 
 /**
+ * Most of the recent records would be dead-lettered (see DeadLetterBreaker):
+ * the batch is refused before it commits and retried later, the records
+ * waiting in Kafka, since the cause is more likely a setting than the data.
+ */
+export class DeadLetterFloodError extends KeltError {
+  readonly code = 'KELT_DEAD_LETTER_FLOOD';
+  readonly retriable = true;
+}
+
+/**
  * Retrying cannot help and the stage cannot go on: credentials refused, an
  * ACL or grant missing. The stage reports it and exits non-zero, so that
  * the orchestrator shows why; no record is dead-lettered for it.

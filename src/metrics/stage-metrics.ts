@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { DeadLetterFloodError } from '../errors.ts';
 import { deadLetterReasons } from '../stages/dead-letter.ts';
 import type { StageName, StageRunner } from '../stages/stage-runner.ts';
 import type { WorkerPool } from '../workers/worker-pool.ts';
@@ -140,7 +141,17 @@ export class StageMetrics {
         if (timestamp > 0) this.endToEndSeconds.observe(Math.max(0, now - timestamp) / 1000);
       }
     });
-    runner.events.on('retry', () => this.retries.inc());
+    const breakerOpen = new Gauge({
+      name: 'kelt_dead_letter_breaker_open',
+      help: '1 while the stage holds its records because most of them would be dead-lettered (see /readyz for the reasons).',
+      registers,
+    });
+    breakerOpen.set(0);
+    runner.events.on('retry', ({ error }) => {
+      this.retries.inc();
+      if (error instanceof DeadLetterFloodError) breakerOpen.set(1);
+    });
+    runner.events.on('batch', () => breakerOpen.set(0));
     runner.events.on('rebalance', ({ partitions }) => {
       this.rebalances.inc();
       this.assigned.set(partitions.length);

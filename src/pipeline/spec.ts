@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { ConfigError } from '../errors.ts';
 import { columnsFromAvro, modelColumnType, snakeCase, type StringColumnType } from './sql-types.ts';
 import { keltTables, MAX_IDENTIFIER, objectPrototypeNames } from './reserved-names.ts';
+import type { BreakerSettings } from '../stages/dead-letter-breaker.ts';
 import { extractedSchema } from './extracted-schema.ts';
 import { aggregatesFrom, aggregateSpecSchema, type Aggregate } from './aggregates.ts';
 
@@ -77,6 +78,16 @@ const specSchema = z.strictObject({
       memoryMb: positiveInt.min(32).max(65_536).default(512),
     })
     .default({ memoryMb: 512 }),
+  // A circuit breaker: when `breakerRatio` of the records of the last
+  // `breakerWindowSeconds` (at least `breakerMinRecords`) would be
+  // dead-lettered, a stage stops and lets them wait in Kafka instead.
+  deadLetters: z
+    .strictObject({
+      breakerRatio: z.number().gt(0).max(1).default(0.5),
+      breakerMinRecords: positiveInt.default(500),
+      breakerWindowSeconds: positiveInt.max(3_600).default(60),
+    })
+    .default({ breakerRatio: 0.5, breakerMinRecords: 500, breakerWindowSeconds: 60 }),
   consumer: z
     .strictObject({
       // How long a member that stopped heartbeating (killed, hung) keeps its
@@ -124,6 +135,7 @@ export interface Pipeline {
   transform: { modulePath: string; tables: ModelTable[]; aggregates: Aggregate[]; timeoutMs: number };
   batch: { chunkRecords: number; insertRows: number };
   pool: { threads: number; maxQueue: number; memoryMb: number };
+  deadLetters: { breaker: BreakerSettings };
   consumer: { sessionTimeoutMs: number };
 }
 
@@ -222,6 +234,13 @@ export function pipelineFrom(document: unknown, specPath: string): Pipeline {
     transform: { modulePath, tables: spec.transform.tables, aggregates, timeoutMs: spec.transform.timeoutMs },
     batch: spec.batch,
     pool: { threads, maxQueue: spec.pool.maxQueue ?? threads * 4, memoryMb: spec.pool.memoryMb },
+    deadLetters: {
+      breaker: {
+        ratio: spec.deadLetters.breakerRatio,
+        minRecords: spec.deadLetters.breakerMinRecords,
+        windowMs: spec.deadLetters.breakerWindowSeconds * 1000,
+      },
+    },
     consumer: spec.consumer,
   };
 }

@@ -2,6 +2,7 @@ import type { DeadLetterReason } from '../errors.ts';
 import type { ConsumedRecord, OutgoingRecord, RecordSink } from '../kafka/records.ts';
 import { loneRecordBytes } from '../kafka/send.ts';
 import type { RecordLimitOf } from '../kafka/topic-limits.ts';
+import type { DeadLetterBreaker } from './dead-letter-breaker.ts';
 
 export { deadLetterReasons, type DeadLetterReason } from '../errors.ts';
 
@@ -26,12 +27,25 @@ export class DeadLetterQueue {
   private readonly stage: string;
   private readonly recordLimitOf: RecordLimitOf;
 
-  /** `recordLimitOf` gives the DLQ topic's max.message.bytes. */
-  constructor(topic: string, stage: string, recordLimitOf: RecordLimitOf = async () => Number.POSITIVE_INFINITY) {
+  private readonly breaker: DeadLetterBreaker | undefined;
+
+  /** `recordLimitOf` gives the DLQ topic's max.message.bytes; `breaker` refuses a flood of dead letters. */
+  constructor(topic: string, stage: string, recordLimitOf: RecordLimitOf = async () => Number.POSITIVE_INFINITY, breaker?: DeadLetterBreaker) {
     this.topic = topic;
     this.stage = stage;
     this.recordLimitOf = recordLimitOf;
+    this.breaker = breaker;
   }
+
+  /**
+   * Before a batch of `records` records commits dead letters for these
+   * `reasons` (one each): throws DeadLetterFloodError when they would be a
+   * flood (see DeadLetterBreaker).
+   */
+  admit(records: number, reasons: readonly DeadLetterReason[]): void {
+    this.breaker?.admit(records, reasons.length, reasons);
+  }
+
 
   messages(letters: readonly DeadLetter[], recordLimit = Number.POSITIVE_INFINITY): OutgoingRecord[] {
     const failedAt = new Date().toISOString();

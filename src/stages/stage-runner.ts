@@ -9,6 +9,7 @@ import type { Logger } from '../log/logger.ts';
 import type { Pipeline } from '../pipeline/spec.ts';
 import type { WorkerPool } from '../workers/worker-pool.ts';
 import { DeadLetterQueue } from './dead-letter.ts';
+import { DeadLetterBreaker, type BreakerSettings } from './dead-letter-breaker.ts';
 import { defaultRetryPolicy, retryTransient } from './retry.ts';
 import { GroupMembership } from './runner/group-membership.ts';
 import { PartitionTurns } from './runner/partition-turns.ts';
@@ -101,6 +102,8 @@ export interface StageRunnerOptions {
   concurrency?: number;
   /** Topics' max.message.bytes (a dead letter over the DLQ's goes without its value). */
   recordLimitOf?: RecordLimitOf;
+  /** When dead letters are a flood the stage holds instead (none: every dead letter goes). */
+  deadLetterBreaker?: BreakerSettings;
   /** Backoff between attempts of a failing batch (and of the work on an assignment). */
   retryPolicy?: typeof defaultRetryPolicy;
 }
@@ -157,7 +160,12 @@ export class StageRunner {
     this.inputTopic = options.inputTopic;
     this.policy = options.retryPolicy ?? defaultRetryPolicy;
     this.logger = options.logger.child({ group: this.groupId });
-    this.deadLetters = new DeadLetterQueue(options.pipeline.topics.dlq, options.stage, options.recordLimitOf);
+    this.deadLetters = new DeadLetterQueue(
+      options.pipeline.topics.dlq,
+      options.stage,
+      options.recordLimitOf,
+      options.deadLetterBreaker === undefined ? undefined : new DeadLetterBreaker(options.deadLetterBreaker),
+    );
     this.crashed = new Promise((resolve) => (this.crash = resolve));
     this.consumer = options.consumer(this.groupId, {
       joined: (owned) => this.onJoin(owned),

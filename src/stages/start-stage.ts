@@ -92,6 +92,7 @@ export async function startStage(
     processor,
     logger,
     recordLimitOf,
+    deadLetterBreaker: pipeline.deadLetters.breaker,
     concurrency: Math.max(4, threads * 4),
     ...(pool === undefined ? {} : { pool }),
   });

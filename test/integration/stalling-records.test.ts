@@ -156,4 +156,30 @@ export default async function transform(record) {
     expect(await transform.stopWithin(25_000)).toBe('drained');
     expect((await transform.exit()).code).toBe(0);
   });
+
+  it('holds the records when most would be dead-lettered (a broken deploy of the transform), and a fixed transform takes them up', async () => {
+    const module = tempFile('transform.mjs', "export default () => { throw new Error('TRANSFORM_TABLE is not set'); };\n");
+    t = await createTestPipeline({
+      transform: { module, tables: [testTable] } as never,
+      deadLetters: { breakerMinRecords: 100 } as never,
+    });
+    await Promise.all([t.start('extract'), t.start('load')]);
+    const broken = await t.start('transform');
+    const events = Array.from({ length: 8 * PER_KIND }, (_, n) => event(n, 'ok'));
+    await produceEvents(t.pipeline, (async function* () {
+      yield* events;
+    })(), t.connections, { batchSize: 50 });
+    await waitFor('the breaker to hold the records', async () => broken.runner.health.reasons.some((reason) => reason.includes('would be dead-lettered')));
+    expect(broken.runner.health.ready).toBe(false);
+    const heldBack = (await readTopic(t.connections.kafka, t.pipeline.topics.dlq)).length;
+    expect(heldBack).toBeLessThan(events.length / 2);
+    expect(await countRows(t.db, 'fct_test')).toBe(0);
+
+    await broken.stop();
+    writeFileSync(module, transformSource);
+    await t.start('transform');
+    await waitFor('the waiting records modeled', async () => (await countRows(t!.db, 'fct_test')) >= events.length - heldBack);
+    expect(await countRows(t.db, 'fct_test')).toBe(events.length - heldBack);
+    expect(await readTopic(t.connections.kafka, t.pipeline.topics.dlq)).toHaveLength(heldBack);
+  });
 });

@@ -120,6 +120,7 @@ export class ExtractProcessor implements BatchProcessor {
         });
       });
     }
+    deadLetters.admit(batch.messages.length, dead.map((letter) => letter.reason));
     await this.transactions.run(batch.topic, batch.partition, batch.nextOffset, async (sink) => {
       await sink.send(this.pipeline.topics.extracted, out, this.pipeline.partitions);
       await deadLetters.send(sink, dead);

@@ -97,7 +97,10 @@ export class LoadProcessor implements BatchProcessor {
           const rows = items.flatMap((item) => (item.row === undefined ? [] : [item.row]));
           if (rows.length > 0) await this.table.upsert(connection, rows, this.pipeline.batch.insertRows);
         },
-        (connection, rejected) => finishPositioned(connection, this.positions, this.deadLetterLog, batch, dead, rejected),
+        async (connection, rejected) => {
+          deadLetters.admit(pending.length, [...dead.map((letter) => letter.reason), ...rejected.map(() => 'row_rejected' as const)]);
+          await finishPositioned(connection, this.positions, this.deadLetterLog, batch, dead, rejected);
+        },
       );
       this.positions.advanced(batch.partition, next);
       mysqlSeconds = (performance.now() - mysqlStarted) / 1000;

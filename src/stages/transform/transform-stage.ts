@@ -143,6 +143,7 @@ export class TransformProcessor implements BatchProcessor {
           }
         },
         async (connection, rejected) => {
+          deadLetters.admit(pending.length, [...dead.map((letter) => letter.reason), ...rejected.map(() => 'row_rejected' as const)]);
           if (this.aggregates.enabled) {
             const left = new Set(rejected.map(({ item }) => item));
             const counted = transformed.filter((item) => !left.has(item)).map(({ message, contributions }) => ({ offset: message.offset, contributions }));
