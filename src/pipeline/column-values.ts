@@ -146,11 +146,14 @@ export const uuidValue: ToSql = nullable((value) =>
 const rawJson = (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON;
 
 export const jsonValue: ToSql = nullable((value) => {
+  let text: string;
   try {
-    return JSON.stringify(value, function replace(this: Record<string, unknown>, key: string, converted: unknown) {
+    text = JSON.stringify(value, function replace(this: Record<string, unknown>, key: string, converted: unknown) {
       const raw = this[key];
       // JSON.stringify writes null for them: a value changed, silently.
       if (typeof raw === 'number' && !Number.isFinite(raw)) throw new RangeError(`${raw} is not a finite number${key === '' ? '' : ` (at ${key})`}`);
+      // Left out silently otherwise (and an array's become null).
+      if (typeof raw === 'function' || typeof raw === 'symbol') throw new TypeError(`a ${typeof raw} has no JSON${key === '' ? '' : ` (at ${key})`}`);
       if (raw instanceof Uint8Array) return Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64');
       if (typeof raw === 'bigint') return rawJson(raw.toString());
       return converted;
@@ -158,4 +161,5 @@ export const jsonValue: ToSql = nullable((value) => {
   } catch (error) {
     throw new PermanentError(`not representable as JSON: ${(error as Error).message}`, { cause: error });
   }
+  return text;
 });

@@ -49,5 +49,7 @@ describe('numeric and boolean column values', () => {
     expect(refused(jsonValue, { score: Number.NaN })).toMatch(/NaN is not a finite number \(at score\)/);
     expect(refused(jsonValue, [1, Number.POSITIVE_INFINITY])).toMatch(/Infinity is not a finite number/);
     expect(jsonValue({ score: 1.5 })).toBe('{"score":1.5}');
+    expect(refused(jsonValue, { at: () => 1 })).toMatch(/a function has no JSON \(at at\)/);
+    expect(refused(jsonValue, Symbol('s'))).toMatch(/a symbol has no JSON/);
   });
 });
