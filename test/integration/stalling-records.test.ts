@@ -4,7 +4,7 @@ import { tempFile } from '../support/temp-file.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { produceEvents } from '../../src/produce/produce.ts';
 import { countRows, createTestPipeline, readTopic, waitFor, type TestPipeline } from '../support/pipeline.ts';
-import { startTestStage } from '../support/stage-process.ts';
+import { startTestStage, type StageProcess } from '../support/stage-process.ts';
 
 /**
  * Records that once stalled a partition forever (retried as if transient)
@@ -45,7 +45,10 @@ const testTable = { name: 'fct_test', primaryKey: ['event_id'], columns: { event
 
 describe('records that used to stall a partition', () => {
   let t: TestPipeline | undefined;
+  /** Stage processes a test started: stopped after it whatever happened, never left running on a deleted pipeline. */
+  const processes: StageProcess[] = [];
   afterEach(async () => {
+    await Promise.all(processes.splice(0).filter((member) => member.running).map((member) => member.stopWithin(25_000)));
     await t?.cleanup();
     t = undefined;
   });
@@ -81,6 +84,7 @@ describe('records that used to stall a partition', () => {
     await waitFor('every record staged', async () => (await countRows(t!.db, 'stg_pageviews')) >= PER_KIND);
 
     const failing = startTestStage('transform', t.specPath, t.endpoints, `${t.pipeline.name}-transform-broken`);
+    processes.push(failing);
     const exit = await failing.exit();
     expect(exit.code).toBe(2);
     expect(failing.logTail()).toContain('failed to load: TRANSFORM_SECRET is not set');
@@ -137,6 +141,7 @@ export default async function transform(record) {
     });
     await Promise.all([t.start('extract'), t.start('load')]);
     const transform = startTestStage('transform', t.specPath, t.endpoints, `${t.pipeline.name}-transform-bounded`);
+    processes.push(transform);
     await transform.joined();
     const hostile = ['loops', 'hangs', 'hoards'];
     const events = Array.from({ length: 3 * PER_KIND }, (_, n) => event(n, n % PER_KIND === 7 ? hostile[Math.floor(n / PER_KIND)]! : 'ok'));
