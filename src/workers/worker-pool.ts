@@ -50,10 +50,15 @@ export class WorkerPool<Task, Result> {
     return this.piscina.queueSize >= this.maxQueue;
   }
 
-  /** Resolves when the queue is empty (at once if it is). */
+  /**
+   * Resolves when the queue is empty (at once if it is). Piscina's own
+   * 'drain' event cannot tell: it fires when the workers' usage falls below
+   * their capacity, and a worker running an abortable task (every transform
+   * task, see watched-chunk.ts) counts as infinitely used, so with one
+   * running it never fires (piscina 5.3). Each finished task is checked instead.
+   */
   async drained(): Promise<void> {
-    if (this.piscina.queueSize === 0) return;
-    await once(this.piscina, 'drain');
+    while (this.piscina.queueSize > 0) await once(this.events, 'task');
   }
 
   /** Thread-seconds spent running tasks since the pool started (its rate over threads is the utilisation). */

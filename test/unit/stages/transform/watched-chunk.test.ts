@@ -35,3 +35,19 @@ describe('a watched chunk', () => {
     await expect(runWatched(['a', 'fail'], run, limits)).rejects.toThrow('the chunk failed');
   });
 });
+
+describe('a pool of abortable tasks', () => {
+  it('says when its queue has drained (Piscina’s drain event never fires while an abortable task runs)', async () => {
+    const small = new WorkerPool<Task, TransformOutcome[]>(new URL('./fixtures/chunk-worker.ts', import.meta.url), 1, 2, 64);
+    try {
+      const tasks = Array.from({ length: 6 }, (_, i) => runWatched([`r${i}`, `s${i}`], (records, progress, signal) => small.run({ records: [...records], progress }, [], signal), limits));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(small.saturated).toBe(true);
+      await small.drained();
+      expect(small.queueSize).toBe(0);
+      expect((await Promise.all(tasks)).flat()).toHaveLength(12);
+    } finally {
+      await small.close();
+    }
+  });
+});
