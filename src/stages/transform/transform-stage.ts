@@ -33,6 +33,22 @@ interface Transformed {
   contributions: RecordContributions;
 }
 
+/** What a TransformProcessor works with. */
+export interface TransformProcessorParts {
+  pipeline: Pipeline;
+  registry: SchemaRegistryClient;
+  mysql: MySqlPool;
+  tables: readonly MySqlTable[];
+  pool: WorkerPool<TransformTask, TransformOutcome[]>;
+  transactions: PartitionTransactions;
+  positions: PartitionPositions;
+  deadLetterLog: DeadLetterLog;
+  aggregates: AggregateIncrements;
+  /** What each partition applied from each raw partition: repeats of it are skipped (see record-origin.ts). */
+  origins: AppliedOriginStore;
+  logger: Logger;
+}
+
 /**
  * transform: loaded records → cut into chunks that run in parallel in the
  * worker pool (the pipeline's transform module) → rows upserted into the
@@ -53,21 +69,6 @@ interface Transformed {
  * skipped, so that the aggregates never count it twice: the applied origins
  * move in the same MySQL transaction as the position.
  */
-export interface TransformProcessorParts {
-  pipeline: Pipeline;
-  registry: SchemaRegistryClient;
-  mysql: MySqlPool;
-  tables: readonly MySqlTable[];
-  pool: WorkerPool<TransformTask, TransformOutcome[]>;
-  transactions: PartitionTransactions;
-  positions: PartitionPositions;
-  deadLetterLog: DeadLetterLog;
-  aggregates: AggregateIncrements;
-  /** What each partition applied from each raw partition: repeats of it are skipped (see record-origin.ts). */
-  origins: AppliedOriginStore;
-  logger: Logger;
-}
-
 export class TransformProcessor implements BatchProcessor {
   readonly commitsOffsets = true;
   private readonly pipeline: Pipeline;
