@@ -1,6 +1,6 @@
 import type { PoolConnection } from 'mysql2/promise';
 import { KeltError } from '../errors.ts';
-import { classifyMySqlError, isRowRejection } from './errors.ts';
+import { classifyMySqlError, mayBeRowRejection } from './errors.ts';
 import type { MySqlPool } from './pool.ts';
 
 export interface Rejected<T> {
@@ -11,12 +11,15 @@ export interface Rejected<T> {
 /**
  * Writes a batch and then its position (`finish`, told which items were
  * rejected) in one MySQL transaction.
- * When MySQL rejects a row (data too long, NULL in a NOT NULL column…), the
- * transaction is rolled back and the batch written again in a new one, each
- * item under its own savepoint, so that only the rejected items are left out
- * (and returned, to be dead-lettered) and the position still commits with
- * the rest. Any other MySQL failure is thrown as a TransientError for the
- * stage to retry; kelt's own errors (a stale batch) pass through.
+ * When MySQL rejects a row (data too long, NULL in a NOT NULL column…), or
+ * fails the statement with an error that is not about its own state (see
+ * mayBeRowRejection), the transaction is rolled back and the batch written
+ * again in a new one, each item under its own savepoint, so that only the
+ * items MySQL refuses are left out (and returned, to be dead-lettered) and
+ * the position still commits with the rest: one bad row never stops the
+ * partition. A failure of the server's state (away, deadlocked, read-only,
+ * full, not migrated) is thrown as a TransientError for the stage to retry;
+ * kelt's own errors (a stale batch, a flood of dead letters) pass through.
  */
 export async function writeBatch<T>(
   pool: MySqlPool,
@@ -38,7 +41,7 @@ export async function writeBatch<T>(
       });
       return [];
     } catch (error) {
-      if (error instanceof KeltError || !isRowRejection(error)) throw error;
+      if (error instanceof KeltError || !mayBeRowRejection(error)) throw error;
     }
     const rejected: Rejected<T>[] = [];
     await inTransaction(connection, async () => {
@@ -48,7 +51,7 @@ export async function writeBatch<T>(
           await writeItems(connection, [item]);
           await connection.query('RELEASE SAVEPOINT kelt_item');
         } catch (error) {
-          if (!isRowRejection(error)) throw error;
+          if (!mayBeRowRejection(error)) throw error;
           await connection.query('ROLLBACK TO SAVEPOINT kelt_item');
           rejected.push({ item, error: (error as Error).message });
         }

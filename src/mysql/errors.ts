@@ -27,10 +27,38 @@ const accessRefusals = new Set([
   'ER_SPECIFIC_ACCESS_DENIED_ERROR',
 ]);
 
+/**
+ * Failures that say something about the server or the connection, not the
+ * statement's rows: it is away, busy, read-only, full, out of connections,
+ * deadlocked, or not migrated for the pipeline yet. Retried, never split.
+ */
+const serverStates = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
+  'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT', 'PROTOCOL_ENQUEUE_AFTER_FATAL_ERROR', 'POOL_CLOSED',
+  'ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT', 'ER_QUERY_INTERRUPTED', 'ER_QUERY_TIMEOUT', 'ER_SERVER_SHUTDOWN',
+  'ER_CON_COUNT_ERROR', 'ER_TOO_MANY_USER_CONNECTIONS', 'ER_OUT_OF_RESOURCES', 'ER_OUTOFMEMORY',
+  'ER_DISK_FULL', 'ER_RECORD_FILE_FULL', 'ER_OPTION_PREVENTS_STATEMENT', 'ER_READ_ONLY_MODE', 'ER_CANT_LOCK',
+  'ER_NO_SUCH_TABLE', 'ER_BAD_FIELD_ERROR', 'ER_BAD_DB_ERROR', 'ER_UNKNOWN_ERROR',
+  ...accessRefusals,
+]);
+
 /** Whether MySQL rejected the data (dead-letter it) rather than failed (retry). */
 export function isRowRejection(error: unknown): boolean {
   const code = (error as { code?: string }).code;
   return code !== undefined && rowRejections.has(code);
+}
+
+/**
+ * Whether a batch MySQL refused may hold rows MySQL refuses: a known row
+ * rejection, or a statement error that is not about the server's state (an
+ * error code kelt does not know). Such a batch is written again row by row,
+ * so that only the rows MySQL refuses are dead-lettered; anything else is
+ * retried as it is.
+ */
+export function mayBeRowRejection(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== 'string') return false;
+  return rowRejections.has(code) || (code.startsWith('ER_') && !serverStates.has(code));
 }
 
 /**

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { TransientError } from '../../../src/errors.ts';
+import { writeBatch } from '../../../src/mysql/batch-writer.ts';
+import type { MySqlPool } from '../../../src/mysql/pool.ts';
+
+const mysqlError = (code: string) => Object.assign(new Error(`${code} for this row`), { code });
+
+/** A pool whose one connection records the statements of its transactions (committed ones only count). */
+function fakePool() {
+  const committed: string[] = [];
+  let pending: string[] = [];
+  const connection = {
+    query: async (sql: string) => {
+      if (sql.startsWith('ROLLBACK TO SAVEPOINT')) pending = pending.slice(0, pending.findLastIndex((done) => done.startsWith('SAVEPOINT')));
+      else pending.push(sql);
+      return [{}];
+    },
+    beginTransaction: async () => void (pending = []),
+    commit: async () => void committed.push(...pending.filter((sql) => !sql.includes('SAVEPOINT'))),
+    rollback: async () => void (pending = []),
+    release: () => undefined,
+  };
+  return { pool: { getConnection: async () => connection } as unknown as MySqlPool, committed, connection };
+}
+
+describe('writeBatch', () => {
+  it('writes the batch again row by row when MySQL refuses it for a reason it does not say is its own state, and leaves out only the refused row', async () => {
+    const { pool, committed, connection } = fakePool();
+    const rejected = await writeBatch(
+      pool,
+      [1, 2, 3],
+      async (_connection, items) => {
+        if (items.includes(2)) throw mysqlError('ER_INVALID_JSON_TEXT_IN_PARAM');
+        await connection.query(`insert ${items.join(',')}`);
+      },
+      async (_connection, refused) => void (await connection.query(`position, ${refused.length} refused`)),
+    );
+    expect(rejected.map(({ item }) => item)).toEqual([2]);
+    expect(rejected[0]!.error).toBe('ER_INVALID_JSON_TEXT_IN_PARAM for this row');
+    expect(committed).toEqual(['insert 1', 'insert 3', 'position, 1 refused']);
+  });
+
+  it('retries a batch as it is when the server is the problem', async () => {
+    const { pool } = fakePool();
+    const failing = writeBatch(
+      pool,
+      [1, 2],
+      async () => {
+        throw mysqlError('ER_LOCK_DEADLOCK');
+      },
+      async () => undefined,
+    );
+    await expect(failing).rejects.toBeInstanceOf(TransientError);
+  });
+});
