@@ -50,15 +50,15 @@ export async function startStage(
     }
     case 'load': {
       const mysql = connections.mysql();
-      processor = new LoadProcessor(
+      processor = new LoadProcessor({
         pipeline,
         registry,
         mysql,
-        stagingTable(pipeline),
+        table: stagingTable(pipeline),
         transactions,
-        new PartitionPositions(mysql, groupId, pipeline.topics.extracted),
-        new DeadLetterLog(mysql, groupId, pipeline.topics.extracted),
-      );
+        positions: new PartitionPositions(mysql, groupId, pipeline.topics.extracted),
+        deadLetterLog: new DeadLetterLog(mysql, groupId, pipeline.topics.extracted),
+      });
       break;
     }
     case 'transform': {

@@ -23,6 +23,18 @@ interface Staged {
   row?: unknown[];
 }
 
+/** What a LoadProcessor works with. */
+export interface LoadProcessorParts {
+  pipeline: Pipeline;
+  registry: SchemaRegistryClient;
+  mysql: MySqlPool;
+  /** The staging table. */
+  table: MySqlTable;
+  transactions: PartitionTransactions;
+  positions: PartitionPositions;
+  deadLetterLog: DeadLetterLog;
+}
+
 /**
  * load: extracted records → batched multi-row upserts into the staging table
  * → forwarded, byte for byte and with their headers (a delete's, the raw
@@ -50,23 +62,15 @@ export class LoadProcessor implements BatchProcessor {
   private readonly positions: PartitionPositions;
   private readonly deadLetterLog: DeadLetterLog;
 
-  constructor(
-    pipeline: Pipeline,
-    registry: SchemaRegistryClient,
-    mysql: MySqlPool,
-    table: MySqlTable,
-    transactions: PartitionTransactions,
-    positions: PartitionPositions,
-    deadLetterLog: DeadLetterLog,
-  ) {
-    this.pipeline = pipeline;
-    this.registry = registry;
-    this.mysql = mysql;
-    this.table = table;
-    this.reader = avroType(extractedSchema(pipeline.source.schema) as avro.Schema);
-    this.transactions = transactions;
-    this.positions = positions;
-    this.deadLetterLog = deadLetterLog;
+  constructor(parts: LoadProcessorParts) {
+    this.pipeline = parts.pipeline;
+    this.registry = parts.registry;
+    this.mysql = parts.mysql;
+    this.table = parts.table;
+    this.reader = avroType(extractedSchema(parts.pipeline.source.schema) as avro.Schema);
+    this.transactions = parts.transactions;
+    this.positions = parts.positions;
+    this.deadLetterLog = parts.deadLetterLog;
   }
 
   async processBatch(batch: PartitionBatch, { deadLetters }: BatchAbilities): Promise<BatchReport> {
