@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { TestPipeline } from '../support/pipeline.ts';
+import { javaCompatiblePartitioner } from '../../src/kafka/partitioner.ts';
 import { faultRun } from '../support/fault-run.ts';
-import { readTopic } from '../support/pipeline.ts';
+import { readTopic, type TestPipeline } from '../support/pipeline.ts';
 
 const EVENTS = 20_000;
 
@@ -12,7 +12,7 @@ const EVENTS = 20_000;
  */
 async function writeAgain(t: TestPipeline, topic: string, partition: number, count: number): Promise<number> {
   const copies = (await readTopic(t.connections.kafka, topic)).filter((record) => record.partition === partition).slice(-count);
-  const producer = t.connections.kafka.producer();
+  const producer = t.connections.kafka.producer({ createPartitioner: javaCompatiblePartitioner });
   await producer.connect();
   try {
     await producer.send({ topic, acks: -1, messages: copies.map(({ key, value, headers }) => ({ key, value, headers, partition })) });

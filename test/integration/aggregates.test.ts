@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { javaCompatiblePartitioner } from '../../src/kafka/partitioner.ts';
 import { produceEvents } from '../../src/produce/produce.ts';
 import { replayTransform } from '../../src/replay/replay-command.ts';
 import { startStage, type RunningStage } from '../../src/stages/start-stage.ts';
@@ -102,7 +103,7 @@ describe('aggregates into MySQL', () => {
     const copies = (await readTopic(t.connections.kafka, topic)).filter((record) => record.partition === partition).slice(50, 150);
     expect(copies.length).toBe(100);
     expect(copies.every((record) => originOf(record) !== undefined)).toBe(true);
-    const producer = t.connections.kafka.producer();
+    const producer = t.connections.kafka.producer({ createPartitioner: javaCompatiblePartitioner });
     await producer.connect();
     try {
       await producer.send({ topic, acks: -1, messages: copies.map(({ key, value, headers }) => ({ key, value, headers, partition })) });
