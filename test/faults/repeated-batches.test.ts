@@ -1,24 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { javaCompatiblePartitioner } from '../../src/kafka/partitioner.ts';
 import { faultRun } from '../support/fault-run.ts';
-import { readTopic, type TestPipeline } from '../support/pipeline.ts';
+import { readTopic, writeAgain, type TestPipeline } from '../support/pipeline.ts';
 
 const EVENTS = 20_000;
 
-/**
- * Writes a second copy of `count` records of one partition of `topic`, as a
- * stage whose group's offset moved back would (KAFKA-20634 on Kafka < 4.3):
- * the same keys, values and headers, at new offsets of the same partition.
- */
-async function writeAgain(t: TestPipeline, topic: string, partition: number, count: number): Promise<number> {
+/** Writes the last `count` records of one partition of `topic` into it again; says how many. */
+async function writeLastAgain(t: TestPipeline, topic: string, partition: number, count: number): Promise<number> {
   const copies = (await readTopic(t.connections.kafka, topic)).filter((record) => record.partition === partition).slice(-count);
-  const producer = t.connections.kafka.producer({ createPartitioner: javaCompatiblePartitioner });
-  await producer.connect();
-  try {
-    await producer.send({ topic, acks: -1, messages: copies.map(({ key, value, headers }) => ({ key, value, headers, partition })) });
-  } finally {
-    await producer.disconnect();
-  }
+  await writeAgain(t.connections.kafka, topic, copies);
   return copies.length;
 }
 
@@ -32,9 +21,9 @@ describe('fault: batches written twice upstream while the pipeline runs', () => 
       rate: 1_000,
       faults: async ({ t, at }) => {
         await at(6);
-        intoLoaded = await writeAgain(t, t.pipeline.topics.loaded, 4, 150);
+        intoLoaded = await writeLastAgain(t, t.pipeline.topics.loaded, 4, 150);
         await at(12);
-        intoExtracted = await writeAgain(t, t.pipeline.topics.extracted, 9, 150);
+        intoExtracted = await writeLastAgain(t, t.pipeline.topics.extracted, 9, 150);
       },
     });
     expect(intoLoaded).toBeGreaterThan(100);

@@ -1,13 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { javaCompatiblePartitioner } from '../../src/kafka/partitioner.ts';
 import { produceEvents } from '../../src/produce/produce.ts';
 import { replayTransform } from '../../src/replay/replay-command.ts';
 import { startStage, type RunningStage } from '../../src/stages/start-stage.ts';
 import { stageLag } from '../../src/status/lag.ts';
 import { aggregateMismatches, aggregatesIn, expectedAggregates } from '../support/aggregates.ts';
 import { originOf } from '../../src/stages/record-origin.ts';
-import { createTestPipeline, readTopic, waitFor, type TestPipeline } from '../support/pipeline.ts';
+import { createTestPipeline, readTopic, waitFor, writeAgain, type TestPipeline } from '../support/pipeline.ts';
 
 /**
  * The example pipeline's aggregates (page views per host, path and hour;
@@ -103,13 +102,7 @@ describe('aggregates into MySQL', () => {
     const copies = (await readTopic(t.connections.kafka, topic)).filter((record) => record.partition === partition).slice(50, 150);
     expect(copies.length).toBe(100);
     expect(copies.every((record) => originOf(record) !== undefined)).toBe(true);
-    const producer = t.connections.kafka.producer({ createPartitioner: javaCompatiblePartitioner });
-    await producer.connect();
-    try {
-      await producer.send({ topic, acks: -1, messages: copies.map(({ key, value, headers }) => ({ key, value, headers, partition })) });
-    } finally {
-      await producer.disconnect();
-    }
+    await writeAgain(t.connections.kafka, topic, copies);
     await caughtUp();
     transform!.runner.events.off('batch', count);
     await expectExact();

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kafka, KafkaMessage } from 'kafkajs';
+import { javaCompatiblePartitioner } from '../../src/kafka/partitioner.ts';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { migrate } from '../../src/migrate/migrate.ts';
 import { loadPipeline, type Pipeline, type PipelineSpecInput } from '../../src/pipeline/spec.ts';
@@ -140,4 +141,19 @@ export async function readTopic(kafka: Kafka, topic: string): Promise<ReadRecord
     await admin.disconnect();
   }
   return [...messages.values()];
+}
+
+/**
+ * Writes records read from `topic` into it a second time, as a stage whose
+ * group's offset moved back would (KAFKA-20634 on Kafka < 4.3): the same
+ * keys, values and headers, at new offsets of the same partitions.
+ */
+export async function writeAgain(kafka: Kafka, topic: string, records: readonly ReadRecord[]): Promise<void> {
+  const producer = kafka.producer({ createPartitioner: javaCompatiblePartitioner });
+  await producer.connect();
+  try {
+    await producer.send({ topic, acks: -1, messages: records.map(({ key, value, headers, partition }) => ({ key, value, headers, partition })) });
+  } finally {
+    await producer.disconnect();
+  }
 }
