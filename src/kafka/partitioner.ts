@@ -36,10 +36,17 @@ export function partitionForKey(key: Uint8Array, partitions: number): number {
   return (murmur2(key) & 0x7fffffff) % partitions;
 }
 
-/** kafkajs partitioner for keyed records; kelt never produces a record without a key. */
+/**
+ * kafkajs partitioner: a record that names its partition goes there (kafkajs
+ * asks the partitioner even then, and its own partitioners check first); any
+ * other is placed by its key. A dead letter keeps its original partition and
+ * a redriven record goes back to it, whatever its key hashes to (a record a
+ * producer placed itself, or one without a key).
+ */
 export const javaCompatiblePartitioner: ICustomPartitioner =
   () =>
   ({ partitionMetadata, message }) => {
+    if (message.partition !== null && message.partition !== undefined) return message.partition;
     if (message.key === null || message.key === undefined) {
       throw new Error('kelt produces keyed records only: a record without a key reached the partitioner');
     }

@@ -33,3 +33,10 @@ export interface TopicPartition {
   topic: string;
   partition: number;
 }
+
+/** A header's (first) value as text; undefined when the record does not carry it. */
+export function headerText(headers: RecordHeaders | undefined, name: string): string | undefined {
+  const value = headers?.[name];
+  const first = Array.isArray(value) ? value[0] : value;
+  return first === undefined ? undefined : first.toString();
+}

@@ -1,3 +1,4 @@
+import { deadLetterHeaders } from '../dead-letters/dead-letter-record.ts';
 import type { DeadLetterReason } from '../errors.ts';
 import type { ConsumedRecord, OutgoingRecord, RecordSink } from '../kafka/records.ts';
 import { loneRecordBytes } from '../kafka/send.ts';
@@ -55,13 +56,13 @@ export class DeadLetterQueue {
       partition: letter.partition,
       headers: {
         ...letter.message.headers,
-        'kelt.stage': this.stage,
-        'kelt.reason': letter.reason,
-        'kelt.error': letter.error.slice(0, 2_000),
-        'kelt.original.topic': letter.topic,
-        'kelt.original.partition': String(letter.partition),
-        'kelt.original.offset': letter.message.offset,
-        'kelt.failed.at': failedAt,
+        [deadLetterHeaders.stage]: this.stage,
+        [deadLetterHeaders.reason]: letter.reason,
+        [deadLetterHeaders.error]: letter.error.slice(0, 2_000),
+        [deadLetterHeaders.originalTopic]: letter.topic,
+        [deadLetterHeaders.originalPartition]: String(letter.partition),
+        [deadLetterHeaders.originalOffset]: letter.message.offset,
+        [deadLetterHeaders.failedAt]: failedAt,
       },
     }));
   }
@@ -84,5 +85,5 @@ export class DeadLetterQueue {
 function fitted(recordLimit: number, letter: OutgoingRecord): OutgoingRecord {
   if (loneRecordBytes(letter) <= recordLimit) return letter;
   const size = letter.value === null ? 0 : Buffer.byteLength(letter.value);
-  return { ...letter, value: null, headers: { ...letter.headers, 'kelt.value.omitted': `${size} bytes, over the DLQ's max.message.bytes` } };
+  return { ...letter, value: null, headers: { ...letter.headers, [deadLetterHeaders.valueOmitted]: `${size} bytes, over the DLQ's max.message.bytes` } };
 }

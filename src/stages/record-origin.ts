@@ -1,4 +1,4 @@
-import type { ConsumedRecord, RecordHeaders } from '../kafka/records.ts';
+import { headerText, type ConsumedRecord, type RecordHeaders } from '../kafka/records.ts';
 
 /**
  * Where a record entered the pipeline: the partition and offset of `<p>.raw`
@@ -31,12 +31,6 @@ export function originOf(record: ConsumedRecord): RecordOrigin | undefined {
   const offset = headerText(record.headers, originHeaders.offset);
   if (partition === undefined || offset === undefined || !/^\d{1,10}$/.test(partition) || !/^\d{1,19}$/.test(offset)) return undefined;
   return { partition: Number(partition), offset: BigInt(offset) };
-}
-
-function headerText(headers: RecordHeaders | undefined, name: string): string | undefined {
-  const value = headers?.[name];
-  const first = Array.isArray(value) ? value[0] : value;
-  return first === undefined ? undefined : first.toString();
 }
 
 /**

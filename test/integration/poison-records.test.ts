@@ -62,6 +62,8 @@ describe('poison records', () => {
 
     const poison = [
       { key: 'poison-random', value: randomBytes(64), reason: 'undecodable', stage: 'extract' },
+      // No key, placed by its producer: its letter keeps the partition.
+      { key: null, partition: 3, value: randomBytes(64), reason: 'undecodable', stage: 'extract' },
       { key: 'poison-unknown', value: frame(2_000_000_000, randomBytes(16)), reason: 'unknown_schema', stage: 'extract' },
       { key: 'poison-json-schema', value: frame(jsonSchemaId, Buffer.from('{"eventId":"x"}')), reason: 'unknown_schema', stage: 'extract' },
       {
@@ -93,7 +95,7 @@ describe('poison records', () => {
         yield event;
         // Poison in the middle of the good records, not at the edges of a batch.
         if (++i === GOOD / 2) {
-          await producer.send({ topic: t.pipeline.topics.raw, messages: poison.map(({ key, value }) => ({ key, value })) });
+          await producer.send({ topic: t.pipeline.topics.raw, messages: poison.map(({ key, value, ...placed }) => ({ key, value, ...('partition' in placed ? { partition: placed.partition } : {}) })) });
         }
       }
     })(), t.connections, { batchSize: 50 });
@@ -111,7 +113,7 @@ describe('poison records', () => {
     expect(letters).toHaveLength(poison.length);
     const header = (message: KafkaMessage, name: string) => message.headers?.[name]?.toString();
     for (const expected of poison) {
-      const letter = letters.find((message) => header(message, 'kelt.reason') === expected.reason && message.key?.toString() === expected.key);
+      const letter = letters.find((message) => header(message, 'kelt.reason') === expected.reason && (message.key?.toString() ?? null) === expected.key);
       expect(letter, `a dead letter for ${expected.reason}`).toBeDefined();
       expect(header(letter!, 'kelt.stage')).toBe(expected.stage);
       expect(header(letter!, 'kelt.error')).toBeTruthy();
@@ -122,6 +124,7 @@ describe('poison records', () => {
       }[expected.stage];
       expect(header(letter!, 'kelt.original.topic')).toBe(originalTopic);
       expect(Number(header(letter!, 'kelt.original.partition'))).toBeGreaterThanOrEqual(0);
+      if ('partition' in expected) expect(Number(header(letter!, 'kelt.original.partition'))).toBe(expected.partition);
       expect(Number(header(letter!, 'kelt.original.offset'))).toBeGreaterThanOrEqual(0);
       if (expected.stage === 'extract') expect(letter!.value).toEqual(expected.value);
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { murmur2, partitionForKey } from '../../../src/kafka/partitioner.ts';
+import { javaCompatiblePartitioner, murmur2, partitionForKey } from '../../../src/kafka/partitioner.ts';
 
 // The vectors of the Java client's own test (org.apache.kafka.common.utils.UtilsTest#testMurmur2).
 const javaVectors: Array<[Uint8Array, number]> = [
@@ -25,5 +25,25 @@ describe('murmur2, as the Java client computes it', () => {
     for (const [key, hash] of javaVectors) {
       expect(partitionForKey(key, 12)).toBe((hash & 0x7fffffff) % 12);
     }
+  });
+});
+
+describe('the partitioner kelt gives kafkajs', () => {
+  const partitionMetadata = Array.from({ length: 12 }, (_, partitionId) => ({ partitionId, leader: 1, partitionErrorCode: 0, replicas: [1], isr: [1] }));
+  const place = javaCompatiblePartitioner();
+
+  it('places a keyed record by murmur2 of its key', () => {
+    expect(place({ topic: 't', partitionMetadata, message: { key: Buffer.from('foobar'), value: null } })).toBe(partitionForKey(Buffer.from('foobar'), 12));
+  });
+
+  it('sends a record that names its partition there, keyed or not: a dead letter keeps its original partition', () => {
+    const hashed = partitionForKey(Buffer.from('foobar'), 12);
+    const elsewhere = (hashed + 5) % 12;
+    expect(place({ topic: 't', partitionMetadata, message: { key: Buffer.from('foobar'), value: null, partition: elsewhere } })).toBe(elsewhere);
+    expect(place({ topic: 't', partitionMetadata, message: { key: null, value: null, partition: 7 } })).toBe(7);
+  });
+
+  it('refuses a record with neither key nor partition', () => {
+    expect(() => place({ topic: 't', partitionMetadata, message: { key: null, value: null } })).toThrow(/keyed records only/);
   });
 });
