@@ -43,7 +43,7 @@ export async function serveStage(
   // and readiness checks run in the background, so no probe waits on them.
   const admin = kafka.admin();
   await admin.connect();
-  const mysql = stage === 'extract' ? undefined : connections.mysql(1);
+  const mysql = stage === 'extract' ? undefined : connections.mysql(1, pipeline.batch.queryTimeoutMs);
   const checks: DependencyCheck[] = [
     { name: 'Kafka', check: () => admin.describeCluster() },
     { name: 'schema registry', check: () => registry.ping() },

@@ -68,8 +68,12 @@ const specSchema = z.strictObject({
     .strictObject({
       chunkRecords: positiveInt.max(100_000).default(250),
       insertRows: positiveInt.max(10_000).default(1_000),
+      // A stage's MySQL statement without an answer by then (a blackholed
+      // connection, a server that stopped answering) fails and is retried on
+      // a new connection.
+      queryTimeoutMs: positiveInt.min(1_000).max(3_600_000).default(60_000),
     })
-    .default({ chunkRecords: 250, insertRows: 1_000 }),
+    .default({ chunkRecords: 250, insertRows: 1_000, queryTimeoutMs: 60_000 }),
   pool: z
     .strictObject({
       threads: positiveInt.max(256).optional(),
@@ -133,7 +137,7 @@ export interface Pipeline {
     deletes: StagingDeletes;
   };
   transform: { modulePath: string; tables: ModelTable[]; aggregates: Aggregate[]; timeoutMs: number };
-  batch: { chunkRecords: number; insertRows: number };
+  batch: { chunkRecords: number; insertRows: number; queryTimeoutMs: number };
   pool: { threads: number; maxQueue: number; memoryMb: number };
   deadLetters: { breaker: BreakerSettings };
   consumer: { sessionTimeoutMs: number };

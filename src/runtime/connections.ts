@@ -10,8 +10,8 @@ export interface Connections {
   logger: Logger;
   kafka: Kafka;
   registry: SchemaRegistryClient;
-  /** A new MySQL pool (the caller ends it). */
-  mysql(connectionLimit?: number): MySqlPool;
+  /** A new MySQL pool (the caller ends it); a stage's bounds each statement by `queryTimeoutMs`. */
+  mysql(connectionLimit?: number, queryTimeoutMs?: number): MySqlPool;
 }
 
 /** Clients for the endpoints in the environment (KELT_*), validated first. */
@@ -37,6 +37,6 @@ export function connectTo(
       sasl: endpoints.kafkaSasl,
     }),
     registry: new SchemaRegistryClient(endpoints.schemaRegistryUrl, endpoints.registryAuth),
-    mysql: (connectionLimit) => createMySqlPool(endpoints.mysqlUrl, connectionLimit, endpoints.mysqlTls),
+    mysql: (connectionLimit, queryTimeoutMs) => createMySqlPool(endpoints.mysqlUrl, connectionLimit, endpoints.mysqlTls, queryTimeoutMs),
   };
 }

@@ -49,7 +49,7 @@ export async function startStage(
       break;
     }
     case 'load': {
-      const mysql = connections.mysql();
+      const mysql = connections.mysql(undefined, pipeline.batch.queryTimeoutMs);
       processor = new LoadProcessor({
         pipeline,
         registry,
@@ -65,7 +65,7 @@ export async function startStage(
       const transformPool = new WorkerPool<TransformTask, TransformOutcome[]>(transformWorkerFile, threads, maxQueue, pipeline.pool.memoryMb);
       pool = transformPool as WorkerPool<unknown, unknown>;
       await ensureTransformLoads(transformPool, pipeline);
-      const mysql = connections.mysql();
+      const mysql = connections.mysql(undefined, pipeline.batch.queryTimeoutMs);
       processor = new TransformProcessor({
         pipeline,
         registry,

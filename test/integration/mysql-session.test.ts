@@ -1,6 +1,36 @@
+import { createServer, connect as connectTcp, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STRICT_SQL_MODE } from '../../src/mysql/pool.ts';
+import { createMySqlPool, STRICT_SQL_MODE } from '../../src/mysql/pool.ts';
 import { createTestDatabase, type TestDatabase } from '../support/stack.ts';
+
+/** A TCP proxy to the server that can go silent: bytes stop flowing both ways, the sockets stay open, as on a blackholed network. */
+async function silenceableProxy(target: URL) {
+  let silent = false;
+  const sockets: Socket[] = [];
+  const server = createServer((client) => {
+    const upstream = connectTcp(Number(target.port), target.hostname);
+    sockets.push(client, upstream);
+    client.on('data', (bytes) => void (silent || upstream.write(bytes)));
+    upstream.on('data', (bytes) => void (silent || client.write(bytes)));
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url(of: string) {
+      const url = new URL(of);
+      url.host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+      return url.toString();
+    },
+    silence: (on: boolean) => void (silent = on),
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
 
 /**
  * Every connection kelt opens is strict whatever the server's default, so a
@@ -30,5 +60,24 @@ describe('kelt’s MySQL sessions', () => {
     }
     const [rows] = await db.pool.query('SELECT code, small FROM narrow WHERE id = 3');
     expect(rows).toEqual([{ code: 'ABC', small: 127 }]);
+  });
+
+  it('fails a statement that gets no answer within the query timeout, on a silent network or a slow server, and goes on with a new connection', async () => {
+    const proxy = await silenceableProxy(new URL(db.url));
+    const pool = createMySqlPool(proxy.url(db.url), 2, undefined, 1_000);
+    try {
+      const threadId = async () => ((await pool.query('SELECT CONNECTION_ID() AS id')) as unknown as [[{ id: number }]])[0][0].id;
+      const first = await threadId();
+      proxy.silence(true);
+      await expect(pool.query('SELECT 1')).rejects.toMatchObject({ code: 'PROTOCOL_SEQUENCE_TIMEOUT' });
+      proxy.silence(false);
+      const second = await threadId();
+      expect(second).not.toBe(first);
+      await expect(pool.query('SELECT SLEEP(3)')).rejects.toMatchObject({ code: 'PROTOCOL_SEQUENCE_TIMEOUT' });
+      expect(await threadId()).not.toBe(second);
+    } finally {
+      await pool.end();
+      await proxy.close();
+    }
   });
 });
