@@ -1,6 +1,7 @@
 import type { Aggregate } from '../pipeline/aggregates.ts';
 import type { Column } from '../pipeline/sql-types.ts';
 import type { GroupIncrement } from '../stages/transform/batch-aggregation.ts';
+import { RowRejectionError } from './errors.ts';
 import type { Queryable } from './queryable.ts';
 import { MySqlTable, quoteId } from './table.ts';
 
@@ -82,7 +83,7 @@ export class MySqlAggregateTable {
       const measures: unknown[] = [];
       for (const [m, measure] of this.aggregate.measures.entries()) {
         const members = group.members.get(m);
-        if (measure.kind !== 'count_distinct') measures.push(sqlOf(group.measures[m]));
+        if (measure.kind !== 'count_distinct') measures.push(sqlOf(group.measures[m], this.aggregate.name, measure.name));
         else measures.push(members === undefined ? 0 : await this.insertMembers(connection, group, measure.name, members, rowsPerStatement));
       }
       rows.push([...(group.windowStart === undefined ? [] : [group.windowStart]), ...group.groupValues, group.groupHash, ...measures]);
@@ -105,5 +106,15 @@ export class MySqlAggregateTable {
   }
 }
 
-/** A measure's increment as a parameter: bigint sums as their digits (DECIMAL(65,0) reads them exactly). */
-const sqlOf = (value: unknown): unknown => (typeof value === 'bigint' ? value.toString() : value);
+/**
+ * A measure's increment as a parameter: bigint sums as their digits
+ * (DECIMAL(65,0) reads them exactly). A double sum past DOUBLE's range
+ * (finite values that add up to Infinity) refuses the rows that made it.
+ */
+function sqlOf(value: unknown, table: string, measure: string): unknown {
+  if (typeof value === 'bigint') return value.toString();
+  if (typeof value === 'number' && !Number.isFinite(value)) {
+    throw new RowRejectionError(`${table}.${measure}: the sum of one group's values is ${value}, past the range of a DOUBLE`);
+  }
+  return value;
+}

@@ -8,6 +8,9 @@ import { FatalError, PermanentError, TransientError } from '../errors.ts';
 const rowRejections = new Set([
   'ER_DATA_TOO_LONG',
   'ER_WARN_DATA_OUT_OF_RANGE',
+  // An expression's result out of its type's range: a DOUBLE sum past ±1.8e308.
+  'ER_DATA_OUT_OF_RANGE',
+  'KELT_ROW_REJECTED',
   'ER_TRUNCATED_WRONG_VALUE',
   'ER_TRUNCATED_WRONG_VALUE_FOR_FIELD',
   'ER_BAD_NULL_ERROR',
@@ -17,6 +20,15 @@ const rowRejections = new Set([
   'ER_DUP_ENTRY',
   'ER_NO_DEFAULT_FOR_FIELD',
 ]);
+
+/**
+ * A row kelt refuses before MySQL sees it, because MySQL would read its
+ * value as something else (a non-finite number becomes the bare word
+ * Infinity, an unknown column): handled as MySQL's own row rejections are.
+ */
+export class RowRejectionError extends Error {
+  readonly code = 'KELT_ROW_REJECTED';
+}
 
 /** MySQL refused this user: a password, or a grant on the database, a table or a column. */
 const accessRefusals = new Set([

@@ -187,4 +187,39 @@ export default async function transform(record) {
     expect(await countRows(t.db, 'fct_test')).toBe(events.length - heldBack);
     expect(await readTopic(t.connections.kafka, t.pipeline.topics.dlq)).toHaveLength(heldBack);
   });
+
+  it('dead-letters the records whose sum would pass DOUBLE’s range, in the batch or with the sum already stored, and counts the rest exactly', async () => {
+    const summing = `
+export default function transform(record) {
+  const huge = record.userId === 'huge';
+  return { fct_amounts: { event_id: record.eventId, user_id: record.userId, amount: huge ? 1.5e308 : 2.5 } };
+}
+`;
+    t = await createTestPipeline({
+      transform: {
+        module: tempFile('transform.mjs', summing),
+        tables: [{ name: 'fct_amounts', primaryKey: ['event_id'], columns: { event_id: 'string', user_id: 'string', amount: 'double' } }],
+        aggregates: [{ name: 'agg_amounts', from: 'fct_amounts', groupBy: ['user_id'], measures: { total: 'sum(amount)', records: 'count' } }],
+      } as never,
+    });
+    await Promise.all([t.start('extract'), t.start('load'), t.start('transform')]);
+    const HUGE = 3;
+    const events = Array.from({ length: 5 * PER_KIND }, (_, n) => event(n, 'ok', n % 50 === 9 && n < 50 * HUGE ? { userId: 'huge' } : {}));
+    await produceEvents(t.pipeline, (async function* () {
+      yield* events;
+    })(), t.connections, { batchSize: 50 });
+    await waitFor('every record modeled or dead-lettered', async () => (await countRows(t!.db, 'fct_amounts')) >= events.length - (HUGE - 1));
+    await waitFor('the dead letters', async () => (await readTopic(t!.connections.kafka, t!.pipeline.topics.dlq)).length >= HUGE - 1);
+    const letters = await readTopic(t.connections.kafka, t.pipeline.topics.dlq);
+    expect(letters.map((letter) => `${letter.headers?.['kelt.stage']}/${letter.headers?.['kelt.reason']}`)).toEqual(Array(HUGE - 1).fill('transform/row_rejected'));
+    expect(String(letters[0]!.headers?.['kelt.error'])).toMatch(/out of range|past the range of a DOUBLE/i);
+    expect(await countRows(t.db, 'fct_amounts')).toBe(events.length - (HUGE - 1));
+    const [sums] = await t.db.pool.query('SELECT user_id, total, records FROM agg_amounts ORDER BY user_id');
+    const perUser = new Map<string, number>();
+    for (const e of events) if (e.userId !== 'huge') perUser.set(e.userId, (perUser.get(e.userId) ?? 0) + 1);
+    expect(sums).toEqual([
+      ...[...perUser].sort(([a], [b]) => a.localeCompare(b)).map(([user_id, n]) => ({ user_id, total: 2.5 * n, records: n })),
+      { user_id: 'huge', total: 1.5e308, records: 1 },
+    ].sort((a, b) => (a.user_id < b.user_id ? -1 : 1)));
+  });
 });

@@ -142,14 +142,14 @@ export class TransformProcessor implements BatchProcessor {
             const rows = items.flatMap((item) => item.rows[t]!).filter(live);
             if (rows.length > 0) await table.upsert(connection, rows, this.pipeline.batch.insertRows);
           }
+          // With the rows: a record whose increments MySQL refuses (a sum out of range) is refused with its rows.
+          if (this.aggregates.enabled) {
+            const counted = items.map(({ message, contributions }) => ({ offset: message.offset, contributions }));
+            await this.aggregates.apply(connection, batch.partition, counted, this.pipeline.batch.insertRows);
+          }
         },
         async (connection, rejected) => {
           deadLetters.admit(pending.length, [...dead.map((letter) => letter.reason), ...rejected.map(() => 'row_rejected' as const)]);
-          if (this.aggregates.enabled) {
-            const left = new Set(rejected.map(({ item }) => item));
-            const counted = transformed.filter((item) => !left.has(item)).map(({ message, contributions }) => ({ offset: message.offset, contributions }));
-            await this.aggregates.apply(connection, batch.partition, counted, this.pipeline.batch.insertRows);
-          }
           await this.origins.record(connection, batch.partition, applied);
           await finishPositioned(connection, this.positions, this.deadLetterLog, batch, dead, rejected);
         },
