@@ -1,4 +1,5 @@
 import avro from 'avsc';
+import './avsc-collection-fixes.ts';
 import { decimalText, fromTwosComplement, toTwosComplement, unscaledOf } from '../values/decimal.ts';
 import { dateText, daysOf, epochOf, timeOfDay, timeText, type TimeUnit } from '../values/temporal.ts';
 

@@ -130,7 +130,7 @@ export class SchemaRegistryClient {
   async decodeAvro(message: Buffer): Promise<unknown> {
     const { schemaId, payload } = unframe(message);
     const type = await this.avroType(schemaId);
-    return type.fromBuffer(payload);
+    return decoded(schemaId, () => type.fromBuffer(payload));
   }
 
   /**
@@ -150,7 +150,7 @@ export class SchemaRegistryClient {
       read = readerOf(reader, writer);
       byWriter.set(schemaId, read);
     }
-    return read(payload);
+    return decoded(schemaId, () => read(payload));
   }
 
   /**
@@ -232,6 +232,15 @@ export async function writerSchemasOf(
     }
   }
   return schemas;
+}
+
+/** Bytes avsc cannot read with their schema (cut, corrupt, written with another) are the record's fault: dead-lettered as undecodable. */
+function decoded(schemaId: number, read: () => unknown): unknown {
+  try {
+    return read();
+  } catch (error) {
+    throw new PermanentError(`the bytes do not decode with schema ${schemaId}: ${(error as Error).message}`, { cause: error, reason: 'undecodable' });
+  }
 }
 
 function readerOf(reader: avro.Type, writer: avro.Type): (payload: Buffer) => unknown {
