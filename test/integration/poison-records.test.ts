@@ -6,7 +6,7 @@ import { generatedEvents } from '../../src/produce/event-source.ts';
 import { produceEvents } from '../../src/produce/produce.ts';
 import { frame } from '../../src/registry/wire-format.ts';
 import { countRows, createTestPipeline, waitFor, type TestPipeline } from '../support/pipeline.ts';
-import { uniqueName } from '../support/stack.ts';
+import { registerJsonSchema, uniqueName } from '../support/stack.ts';
 
 /**
  * Poison among good records: each poison record lands in the DLQ with headers
@@ -26,17 +26,6 @@ function validEvent(eventId: string, overrides: Record<string, unknown> = {}) {
     ts: 1_767_225_600_000,
     ...overrides,
   };
-}
-
-/** Registers a JSON Schema (the registry's own REST API: kelt's client registers Avro only) and returns its id. */
-async function registerJsonSchema(registryUrl: string, subject: string): Promise<number> {
-  const response = await fetch(new URL(`subjects/${subject}/versions`, registryUrl.endsWith('/') ? registryUrl : `${registryUrl}/`), {
-    method: 'POST',
-    headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
-    body: JSON.stringify({ schemaType: 'JSON', schema: JSON.stringify({ type: 'object', properties: { eventId: { type: 'string' } } }) }),
-  });
-  expect(response.status).toBe(200);
-  return ((await response.json()) as { id: number }).id;
 }
 
 describe('poison records', () => {

@@ -50,3 +50,14 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/** Registers a JSON Schema (the registry's REST API: kelt's client registers Avro only) and returns its id. */
+export async function registerJsonSchema(registryUrl: string, subject: string): Promise<number> {
+  const response = await fetch(new URL(`subjects/${subject}/versions`, registryUrl.endsWith('/') ? registryUrl : `${registryUrl}/`), {
+    method: 'POST',
+    headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+    body: JSON.stringify({ schemaType: 'JSON', schema: JSON.stringify({ type: 'object', properties: { id: { type: 'string' } } }) }),
+  });
+  if (response.status !== 200) throw new Error(`registering a JSON Schema answered HTTP ${response.status}`);
+  return ((await response.json()) as { id: number }).id;
+}
