@@ -46,7 +46,7 @@ export async function readTopicRange(kafka: Kafka, topic: string, range: TopicRa
     if (payload.topic === topic && payload.batchSize === 0) advance(payload.partition, BigInt(payload.lastOffset) + 1n);
   });
   consumer.on(consumer.events.CRASH, ({ payload }) => {
-    if (!payload.restart) failure = payload.error;
+    if (!payload.restart) failure ??= payload.error;
   });
   await consumer.connect();
   try {
@@ -60,7 +60,13 @@ export async function readTopicRange(kafka: Kafka, topic: string, range: TopicRa
         const records = batch.messages.filter((record) => BigInt(record.offset) >= at && BigInt(record.offset) < end);
         const lastNext = BigInt(batch.lastOffset()) + 1n;
         const next = lastNext < end ? lastNext : end;
-        await onBatch(batch.partition, records, next);
+        try {
+          await onBatch(batch.partition, records, next);
+        } catch (error) {
+          // The handler's own error is the reader's; kafkajs would wrap it in its own.
+          failure ??= error;
+          throw error;
+        }
         advance(batch.partition, next);
       },
     });
