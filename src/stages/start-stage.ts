@@ -38,7 +38,7 @@ export async function startStage(
   const groupId = groupIdOf(pipeline, stage);
   const transactions = new PartitionTransactions(kafkaTransactionalClient(kafka), groupId, logger);
   const { threads, maxQueue } = pipeline.pool;
-  const recordLimitOf = topicRecordLimits(kafka, [pipeline.topics.extracted, pipeline.topics.dlq]);
+  const recordLimitOf = topicRecordLimits(kafka, [pipeline.topics.extracted, pipeline.topics.loaded, pipeline.topics.dlq]);
   let processor: BatchProcessor;
   let pool: WorkerPool<unknown, unknown> | undefined;
   switch (stage) {
@@ -58,6 +58,7 @@ export async function startStage(
         transactions,
         positions: new PartitionPositions(mysql, groupId, pipeline.topics.extracted),
         deadLetterLog: new DeadLetterLog(mysql, groupId, pipeline.topics.extracted),
+        recordLimitOf,
       });
       break;
     }

@@ -98,7 +98,7 @@ describe('records that used to stall a partition', () => {
     expect(await readTopic(t.connections.kafka, t.pipeline.topics.dlq)).toHaveLength(0);
   });
 
-  it('dead-letters a record over the next topic’s max.message.bytes instead of retrying it forever, and sends the letter without a value the DLQ cannot hold', async () => {
+  it('dead-letters a record over the next topic’s max.message.bytes in extract or in load instead of retrying it forever, and sends the letter without a value the DLQ cannot hold', async () => {
     t = await createTestPipeline();
     const admin = t.connections.kafka.admin();
     await admin.connect();
@@ -107,20 +107,26 @@ describe('records that used to stall a partition', () => {
       name,
       configEntries: [{ name: 'max.message.bytes', value: String(bytes) }],
     });
-    await admin.alterConfigs({ validateOnly: false, resources: [limit(t.pipeline.topics.extracted, 200_000), limit(t.pipeline.topics.dlq, 100_000)] });
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: [limit(t.pipeline.topics.extracted, 200_000), limit(t.pipeline.topics.loaded, 120_000), limit(t.pipeline.topics.dlq, 100_000)],
+    });
     await admin.disconnect();
     await Promise.all([t.start('extract'), t.start('load'), t.start('transform')]);
-    const events = Array.from({ length: 101 }, (_, n) => (n === 50 ? event(n, 'huge', { userAgent: 'x'.repeat(300_000) }) : event(n, 'ok')));
+    // 300 kB passes no topic; 150 kB passes the extracted topic but not the loaded one.
+    const sizes = new Map([[50, 300_000], [70, 150_000]]);
+    const events = Array.from({ length: 102 }, (_, n) => (sizes.has(n) ? event(n, 'huge', { userAgent: 'x'.repeat(sizes.get(n)!) }) : event(n, 'ok')));
     await produceEvents(t.pipeline, (async function* () {
       yield* events;
     })(), t.connections, { batchSize: 50 });
     await waitFor('the good records modeled', async () => (await countRows(t!.db, 'fct_pageviews')) >= 100);
-    await waitFor('one dead letter', async () => (await readTopic(t!.connections.kafka, t!.pipeline.topics.dlq)).length >= 1);
+    await waitFor('two dead letters', async () => (await readTopic(t!.connections.kafka, t!.pipeline.topics.dlq)).length >= 2);
     const letters = await readTopic(t.connections.kafka, t.pipeline.topics.dlq);
-    expect(letters).toHaveLength(1);
-    expect(letters[0]!.headers?.['kelt.reason']?.toString()).toBe('record_too_large');
-    expect(letters[0]!.value).toBeNull();
-    expect(letters[0]!.headers?.['kelt.value.omitted']?.toString()).toMatch(/^\d+ bytes/);
+    expect(letters.map((letter) => `${letter.headers?.['kelt.stage']}/${letter.headers?.['kelt.reason']}`).sort()).toEqual(['extract/record_too_large', 'load/record_too_large']);
+    for (const letter of letters) {
+      expect(letter.value).toBeNull();
+      expect(letter.headers?.['kelt.value.omitted']?.toString()).toMatch(/^\d+ bytes/);
+    }
     expect(await countRows(t.db, 'stg_pageviews')).toBe(100);
     expect(await countRows(t.db, 'fct_pageviews')).toBe(100);
   });

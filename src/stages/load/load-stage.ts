@@ -1,6 +1,8 @@
 import { PermanentError } from '../../errors.ts';
 import type { PartitionTransactions } from '../../kafka/partition-transactions.ts';
 import type { ConsumedRecord } from '../../kafka/records.ts';
+import { loneRecordBytes } from '../../kafka/send.ts';
+import type { RecordLimitOf } from '../../kafka/topic-limits.ts';
 import { writeBatch } from '../../mysql/batch-writer.ts';
 import type { DeadLetterLog } from '../../mysql/dead-letter-log.ts';
 import type { PartitionPositions } from '../../mysql/partition-positions.ts';
@@ -33,6 +35,8 @@ export interface LoadProcessorParts {
   transactions: PartitionTransactions;
   positions: PartitionPositions;
   deadLetterLog: DeadLetterLog;
+  /** The largest record each topic accepts: a record the loaded topic would refuse is dead-lettered before it is written. */
+  recordLimitOf: RecordLimitOf;
 }
 
 /**
@@ -61,6 +65,7 @@ export class LoadProcessor implements BatchProcessor {
   private readonly transactions: PartitionTransactions;
   private readonly positions: PartitionPositions;
   private readonly deadLetterLog: DeadLetterLog;
+  private readonly recordLimitOf: RecordLimitOf;
 
   constructor(parts: LoadProcessorParts) {
     this.pipeline = parts.pipeline;
@@ -71,6 +76,7 @@ export class LoadProcessor implements BatchProcessor {
     this.transactions = parts.transactions;
     this.positions = parts.positions;
     this.deadLetterLog = parts.deadLetterLog;
+    this.recordLimitOf = parts.recordLimitOf;
   }
 
   async processBatch(batch: PartitionBatch, { deadLetters }: BatchAbilities): Promise<BatchReport> {
@@ -78,8 +84,14 @@ export class LoadProcessor implements BatchProcessor {
     const { written, pending, writtenLetters } = positioned;
     const staged: Staged[] = [];
     const dead: DeadLetter[] = [];
+    const recordLimit = await this.recordLimitOf(this.pipeline.topics.loaded);
     for (const message of pending) {
       try {
+        const bytes = loneRecordBytes(message);
+        // The loaded topic's limit may be below the extracted one's: such a record is neither staged nor forwarded.
+        if (bytes > recordLimit) {
+          throw new PermanentError(`the record (${bytes} bytes) exceeds ${this.pipeline.topics.loaded}'s max.message.bytes (${recordLimit})`, { reason: 'record_too_large' });
+        }
         staged.push(await this.stage(message));
       } catch (error) {
         if (!(error instanceof PermanentError)) throw error;
