@@ -174,8 +174,8 @@ async function measure(racer: Racer, start: Starter, fixture: BenchFixture, tabl
   const spawned = performance.now();
   const started = start();
   let firstRow = 0;
-  let lastRow = 0;
-  let racerCpu = 0;
+  let lastRow: number | undefined;
+  let racerCpu: number | undefined;
   let peakRssMb = 0;
   try {
     for (;;) {

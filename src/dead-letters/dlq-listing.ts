@@ -168,7 +168,8 @@ function jsonSafe(_key: string, value: unknown): unknown {
 function printable(bytes: Buffer | null): string {
   if (bytes === null) return '(none)';
   const text = bytes.toString('utf8');
-  return Buffer.from(text, 'utf8').equals(bytes) && !/[\u0000-\u001f]/.test(text) ? oneLine(text, 60) : `0x${bytes.subarray(0, 30).toString('hex')}`;
+  const controls = [...text].some((character) => character.charCodeAt(0) < 0x20);
+  return Buffer.from(text, 'utf8').equals(bytes) && !controls ? oneLine(text, 60) : `0x${bytes.subarray(0, 30).toString('hex')}`;
 }
 
 function oneLine(text: string, max: number): string {

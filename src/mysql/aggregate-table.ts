@@ -1,6 +1,5 @@
-import type { Aggregate } from '../pipeline/aggregates.ts';
+import type { Aggregate, GroupIncrement } from '../pipeline/aggregates.ts';
 import type { Column } from '../pipeline/sql-types.ts';
-import type { GroupIncrement } from '../stages/transform/batch-aggregation.ts';
 import { RowRejectionError } from './errors.ts';
 import type { Queryable } from './queryable.ts';
 import { MySqlTable, quoteId } from './table.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ModelTable } from './spec.ts';
+import type { ModelTable } from './model-table.ts';
 
 /**
  * Aggregate tables: a model table's rows (as the transform writes them)
@@ -110,4 +110,16 @@ export function aggregatesFrom(specs: z.output<typeof aggregateSpecSchema>[], ta
       measures,
     };
   });
+}
+
+/** One group's increments in one batch. */
+export interface GroupIncrement {
+  windowStart: string | undefined;
+  groupValues: unknown[];
+  /** 16 bytes of SHA-256 over the window and the group's values: the aggregate row's key. */
+  groupHash: Buffer;
+  /** Per measure: count → rows; sum → the sum (bigint for int/long columns, number for double), null when every value was null; min/max → the extreme or null; count_distinct → undefined (see members). */
+  measures: unknown[];
+  /** Per count_distinct measure index: the distinct members' hashes (16 bytes each), in hash order. */
+  members: Map<number, Buffer[]>;
 }

@@ -8,9 +8,9 @@ import { z } from 'zod';
 import { ConfigError } from '../errors.ts';
 import { columnsFromAvro, modelColumnType, snakeCase, type StringColumnType } from './sql-types.ts';
 import { keltTables, MAX_IDENTIFIER, objectPrototypeNames } from './reserved-names.ts';
-import type { BreakerSettings } from '../stages/dead-letter-breaker.ts';
 import { extractedSchema } from './extracted-schema.ts';
 import { aggregatesFrom, aggregateSpecSchema, type Aggregate } from './aggregates.ts';
+import type { ModelTable } from './model-table.ts';
 
 /**
  * A pipeline spec (YAML) declared once: this schema drives validation at
@@ -103,11 +103,15 @@ const specSchema = z.strictObject({
 
 export type PipelineSpecInput = z.input<typeof specSchema>;
 
-export interface ModelTable {
-  name: string;
-  primaryKey: string[];
-  /** Column name → model column type (sql-types.ts: modelColumnType). */
-  columns: Record<string, string>;
+export type { ModelTable } from './model-table.ts';
+
+/** The dead-letter circuit breaker's settings (spec `deadLetters`; see stages/dead-letter-breaker.ts). */
+export interface BreakerSettings {
+  /** The share of dead letters among the window's records at which the breaker opens. */
+  ratio: number;
+  /** Records the window must hold before the share counts (a few bad records alone never open it). */
+  minRecords: number;
+  windowMs: number;
 }
 
 export interface StagingDeletes {

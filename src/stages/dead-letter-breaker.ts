@@ -1,12 +1,6 @@
 import { DeadLetterFloodError } from '../errors.ts';
+import type { BreakerSettings } from '../pipeline/spec.ts';
 
-export interface BreakerSettings {
-  /** The share of dead letters among the window's records at which the breaker opens. */
-  ratio: number;
-  /** Records the window must hold before the share counts (a few bad records alone never open it). */
-  minRecords: number;
-  windowMs: number;
-}
 
 /**
  * A circuit breaker on dead letters. When most records fail at once, the

@@ -6,10 +6,10 @@ import type { BatchControls, ConsumerListener, FetchedBatch, GroupConsumer } fro
 import type { ConsumedRecord, TopicPartition } from '../kafka/records.ts';
 import type { RecordLimitOf } from '../kafka/topic-limits.ts';
 import type { Logger } from '../log/logger.ts';
-import type { Pipeline } from '../pipeline/spec.ts';
+import type { BreakerSettings, Pipeline } from '../pipeline/spec.ts';
 import type { WorkerPool } from '../workers/worker-pool.ts';
 import { DeadLetterQueue } from './dead-letter.ts';
-import { DeadLetterBreaker, type BreakerSettings } from './dead-letter-breaker.ts';
+import { DeadLetterBreaker } from './dead-letter-breaker.ts';
 import { defaultRetryPolicy, retryTransient } from './retry.ts';
 import { GroupMembership } from './runner/group-membership.ts';
 import { PartitionTurns } from './runner/partition-turns.ts';

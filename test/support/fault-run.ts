@@ -107,6 +107,15 @@ export async function faultRun(options: FaultRunOptions): Promise<FaultCounts & 
       return exits;
     },
   };
+  let membersStopped = false;
+  /** SIGTERM to every running member, then the pipeline removed; returns the members that had to be killed. */
+  const stopMembers = async () => {
+    membersStopped = true;
+    const running = [...members.values()].flat().filter((member) => member.running);
+    const exits = await Promise.all(running.map((member) => member.stopWithin(DRAIN_LIMIT_MS)));
+    await t.cleanup();
+    return running.filter((_, i) => exits[i] === 'killed');
+  };
   try {
     await Promise.all(stages.map((stage) => context.addMember(stage)));
     started = Date.now();
@@ -137,15 +146,15 @@ export async function faultRun(options: FaultRunOptions): Promise<FaultCounts & 
     mkdirSync(dirname(countsFile), { recursive: true });
     appendFileSync(countsFile, `${JSON.stringify(counts)}\n`);
     await options.inspect?.(t);
-    return { ...counts, t };
-  } finally {
-    const running = [...members.values()].flat().filter((member) => member.running);
-    const exits = await Promise.all(running.map((member) => member.stopWithin(DRAIN_LIMIT_MS)));
-    await t.cleanup();
-    const stuck = running.filter((_, i) => exits[i] === 'killed');
+    const stuck = await stopMembers();
     // A member that does not drain on SIGTERM is a defect of its own (it
     // once spun on a kafkajs loop after a broker left); it fails the run.
     if (stuck.length > 0) throw new Error(`member(s) did not exit within ${DRAIN_LIMIT_MS} ms of SIGTERM: ${stuck.map((m) => m.logFile).join(', ')}`);
+    return { ...counts, t };
+  } catch (error) {
+    // The run failed already: stop what is left (a member that does not drain is killed), and report the first failure.
+    if (!membersStopped) await stopMembers();
+    throw error;
   }
 }
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { PermanentError } from '../../errors.ts';
-import type { Aggregate, Measure } from '../../pipeline/aggregates.ts';
+import type { Aggregate, GroupIncrement, Measure } from '../../pipeline/aggregates.ts';
 import { epochOf, timestampText } from '../../values/temporal.ts';
 
 /**
@@ -15,18 +15,6 @@ export interface Contribution {
   groupValues: unknown[];
   /** Per measure: the value it reads (undefined for count). */
   values: unknown[];
-}
-
-/** One group's increments in one batch. */
-export interface GroupIncrement {
-  windowStart: string | undefined;
-  groupValues: unknown[];
-  /** 16 bytes of SHA-256 over the window and the group's values: the aggregate row's key. */
-  groupHash: Buffer;
-  /** Per measure: count → rows; sum → the sum (bigint for int/long columns, number for double), null when every value was null; min/max → the extreme or null; count_distinct → undefined (see members). */
-  measures: unknown[];
-  /** Per count_distinct measure index: the distinct members' hashes (16 bytes each), in hash order. */
-  members: Map<number, Buffer[]>;
 }
 
 /**

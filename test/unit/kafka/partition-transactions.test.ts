@@ -46,39 +46,38 @@ class FakeCluster implements TransactionalClient {
     this.pending.delete(transactionalId);
     const epoch = (this.epochs.get(transactionalId) ?? 0) + 1;
     this.epochs.set(transactionalId, epoch);
-    const cluster = this;
-    const fenced = () => cluster.epochs.get(transactionalId) !== epoch;
+    const fenced = () => this.epochs.get(transactionalId) !== epoch;
     return {
-      async transaction(): Promise<OpenTransaction> {
+      transaction: async (): Promise<OpenTransaction> => {
         const state = { records: [] as OutgoingRecord[], offset: undefined as [string, bigint] | undefined, landed: false, offsetsDropped: false };
-        cluster.pending.set(transactionalId, state);
+        this.pending.set(transactionalId, state);
         return {
           sink: {
-            async send(_topic, records) {
+            send: async (_topic, records) => {
               if (fenced()) throw protocolError('PRODUCER_FENCED');
               state.records.push(...records);
             },
           },
-          async sendOffsets(groupId, topic, partition, nextOffset) {
+          sendOffsets: async (groupId, topic, partition, nextOffset) => {
             state.offset = [`${groupId}/${topic}/${partition}`, BigInt(nextOffset)];
           },
-          async commit() {
-            const outcome = cluster.nextCommit;
-            cluster.nextCommit = 'ok';
+          commit: async () => {
+            const outcome = this.nextCommit;
+            this.nextCommit = 'ok';
             if (fenced() || outcome === 'fenced') throw protocolError('PRODUCER_FENCED');
             if (outcome === 'refused') throw Object.assign(new Error('not coordinator'), { name: 'KafkaJSProtocolError', type: 'NOT_COORDINATOR' });
             state.landed = true;
             state.offsetsDropped = outcome === 'offsets-dropped';
             if (outcome === 'lost-reply' || outcome === 'offsets-dropped') throw Object.assign(new Error('request timed out'), { name: 'KafkaJSRequestTimeoutError' });
-            cluster.apply(state);
-            cluster.pending.delete(transactionalId);
+            this.apply(state);
+            this.pending.delete(transactionalId);
           },
-          async abort() {
-            cluster.pending.delete(transactionalId);
+          abort: async () => {
+            this.pending.delete(transactionalId);
           },
         };
       },
-      async disconnect() {},
+      disconnect: async () => {},
     };
   }
 

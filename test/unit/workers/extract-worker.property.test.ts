@@ -126,7 +126,7 @@ describe('extract, for any input', () => {
   });
 
   it('refuses JSON that does not fit, or is not JSON, with the record’s reason', () => {
-    const edge = fc.constantFrom<unknown>(1e400, -1e400, 2 ** 53 + 1, 2 ** 31, -(2 ** 31) - 1, 3.5, '1e400', '', null, [], {}, 'A', 'C', '12.345', '2026-02-30');
+    const edge = fc.constantFrom<unknown>(2 ** 53 + 1, 2 ** 31, -(2 ** 31) - 1, 3.5, '1e400', '', null, [], {}, 'A', 'C', '12.345', '2026-02-30');
     const field = fc.oneof(edge, fc.anything({ maxDepth: 2 }));
     const fields = fc.dictionary(fc.constantFrom(...source.fields.map((f) => f.name), '__proto__', 'constructor'), field);
     fc.assert(

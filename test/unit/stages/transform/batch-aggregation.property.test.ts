@@ -93,7 +93,8 @@ describe('aggregate measures, for any rows the model table takes', () => {
         const bytes = accepted.filter((row) => row[index('bytes')] !== null).reduce((sum, row) => sum + BigInt(row[index('bytes')] as string | number), 0n);
         const summed = groups.reduce((sum, group) => sum + ((group.measures[measure('bytes')] as bigint | null) ?? 0n), 0n);
         expect(summed).toBe(bytes);
-        accepted.length > 0 ? aggregated++ : empty++;
+        if (accepted.length > 0) aggregated++;
+        else empty++;
         for (const group of groups) {
           expect(group.groupHash).toHaveLength(16);
           const score = group.measures[measure('score')];

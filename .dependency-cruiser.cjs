@@ -1,0 +1,49 @@
+/**
+ * kelt's dependency rules, checked by `npm run check` (dependency-cruiser):
+ * no import cycles; each library used only inside its adapter; the
+ * adapters and the pipeline model never reach up into the stages.
+ */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-cycles',
+      severity: 'error',
+      comment: 'An import cycle (type-only ones too) ties modules that should each make sense alone.',
+      from: { path: '^(src|workers)/' },
+      to: { circular: true },
+    },
+    {
+      name: 'kafkajs-only-in-the-kafka-adapter',
+      severity: 'error',
+      comment: 'kafkajs types and calls stay in src/kafka/; other folders use kelt’s own record and client types.',
+      from: { path: '^(src|workers)/', pathNot: ['^src/kafka/', ...require('./.dependency-cruiser-known.cjs').kafkajsOutsideAdapter] },
+      to: { path: 'node_modules/kafkajs/' },
+    },
+    {
+      name: 'mysql2-only-in-the-mysql-adapter',
+      severity: 'error',
+      comment: 'mysql2 stays in src/mysql/.',
+      from: { path: '^(src|workers)/', pathNot: '^src/mysql/' },
+      to: { path: 'node_modules/mysql2/' },
+    },
+    {
+      name: 'adapters-do-not-import-stages',
+      severity: 'error',
+      comment: 'src/kafka, src/mysql, src/registry, src/avro and src/pipeline are below the stages: they must not import them.',
+      from: { path: '^src/(kafka|mysql|registry|avro|pipeline|values)/', pathNot: require('./.dependency-cruiser-known.cjs').upwardImports },
+      to: { path: '^src/stages/' },
+    },
+    {
+      name: 'product-code-does-not-import-tests-or-scripts',
+      severity: 'error',
+      from: { path: '^(src|workers)/' },
+      to: { path: '^(test|scripts)/' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },
+  },
+};
