@@ -16,13 +16,13 @@ import { generatedEvents } from '../src/produce/event-source.ts';
 import { produceEvents } from '../src/produce/produce.ts';
 import { connectTo } from '../src/runtime/connections.ts';
 import { stageLag } from '../src/status/lag.ts';
-import type { StageName } from '../src/stages/stage-runner.ts';
+import { stageNames, type StageName } from '../src/pipeline/topology.ts';
 import { StageProcess } from './stage-process.ts';
 import { localStack } from './stack-script.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const specPath = `${root}schemas/pageviews.pipeline.yaml`;
-const stages: StageName[] = ['extract', 'load', 'transform'];
+const stages: readonly StageName[] = stageNames;
 const { values: args } = parseArgs({ options: { events: { type: 'string', default: '20000' } } });
 const events = Number(args.events);
 if (!Number.isInteger(events) || events <= 0) throw new Error('--events must be a positive integer');

@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { envOf, type Endpoints } from '../src/config/env.ts';
-import type { StageName } from '../src/stages/stage-runner.ts';
+import type { StageName } from '../src/pipeline/topology.ts';
 
 const kelt = fileURLToPath(new URL('./kelt', import.meta.url));
 

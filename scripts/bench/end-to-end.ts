@@ -5,11 +5,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin } from 'kafkajs';
 import { loadPipeline, type Pipeline } from '../../src/pipeline/spec.ts';
 import { stageLag } from '../../src/status/lag.ts';
-import type { StageName } from '../../src/stages/stage-runner.ts';
+import { stageNames, type StageName } from '../../src/pipeline/topology.ts';
 import { StageProcess } from '../stage-process.ts';
 import type { BenchFixture } from './fixture.ts';
 
-const stages: StageName[] = ['extract', 'load', 'transform'];
+const stages: readonly StageName[] = stageNames;
 
 export interface RateStep {
   targetRate: number;

@@ -12,7 +12,7 @@ import type { Admin } from 'kafkajs';
 import { connectTo } from '../../src/runtime/connections.ts';
 import { givenOrLocalStack } from '../stack-script.ts';
 import { modelTables, stagingTable } from '../../src/pipeline/tables.ts';
-import type { StageName } from '../../src/stages/stage-runner.ts';
+import { stageNames, type StageName } from '../../src/pipeline/topology.ts';
 import { consumerPerfCeiling, insertCeiling } from './ceilings.ts';
 import { PipelineUnderLoad, type RateStep } from './end-to-end.ts';
 import { BenchFixture } from './fixture.ts';
@@ -53,7 +53,7 @@ const runs = (part: Part) => options.only === undefined || options.only.includes
 const say = (message: string) => process.stderr.write(`bench: ${message}\n`);
 const rate = (value: number) => `${Math.round(value).toLocaleString('en')}/s`;
 const endpoints = await givenOrLocalStack();
-const stages: StageName[] = ['extract', 'load', 'transform'];
+const stages: readonly StageName[] = stageNames;
 
 /** Each stage alone, the ceilings, worker scaling, the cost of metrics and the naive baseline, on one pre-filled topic. */
 async function stageParts(admin: Admin) {

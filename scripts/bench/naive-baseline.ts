@@ -2,6 +2,7 @@ import type { Admin } from 'kafkajs';
 import { modelTables, stagingTable } from '../../src/pipeline/tables.ts';
 import type { Row, TransformFunction } from '../../src/transform/contract.ts';
 import type { BenchFixture } from './fixture.ts';
+import { inputTopicOf } from '../../src/pipeline/topology.ts';
 
 export interface NaiveResult {
   stage: 'extract' | 'load' | 'transform';
@@ -24,7 +25,7 @@ export async function runNaive(fixture: BenchFixture, stage: NaiveResult['stage'
   await producer.connect();
   const consumer = kafka.consumer({ groupId: `${fixture.id}-naive-${stage}-${Date.now()}` });
   await consumer.connect();
-  const topic = { extract: pipeline.topics.raw, load: pipeline.topics.extracted, transform: pipeline.topics.loaded }[stage];
+  const topic = inputTopicOf(pipeline, stage);
   await consumer.subscribe({ topic, fromBeginning: true });
 
   const staging = stagingTable(pipeline);

@@ -6,7 +6,7 @@ import type { Admin } from 'kafkajs';
 import type { Endpoints } from '../../src/config/env.ts';
 import { loadPipeline } from '../../src/pipeline/spec.ts';
 import { caughtUp, stageLag } from '../../src/status/lag.ts';
-import type { StageName } from '../../src/stages/stage-runner.ts';
+import type { StageName } from '../../src/pipeline/topology.ts';
 import { StageProcess } from '../stage-process.ts';
 import { processUsage } from './process-usage.ts';
 

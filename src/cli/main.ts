@@ -20,7 +20,7 @@ import { formatStatus, pipelineStatus } from '../status/pipeline-status.ts';
 import { formatListing, listDeadLetters, listingJson, showDeadLetter } from '../dead-letters/dlq-listing.ts';
 import { redriveDeadLetters } from '../dead-letters/dlq-redrive.ts';
 import { letterFilter } from '../dead-letters/letter-filter.ts';
-import type { StageName } from '../stages/stage-runner.ts';
+import type { StageName } from '../pipeline/topology.ts';
 
 const { version, description } = JSON.parse(
   readFileSync(projectFile('package.json'), 'utf8'),

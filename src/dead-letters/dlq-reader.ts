@@ -2,6 +2,7 @@ import type { Admin, Kafka } from 'kafkajs';
 import { endOffsets, startOffsets } from '../kafka/group-offsets.ts';
 import { readTopicRange } from '../kafka/topic-reader.ts';
 import type { Pipeline } from '../pipeline/spec.ts';
+import { groupIdPrefix } from '../pipeline/topology.ts';
 import { readDeadLetter, type DeadLetterRecord } from './dead-letter-record.ts';
 
 /**
@@ -11,7 +12,7 @@ import { readDeadLetter, type DeadLetterRecord } from './dead-letter-record.ts';
  * twice, whatever was chosen before.
  */
 export function redriveGroupId(pipeline: Pipeline, stage: string, reason: string): string {
-  return `kelt.${pipeline.name}.redrive.${stage}.${reason}`;
+  return `${groupIdPrefix(pipeline)}.redrive.${stage}.${reason}`;
 }
 
 /**
@@ -39,7 +40,7 @@ export async function readDeadLetters(
 
 /** Per redrive group, its committed offsets in the DLQ: the letters below were redriven, or passed as not redrivable. */
 export async function redrivenUpTo(admin: Admin, pipeline: Pipeline): Promise<Map<string, Map<number, bigint>>> {
-  const prefix = `kelt.${pipeline.name}.redrive.`;
+  const prefix = `${groupIdPrefix(pipeline)}.redrive.`;
   const { groups } = await admin.listGroups();
   const ids = groups.map((group) => group.groupId).filter((id) => id.startsWith(prefix));
   const offsets = new Map<string, Map<number, bigint>>();

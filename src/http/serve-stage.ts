@@ -5,7 +5,7 @@ import { StageMetrics } from '../metrics/stage-metrics.ts';
 import type { Pipeline } from '../pipeline/spec.ts';
 import type { Connections } from '../runtime/connections.ts';
 import { startStage, type RunningStage } from '../stages/start-stage.ts';
-import type { StageName } from '../stages/stage-runner.ts';
+import type { StageName } from '../pipeline/topology.ts';
 import { StageServer } from './stage-server.ts';
 
 export type ObservabilitySettings = Pick<

@@ -3,7 +3,7 @@ import type { Logger } from '../log/logger.ts';
 import { PeriodicTask } from '../runtime/periodic-task.ts';
 import type { Pipeline } from '../pipeline/spec.ts';
 import { stageLag } from '../status/lag.ts';
-import type { StageName } from '../stages/stage-runner.ts';
+import type { StageName } from '../pipeline/topology.ts';
 import type { StageMetrics } from './stage-metrics.ts';
 
 /**

@@ -1,7 +1,8 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DeadLetterFloodError } from '../errors.ts';
 import { deadLetterReasons } from '../stages/dead-letter.ts';
-import type { StageName, StageRunner } from '../stages/stage-runner.ts';
+import type { StageRunner } from '../stages/stage-runner.ts';
+import type { StageName } from '../pipeline/topology.ts';
 import type { WorkerPool } from '../workers/worker-pool.ts';
 
 const fastBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];

@@ -7,7 +7,7 @@ import { writeReplayFloors } from '../mysql/replay-floors.ts';
 import { clearAppliedOrigins } from '../mysql/applied-origins.ts';
 import { quoteId } from '../mysql/table.ts';
 import type { Pipeline } from '../pipeline/spec.ts';
-import { groupIdOf } from '../stages/stage-runner.ts';
+import { groupIdOf } from '../pipeline/topology.ts';
 import { timestampText } from '../values/temporal.ts';
 
 export type ReplayFrom = { kind: 'beginning' } | { kind: 'timestamp'; ms: number } | { kind: 'offsets'; offsets: PartitionOffsets };

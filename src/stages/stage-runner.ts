@@ -7,6 +7,7 @@ import type { ConsumedRecord, TopicPartition } from '../kafka/records.ts';
 import type { RecordLimitOf } from '../kafka/topic-limits.ts';
 import type { Logger } from '../log/logger.ts';
 import type { BreakerSettings, Pipeline } from '../pipeline/spec.ts';
+import { groupIdOf, type StageName } from '../pipeline/topology.ts';
 import type { WorkerPool } from '../workers/worker-pool.ts';
 import { DeadLetterQueue } from './dead-letter.ts';
 import { DeadLetterBreaker } from './dead-letter-breaker.ts';
@@ -18,7 +19,6 @@ import { OffsetCommitter } from './runner/offset-committer.ts';
 import { PauseController } from './runner/pause-controller.ts';
 import { StageHealth } from './stage-health.ts';
 
-export type StageName = 'extract' | 'load' | 'transform';
 export type { TopicPartition };
 
 /** The records of one partition that one fetch returned, in offset order. */
@@ -120,9 +120,6 @@ export interface StageEvents {
   rebalance: [{ partitions: number[] }];
 }
 
-export function groupIdOf(pipeline: Pipeline, stage: StageName): string {
-  return `kelt.${pipeline.name}.${stage}`;
-}
 
 /**
  * Runs a stage as a member of its consumer group: fetches batches per

@@ -15,7 +15,8 @@ import { PartitionPositions } from '../mysql/partition-positions.ts';
 import { ExtractProcessor, extractWorkerFile } from './extract/extract-stage.ts';
 import type { ExtractResult, ExtractTask } from './extract/extract-task.ts';
 import { LoadProcessor } from './load/load-stage.ts';
-import { groupIdOf, StageRunner, type BatchProcessor, type StageName } from './stage-runner.ts';
+import { StageRunner, type BatchProcessor } from './stage-runner.ts';
+import { groupIdOf, inputTopicOf, type StageName } from '../pipeline/topology.ts';
 import { TransformProcessor, transformWorkerFile } from './transform/transform-stage.ts';
 import type { TransformOutcome, TransformTask } from './transform/transform-task.ts';
 
@@ -83,7 +84,7 @@ export async function startStage(
       break;
     }
   }
-  const inputTopic = { extract: pipeline.topics.raw, load: pipeline.topics.extracted, transform: pipeline.topics.loaded }[stage];
+  const inputTopic = inputTopicOf(pipeline, stage);
   const runner = new StageRunner({
     stage,
     pipeline,

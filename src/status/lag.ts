@@ -1,7 +1,7 @@
 import type { Admin } from 'kafkajs';
 import type { Pipeline } from '../pipeline/spec.ts';
 import { retryTransient } from '../stages/retry.ts';
-import { groupIdOf, type StageName } from '../stages/stage-runner.ts';
+import { groupIdOf, inputTopicOf, type StageName } from '../pipeline/topology.ts';
 
 export interface PartitionLag {
   partition: number;
@@ -21,12 +21,6 @@ export interface StageLag {
   partitions: PartitionLag[];
 }
 
-export const stageInputs = (pipeline: Pipeline): Record<StageName, string> => ({
-  extract: pipeline.topics.raw,
-  load: pipeline.topics.extracted,
-  transform: pipeline.topics.loaded,
-});
-
 /**
  * A stage group's lag per partition: the log-end offset minus the group's
  * committed offset (from the start of the log when nothing is committed).
@@ -37,7 +31,7 @@ export async function stageLag(
   stage: StageName,
   giveUp: () => boolean = () => false,
 ): Promise<StageLag> {
-  return { stage, ...(await groupLag(admin, groupIdOf(pipeline, stage), stageInputs(pipeline)[stage], giveUp)) };
+  return { stage, ...(await groupLag(admin, groupIdOf(pipeline, stage), inputTopicOf(pipeline, stage), giveUp)) };
 }
 
 /** Any consumer group's lag on one topic, kelt's or not (the benchmark's peer's). */

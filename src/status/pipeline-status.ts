@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin } from 'kafkajs';
 import type { Pipeline } from '../pipeline/spec.ts';
-import { groupIdOf, type StageName } from '../stages/stage-runner.ts';
+import { groupIdOf, stageNames, type StageName } from '../pipeline/topology.ts';
 import { stageLag, type StageLag } from './lag.ts';
 
-const stages: StageName[] = ['extract', 'load', 'transform'];
+const stages: readonly StageName[] = stageNames;
 
 export interface StageStatus extends StageLag {
   /** The group's state as the coordinator reports it (Stable, PreparingRebalance, Empty…). */

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import type { StageName } from '../../src/stages/stage-runner.ts';
+import type { StageName } from '../../src/pipeline/topology.ts';
 import { expectExactlyOnce, faultRun } from '../support/fault-run.ts';
 import { broker, clusterBrokers, clusterDown, clusterUp } from '../support/three-brokers.ts';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { groupIdOf } from '../../src/stages/stage-runner.ts';
+import { groupIdOf, inputTopicOf } from '../../src/pipeline/topology.ts';
 import { expectExactlyOnce, faultRun } from '../support/fault-run.ts';
 import { broker, busiestTransactionCoordinator, clusterBrokers, clusterDown, clusterUp } from '../support/three-brokers.ts';
 
@@ -16,7 +16,7 @@ describe('fault: the transaction coordinator’s broker killed while extract, lo
       faults: async ({ t, at }) => {
         const { pipeline } = t;
         const ids = (['extract', 'load', 'transform'] as const).flatMap((stage) => {
-          const input = { extract: pipeline.topics.raw, load: pipeline.topics.extracted, transform: pipeline.topics.loaded }[stage];
+          const input = inputTopicOf(pipeline, stage);
           return Array.from({ length: pipeline.partitions }, (_, p) => `${groupIdOf(pipeline, stage)}.${input}.${p}`);
         });
         for (const [kill, start] of [

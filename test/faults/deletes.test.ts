@@ -3,7 +3,7 @@ import { tempFile } from '../support/temp-file.ts';
 import { describe, expect, it } from 'vitest';
 import { createIdempotentProducer } from '../../src/kafka/client.ts';
 import { stageLag } from '../../src/status/lag.ts';
-import type { StageName } from '../../src/stages/stage-runner.ts';
+import type { StageName } from '../../src/pipeline/topology.ts';
 import { createTestPipeline, readTopic, waitFor } from '../support/pipeline.ts';
 import { startTestStage, type StageProcess } from '../support/stage-process.ts';
 

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, inject, it } from 'vitest';
 import { javaCompatiblePartitioner } from '../../src/kafka/partitioner.ts';
-import type { StageName } from '../../src/stages/stage-runner.ts';
+import type { StageName } from '../../src/pipeline/topology.ts';
 import { faultRun, stack } from '../support/fault-run.ts';
 import { waitFor } from '../support/pipeline.ts';
 import { PrometheusServer } from '../support/prometheus.ts';

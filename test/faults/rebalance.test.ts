@@ -1,5 +1,5 @@
 import { describe, it } from 'vitest';
-import type { StageName } from '../../src/stages/stage-runner.ts';
+import type { StageName } from '../../src/pipeline/topology.ts';
 import { expectExactlyOnce, faultRun } from '../support/fault-run.ts';
 
 describe('fault: group members added and removed during the flow', () => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { StageName } from '../../src/stages/stage-runner.ts';
+import type { StageName } from '../../src/pipeline/topology.ts';
 import { expectExactlyOnce, faultRun, stack } from '../support/fault-run.ts';
 
 describe('fault: the schema registry stopped for 20 s', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { StageName } from '../../src/stages/stage-runner.ts';
+import type { StageName } from '../../src/pipeline/topology.ts';
 import { expectExactlyOnce, faultRun } from '../support/fault-run.ts';
 
 const GRACE_SECONDS = 20;

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { partitionForKey } from '../../src/kafka/partitioner.ts';
 import { produceEvents } from '../../src/produce/produce.ts';
 import { generatedEvents } from '../../src/produce/event-source.ts';
-import { groupIdOf } from '../../src/stages/stage-runner.ts';
+import { groupIdOf } from '../../src/pipeline/topology.ts';
 import { countRows, createTestPipeline, waitFor, type TestPipeline } from '../support/pipeline.ts';
 
 /**

@@ -7,6 +7,7 @@ import { produceEvents } from '../../src/produce/produce.ts';
 import { frame } from '../../src/registry/wire-format.ts';
 import { countRows, createTestPipeline, waitFor, type TestPipeline } from '../support/pipeline.ts';
 import { registerJsonSchema, uniqueName } from '../support/stack.ts';
+import { inputTopicOf, type StageName } from '../../src/pipeline/topology.ts';
 
 /**
  * Poison among good records: each poison record lands in the DLQ with headers
@@ -106,12 +107,7 @@ describe('poison records', () => {
       expect(letter, `a dead letter for ${expected.reason}`).toBeDefined();
       expect(header(letter!, 'kelt.stage')).toBe(expected.stage);
       expect(header(letter!, 'kelt.error')).toBeTruthy();
-      const originalTopic = {
-        extract: t.pipeline.topics.raw,
-        load: t.pipeline.topics.extracted,
-        transform: t.pipeline.topics.loaded,
-      }[expected.stage];
-      expect(header(letter!, 'kelt.original.topic')).toBe(originalTopic);
+      expect(header(letter!, 'kelt.original.topic')).toBe(inputTopicOf(t.pipeline, expected.stage as StageName));
       expect(Number(header(letter!, 'kelt.original.partition'))).toBeGreaterThanOrEqual(0);
       if ('partition' in expected) expect(Number(header(letter!, 'kelt.original.partition'))).toBe(expected.partition);
       expect(Number(header(letter!, 'kelt.original.offset'))).toBeGreaterThanOrEqual(0);

@@ -10,7 +10,7 @@ import type { PipelineSpecInput } from '../../src/pipeline/spec.ts';
 import { generatedEvents } from '../../src/produce/event-source.ts';
 import { produceEvents } from '../../src/produce/produce.ts';
 import { stageLag } from '../../src/status/lag.ts';
-import type { StageName } from '../../src/stages/stage-runner.ts';
+import type { StageName } from '../../src/pipeline/topology.ts';
 import { expect } from 'vitest';
 import { aggregateMismatches, aggregatesIn, expectedAggregates, type AggregatedEvent } from './aggregates.ts';
 import { countRows, createTestPipeline, readTopic, waitFor, type ReadRecord, type TestPipeline } from './pipeline.ts';

@@ -11,7 +11,7 @@ import { loadPipeline, type Pipeline, type PipelineSpecInput } from '../../src/p
 import type { Endpoints } from '../../src/config/env.ts';
 import { connectTo, type Connections } from '../../src/runtime/connections.ts';
 import { startStage, type RunningStage } from '../../src/stages/start-stage.ts';
-import type { StageName } from '../../src/stages/stage-runner.ts';
+import type { StageName } from '../../src/pipeline/topology.ts';
 import { createTestDatabase, endpoints, uniqueName, type TestDatabase } from './stack.ts';
 
 export const pageviewsSpecPath = fileURLToPath(new URL('../../schemas/pageviews.pipeline.yaml', import.meta.url));

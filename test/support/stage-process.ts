@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { Endpoints } from '../../src/config/env.ts';
-import type { StageName } from '../../src/stages/stage-runner.ts';
+import type { StageName } from '../../src/pipeline/topology.ts';
 import { StageProcess } from '../../scripts/stage-process.ts';
 
 export { StageProcess, type Exit } from '../../scripts/stage-process.ts';
