@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { TransientError } from '../../../src/errors.ts';
+import { DeadLetterFloodError, FatalError, TransientError } from '../../../src/errors.ts';
+import { RowRejectionError } from '../../../src/mysql/errors.ts';
 import { writeBatch } from '../../../src/mysql/batch-writer.ts';
 import type { MySqlPool } from '../../../src/mysql/pool.ts';
 
@@ -51,5 +52,34 @@ describe('writeBatch', () => {
       async () => undefined,
     );
     await expect(failing).rejects.toBeInstanceOf(TransientError);
+  });
+
+  it('splits a batch that kelt itself refused before SQL (a sum out of range) like one MySQL refused', async () => {
+    const { pool, committed, connection } = fakePool();
+    const rejected = await writeBatch(
+      pool,
+      ['a', 'huge', 'b'],
+      async (_connection, items) => {
+        if (items.includes('huge')) throw new RowRejectionError('agg.total: the sum of one group’s values is Infinity');
+        await connection.query(`insert ${items.join(',')}`);
+      },
+      async () => undefined,
+    );
+    expect(rejected.map(({ item }) => item)).toEqual(['huge']);
+    expect(committed).toEqual(['insert a', 'insert b']);
+  });
+
+  it('stops on refused access (fatal), and lets kelt’s own errors through as they are, writing nothing', async () => {
+    for (const [thrown, expected] of [
+      [mysqlError('ER_TABLEACCESS_DENIED_ERROR'), FatalError],
+      [new DeadLetterFloodError('most of the window would be dead-lettered'), DeadLetterFloodError],
+    ] as const) {
+      const { pool, committed } = fakePool();
+      const failing = writeBatch(pool, [1, 2], async () => undefined, async () => {
+        throw thrown;
+      });
+      await expect(failing).rejects.toBeInstanceOf(expected);
+      expect(committed).toEqual([]);
+    }
   });
 });
