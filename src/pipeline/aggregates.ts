@@ -12,20 +12,21 @@ const identifier = z
   .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'must be a SQL identifier: letters, digits and _, at most 64');
 
 export const aggregateSpecSchema = z.strictObject({
-  name: identifier.refine((name) => name.length <= 56, 'must be at most 56 characters (its members table adds _members)'),
-  /** The model table whose rows are aggregated (one of transform.tables). */
-  from: identifier,
-  groupBy: z.array(identifier).default([]),
-  /** Tumbling event-time windows over a timestamp column, aligned to the epoch (UTC); the window's start is a column. */
+  name: identifier.refine((name) => name.length <= 56, 'must be at most 56 characters (its members table adds _members)').describe('The aggregate table’s name.'),
+  from: identifier.describe('The model table whose rows are aggregated (one of transform.tables).'),
+  groupBy: z.array(identifier).default([]).describe('Columns of the source table that make a group (any type; NULL is a group of its own).'),
   window: z
     .strictObject({
-      column: identifier,
-      size: z.string().regex(/^[1-9]\d*(ms|s|m|h|d)$/, 'must be a duration: 500ms, 30s, 15m, 1h, 1d'),
-      as: identifier.default('window_start'),
+      column: identifier.describe('A timestamp column of the source table: the event time.'),
+      size: z.string().regex(/^[1-9]\d*(ms|s|m|h|d)$/, 'must be a duration: 500ms, 30s, 15m, 1h, 1d').describe('The window’s length: 500ms, 30s, 15m, 1h, 1d.'),
+      as: identifier.default('window_start').describe('The column holding the window’s start.'),
     })
-    .optional(),
-  /** Column name → count | sum(column) | min(column) | max(column) | count_distinct(column). */
-  measures: z.record(identifier, z.string()).refine((measures) => Object.keys(measures).length > 0, 'needs at least one measure'),
+    .optional()
+    .describe('Tumbling event-time windows, aligned to the epoch (UTC).'),
+  measures: z
+    .record(identifier, z.string())
+    .refine((measures) => Object.keys(measures).length > 0, 'needs at least one measure')
+    .describe('Column name → count | sum(column) | min(column) | max(column) | count_distinct(column).'),
 });
 
 export type AggregateSpecInput = z.input<typeof aggregateSpecSchema>;
