@@ -1,4 +1,14 @@
+import { createRequire } from 'node:module';
+import type kafkajs from 'kafkajs';
 import { FatalError, KeltError, PermanentError, StaleBatchError, TransientError } from '../errors.ts';
+
+// kafkajs's error classes, from its errors module alone (the same classes its
+// root exports): the root loads its producer, which must load only after
+// kelt's patches of it, and those patches classify errors with this module.
+const { KafkaJSError, KafkaJSProtocolError, KafkaJSSASLAuthenticationError } = createRequire(import.meta.url)('kafkajs/src/errors.js') as Pick<
+  typeof kafkajs,
+  'KafkaJSError' | 'KafkaJSProtocolError' | 'KafkaJSSASLAuthenticationError'
+>;
 
 /**
  * What a Kafka client failure means for the batch that met it, decided here
@@ -26,8 +36,6 @@ const fatalTypes = new Set([
   'UNSUPPORTED_SASL_MECHANISM',
   'ILLEGAL_SASL_STATE',
 ]);
-/** kafkajs's own class for a SASL handshake the broker refused. */
-const fatalClasses = new Set(['KafkaJSSASLAuthenticationError']);
 const fencedTypes = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'INVALID_PRODUCER_ID_MAPPING']);
 const rebalanceTypes = new Set(['REBALANCE_IN_PROGRESS', 'UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'FENCED_INSTANCE_ID']);
 const tooLargeTypes = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
@@ -40,20 +48,17 @@ function causes(error: unknown): Error[] {
 }
 
 function protocolTypes(error: unknown): string[] {
-  return causes(error).flatMap((cause) => {
-    const type = (cause as { type?: unknown }).type;
-    return typeof type === 'string' ? [type] : [];
-  });
+  return causes(error).flatMap((cause) => (cause instanceof KafkaJSProtocolError ? [cause.type] : []));
 }
 
-/** Whether an error came from the Kafka client at all (kafkajs names its classes KafkaJS…). */
+/** Whether an error came from the Kafka client at all. */
 export function isKafkaClientError(error: unknown): boolean {
-  return error instanceof Error && error.name.startsWith('KafkaJS');
+  return error instanceof KafkaJSError;
 }
 
 export function kafkaErrorKind(error: unknown): KafkaErrorKind {
   const types = protocolTypes(error);
-  if (types.some((type) => fatalTypes.has(type)) || causes(error).some((cause) => fatalClasses.has(cause.name))) return 'fatal';
+  if (types.some((type) => fatalTypes.has(type)) || causes(error).some((cause) => cause instanceof KafkaJSSASLAuthenticationError)) return 'fatal';
   if (types.some((type) => fencedTypes.has(type))) return 'fenced';
   if (types.some((type) => rebalanceTypes.has(type))) return 'rebalance';
   if (types.some((type) => tooLargeTypes.has(type))) return 'too_large';

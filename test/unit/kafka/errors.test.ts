@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { FatalError, PermanentError, StaleBatchError, TransientError } from '../../../src/errors.ts';
 import { classifyKafkaError, isRebalanceError, kafkaErrorKind } from '../../../src/kafka/errors.ts';
 
-const protocol = (type: string) => Object.assign(new Error(`protocol ${type}`), { name: 'KafkaJSProtocolError', type });
-const retriesExceeded = (cause: Error) => Object.assign(new Error('retries exceeded'), { name: 'KafkaJSNumberOfRetriesExceeded', cause });
+import { kafkaErrors } from '../../support/kafka-errors.ts';
+
+const { protocol, retriesExceeded } = kafkaErrors;
 
 describe('Kafka error classification', () => {
   it('reads the protocol type through the client’s wrapping errors', () => {
@@ -18,19 +19,19 @@ describe('Kafka error classification', () => {
     const tooLarge = classifyKafkaError(protocol('RECORD_LIST_TOO_LARGE'), 'x');
     expect(tooLarge).toBeInstanceOf(PermanentError);
     expect((tooLarge as PermanentError).reason).toBe('record_too_large');
-    expect(classifyKafkaError(Object.assign(new Error('closed'), { name: 'KafkaJSConnectionClosedError' }), 'x')).toBeInstanceOf(TransientError);
+    expect(classifyKafkaError(kafkaErrors.connection('closed'), 'x')).toBeInstanceOf(TransientError);
   });
 
   it('takes a refused credential or ACL for fatal, never for fenced (which drops the batch silently)', () => {
     expect(classifyKafkaError(retriesExceeded(protocol('TRANSACTIONAL_ID_AUTHORIZATION_FAILED')), 'x')).toBeInstanceOf(FatalError);
     expect(classifyKafkaError(protocol('TOPIC_AUTHORIZATION_FAILED'), 'x')).toBeInstanceOf(FatalError);
     expect(classifyKafkaError(protocol('GROUP_AUTHORIZATION_FAILED'), 'x').retriable).toBe(false);
-    const sasl = Object.assign(new Error('SASL PLAIN authentication failed'), { name: 'KafkaJSSASLAuthenticationError' });
+    const sasl = kafkaErrors.sasl('SASL PLAIN authentication failed');
     expect(classifyKafkaError(retriesExceeded(sasl), 'x')).toBeInstanceOf(FatalError);
   });
 
   it('does not take a message that merely mentions a type for that type', () => {
-    expect(kafkaErrorKind(Object.assign(new Error('PRODUCER_FENCED'), { name: 'KafkaJSError' }))).toBe('transient');
+    expect(kafkaErrorKind(kafkaErrors.plain('PRODUCER_FENCED'))).toBe('transient');
     expect(isRebalanceError(new Error('REBALANCE_IN_PROGRESS'))).toBe(false);
   });
 });

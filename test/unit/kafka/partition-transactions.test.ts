@@ -9,8 +9,9 @@ import {
 import type { OutgoingRecord } from '../../../src/kafka/records.ts';
 import { createLogger } from '../../../src/log/logger.ts';
 import { originHeadersOf, skipRepeats } from '../../../src/stages/record-origin.ts';
+import { kafkaErrors } from '../../support/kafka-errors.ts';
 
-const protocolError = (type: string) => Object.assign(new Error(type), { name: 'KafkaJSProtocolError', type });
+const protocolError = kafkaErrors.protocol;
 
 /**
  * A transaction coordinator and a group's offsets in memory, with the broker
@@ -38,7 +39,7 @@ class FakeCluster implements TransactionalClient {
   async producer(transactionalId: string): Promise<TransactionalProducer> {
     if (this.failInits > 0) {
       this.failInits--;
-      throw Object.assign(new Error('coordinator unreachable'), { name: 'KafkaJSConnectionError' });
+      throw kafkaErrors.connection('coordinator unreachable');
     }
     this.inits++;
     const left = this.pending.get(transactionalId);
@@ -65,10 +66,10 @@ class FakeCluster implements TransactionalClient {
             const outcome = this.nextCommit;
             this.nextCommit = 'ok';
             if (fenced() || outcome === 'fenced') throw protocolError('PRODUCER_FENCED');
-            if (outcome === 'refused') throw Object.assign(new Error('not coordinator'), { name: 'KafkaJSProtocolError', type: 'NOT_COORDINATOR' });
+            if (outcome === 'refused') throw kafkaErrors.protocol('NOT_COORDINATOR');
             state.landed = true;
             state.offsetsDropped = outcome === 'offsets-dropped';
-            if (outcome === 'lost-reply' || outcome === 'offsets-dropped') throw Object.assign(new Error('request timed out'), { name: 'KafkaJSRequestTimeoutError' });
+            if (outcome === 'lost-reply' || outcome === 'offsets-dropped') throw kafkaErrors.requestTimeout('request timed out');
             this.apply(state);
             this.pending.delete(transactionalId);
           },

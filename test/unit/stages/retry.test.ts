@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PermanentError, TransientError } from '../../../src/errors.ts';
 import { backoffMs, isRetriable, retryTransient } from '../../../src/stages/retry.ts';
+import { kafkaErrors } from '../../support/kafka-errors.ts';
 
 describe('backoffMs', () => {
   const policy = { initialMs: 100, maxMs: 1_000 };
@@ -18,7 +19,7 @@ describe('isRetriable', () => {
   it('follows kelt error classes, retries Kafka client errors, and not bugs', () => {
     expect(isRetriable(new TransientError('db down'))).toBe(true);
     expect(isRetriable(new PermanentError('bad row'))).toBe(false);
-    const kafka = Object.assign(new Error('broker away'), { name: 'KafkaJSNumberOfRetriesExceeded' });
+    const kafka = kafkaErrors.retriesExceeded(kafkaErrors.connection('broker away'));
     expect(isRetriable(kafka)).toBe(true);
     expect(isRetriable(new TypeError('x is undefined'))).toBe(false);
   });

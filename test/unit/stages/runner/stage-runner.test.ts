@@ -4,8 +4,9 @@ import type { BatchControls, ConsumerListener, FetchedBatch, GroupConsumer } fro
 import { createLogger } from '../../../../src/log/logger.ts';
 import type { Pipeline } from '../../../../src/pipeline/spec.ts';
 import { emptyReport, StageRunner, type BatchProcessor, type PartitionBatch } from '../../../../src/stages/stage-runner.ts';
+import { kafkaErrors } from '../../../support/kafka-errors.ts';
 
-const protocol = (type: string) => Object.assign(new Error(type), { name: 'KafkaJSProtocolError', type });
+const { protocol } = kafkaErrors;
 
 /** A consumer group member driven by the test: it delivers the batches the test hands it. */
 class FakeConsumer implements GroupConsumer {
@@ -127,7 +128,7 @@ describe('StageRunner', () => {
     );
     await runner.start();
     consumer.listener.joined([{ topic: 'in', partition: 0 }]);
-    consumer.heartbeatError = Object.assign(new Error('connect ECONNREFUSED'), { name: 'KafkaJSConnectionError' });
+    consumer.heartbeatError = kafkaErrors.connection('connect ECONNREFUSED');
     const started = Date.now();
     await consumer.deliver(0, 0, 3);
     expect(Date.now() - started).toBeGreaterThanOrEqual(50);
