@@ -4,7 +4,7 @@ import { extname } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { endpointsFrom, readEnv } from '../config/env.ts';
-import { ConfigError, KeltError } from '../errors.ts';
+import { ConfigError, KeltError, StaleBatchError, TransientError } from '../errors.ts';
 import { preflightKafka } from '../kafka/preflight.ts';
 import { migrate } from '../migrate/migrate.ts';
 import { loadPipeline, type Pipeline } from '../pipeline/spec.ts';
@@ -262,7 +262,12 @@ Connection settings come from the environment:
     .action(async (options: FilterOptions) => {
       const filter = letterFilter(options);
       const { pipeline, connections } = await dlqConnections(options.pipeline);
-      const counts = await redriveDeadLetters(pipeline, connections, filter, (line) => console.log(line));
+      const counts = await redriveDeadLetters(pipeline, connections, filter, (line) => console.log(line)).catch((error: unknown) => {
+        // Another redrive fenced this one, or a commit got no answer: what was sent is recorded, so running it again sends the rest once.
+        if (!(error instanceof TransientError || error instanceof StaleBatchError)) throw error;
+        console.error(`kelt: the redrive stopped (${error.message}); run it again: no letter it sent is sent twice`);
+        process.exit(1);
+      });
       console.log(`redriven ${counts.redriven}; redriven before ${counts.alreadyRedriven}; left for later (after --until) ${counts.leftForLater}; not redrivable ${counts.notRedrivable.length}`);
       for (const { letter, why } of counts.notRedrivable) console.log(`  ${letter}: ${why}`);
       process.exit(0);

@@ -1,7 +1,27 @@
 /**
  * kafkajs's fixes, installed before kafkajs is first loaded: every module
  * that loads kafkajs imports this module first.
+ *
+ * The ledger: every patch of kafkajs and every workaround of one of its
+ * bugs, where it lives, what proves it, and when it can go. Each is written
+ * against kafkajs 2.2.4 (the last release, 2023): loading any other version
+ * fails here, so that an upgrade re-reads this list instead of silently
+ * patching code that moved.
+ *
+ * | bug | upstream | where | test | remove when |
+ * |---|---|---|---|---|
+ * | a stopping consumer's fetchers restart and spin at 100% CPU when the brokers change | #1384, #1387 (PR #1402 fixed only the no-broker case) | kafkajs-stop-fix.ts (patches consumer/fetchManager) | test/unit/kafka/kafkajs-stop-fix.test.ts, test/faults/sigterm.test.ts | a release fixes the fetch manager's stop |
+ * | a send's messages grouped by partition in quadratic time (4–6% CPU) | none found | kafkajs-grouping-fix.ts (producer/groupMessagesPerPartition) | kafkajs-grouping-fix.test.ts | a release groups in one pass |
+ * | CRC-32C computed per byte in JavaScript (3–4% CPU) | none found | kafkajs-crc-fix.ts (protocol/recordBatch/crc32C) | kafkajs-crc-fix.test.ts | a release uses a native CRC |
+ * | AddOffsetsToTxn never retried on CONCURRENT_TRANSACTIONS, AddPartitionsToTxn only from 100 ms | #430, #304 | kafkajs-transaction-retry-fix.ts (producer/eosManager) | kafkajs-transaction-retry-fix.test.ts, test/faults/coordinator-loss.test.ts | a release retries both from 20 ms (KAFKA-5477) |
+ * | a send spanning brokers can drop a partition's records after NOT_LEADER and still resolve | PR #1798 (unreleased) | send.ts: one partition per request | test/unit/kafka/send.test.ts, the fault tests | PR #1798 released |
+ * | a failed EndTxn leaves the transaction in COMMITTING, neither commit nor abort allowed | none found | partition-transactions.ts: settle through a new producer | partition-transactions.test.ts, coordinator-loss | kafkajs can retry EndTxn |
+ * | no KIP-447: sendOffsets carries no group generation | KIP-447 not implemented | partition-transactions.ts: a transactional id per input partition fences zombies | partition-transactions.test.ts, rebalance fault tests | kafkajs implements KIP-447 |
+ * | connect() of a transactional producer does not initialise its id | — | partition-transactions.ts: an empty aborted transaction at connect | partition-transactions.test.ts | connect() initialises it |
+ * | the request queue arms setTimeout with a negative delay and Node warns on every client | none found | scripts/with-node: --disable-warning=TimeoutNegativeWarning | CI's quiet output | a release clamps the delay |
+ * | the idempotent producer warns whenever its retries are bounded | — | client.ts: that warning filtered from the log | — | a release drops the warning |
  */
+import './kafkajs-version.ts';
 import './kafkajs-stop-fix.ts';
 import './kafkajs-grouping-fix.ts';
 import './kafkajs-crc-fix.ts';

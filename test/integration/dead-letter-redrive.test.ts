@@ -5,7 +5,7 @@ import { listDeadLetters, showDeadLetter } from '../../src/dead-letters/dlq-list
 import { redriveDeadLetters } from '../../src/dead-letters/dlq-redrive.ts';
 import { migrate } from '../../src/migrate/migrate.ts';
 import { loadPipeline, type Pipeline } from '../../src/pipeline/spec.ts';
-import { StaleBatchError } from '../../src/errors.ts';
+import { StaleBatchError, TransientError } from '../../src/errors.ts';
 import { produceEvents } from '../../src/produce/produce.ts';
 import { startStage, type RunningStage } from '../../src/stages/start-stage.ts';
 import { countRows, createTestPipeline, readTopic, waitFor, type TestPipeline } from '../support/pipeline.ts';
@@ -111,13 +111,14 @@ describe('kelt dlq', () => {
     expect(await readTopic(t.connections.kafka, t.pipeline.topics.dlq)).toHaveLength(long);
   });
 
-  it('redrives each letter once when three redrives run at once (the later fence the earlier) and a fourth finishes what a fenced one left', async () => {
+  it('redrives each letter once when three redrives run at once (the later fence the earlier) and a fourth finishes what the stopped ones left', async () => {
     const events = 2_400;
     const { long, narrowLoad } = await narrowColumnLetters(events);
     const widened = await widen(narrowLoad);
     const runs = await Promise.allSettled([1, 2, 3].map(() => redriveDeadLetters(widened, t!.connections, {}, () => undefined)));
     const sent = runs.reduce((sum, run) => sum + (run.status === 'fulfilled' ? run.value.redriven : 0), 0);
-    for (const run of runs) if (run.status === 'rejected') expect(run.reason).toBeInstanceOf(StaleBatchError);
+    // A redrive another one fenced stops: fenced outright, or its commit left without an answer (settled by the next one).
+    for (const run of runs) if (run.status === 'rejected') expect(run.reason instanceof StaleBatchError || run.reason instanceof TransientError, String(run.reason)).toBe(true);
     const last = await redriveDeadLetters(widened, t!.connections, {}, () => undefined);
     expect(last.alreadyRedriven + last.redriven).toBe(long);
     expect(sent + last.redriven).toBeLessThanOrEqual(long);
