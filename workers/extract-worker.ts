@@ -2,9 +2,9 @@ import type avro from 'avsc';
 import { mismatches } from '../src/avro/logical-types.ts';
 import { PermanentError } from '../src/errors.ts';
 import { frame, unframe } from '../src/registry/wire-format.ts';
-import { resolverOf, typeOf } from '../src/workers/avro-types.ts';
+import { resolverOf, typeOf } from '../src/worker-threads/avro-types.ts';
 import type { ExtractOutcome, ExtractResult, ExtractTask } from '../src/stages/extract/extract-task.ts';
-import { packBytes, unpackBytes } from '../src/workers/packed-bytes.ts';
+import { packBytes, unpackBytes } from '../src/worker-threads/packed-bytes.ts';
 import type { DeadLetterReason } from '../src/stages/dead-letter.ts';
 
 /**

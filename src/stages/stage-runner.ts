@@ -8,7 +8,7 @@ import type { RecordLimitOf } from '../kafka/topic-limits.ts';
 import type { Logger } from '../log/logger.ts';
 import type { BreakerSettings, Pipeline } from '../pipeline/spec.ts';
 import { groupIdOf, type StageName } from '../pipeline/topology.ts';
-import type { WorkerPool } from '../workers/worker-pool.ts';
+import type { WorkerPool } from '../worker-threads/worker-pool.ts';
 import { DeadLetterQueue } from './dead-letter.ts';
 import { DeadLetterBreaker } from './dead-letter-breaker.ts';
 import { defaultRetryPolicy, retryTransient } from './retry.ts';

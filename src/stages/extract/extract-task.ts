@@ -1,5 +1,5 @@
 import type { StagingDeletes } from '../../pipeline/spec.ts';
-import type { PackedBytes } from '../../workers/packed-bytes.ts';
+import type { PackedBytes } from '../../worker-threads/packed-bytes.ts';
 import type { DeadLetterReason } from '../dead-letter.ts';
 /** The messages of one extract task, and what the worker says of each. */
 export interface ExtractTask {

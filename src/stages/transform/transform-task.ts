@@ -1,4 +1,4 @@
-import type { PackedBytes } from '../../workers/packed-bytes.ts';
+import type { PackedBytes } from '../../worker-threads/packed-bytes.ts';
 import type { DeadLetterReason } from '../dead-letter.ts';
 import type { Row } from '../../transform/contract.ts';
 

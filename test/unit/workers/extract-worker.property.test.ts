@@ -6,8 +6,8 @@ import { deadLetterReasons } from '../../../src/errors.ts';
 import { extractedSchema } from '../../../src/pipeline/extracted-schema.ts';
 import type { ExtractResult, ExtractTask } from '../../../src/stages/extract/extract-task.ts';
 import { frame, unframe } from '../../../src/registry/wire-format.ts';
-import { typeOf } from '../../../src/workers/avro-types.ts';
-import { packBytes, unpackBytes } from '../../../src/workers/packed-bytes.ts';
+import { typeOf } from '../../../src/worker-threads/avro-types.ts';
+import { packBytes, unpackBytes } from '../../../src/worker-threads/packed-bytes.ts';
 
 /**
  * Extract's decoding over arbitrary input, Avro and JSON: every record
