@@ -228,4 +228,37 @@ export default function transform(record) {
       { user_id: 'huge', total: 1.5e308, records: 1 },
     ].sort((a, b) => (a.user_id < b.user_id ? -1 : 1)));
   });
+
+  it('drains on SIGTERM while a record’s transform never settles, within the grace period, and the next member finishes the rest once', async () => {
+    const hanging = `
+export default async function transform(record) {
+  if (record.eventId.endsWith('-hangs')) await new Promise(() => undefined);
+  return { fct_test: { event_id: record.eventId, user_id: record.userId, payload: null } };
+}
+`;
+    t = await createTestPipeline({
+      transform: { module: tempFile('transform.mjs', hanging), tables: [testTable], timeoutMs: 5_000 } as never,
+      pool: { threads: 2 },
+    });
+    await Promise.all([t.start('extract'), t.start('load')]);
+    const first = startTestStage('transform', t.specPath, t.endpoints, `${t.pipeline.name}-transform-first`);
+    processes.push(first);
+    await first.joined();
+    const events = Array.from({ length: 3 * PER_KIND }, (_, n) => event(n, n === PER_KIND ? 'hangs' : 'ok'));
+    await produceEvents(t.pipeline, (async function* () {
+      yield* events;
+    })(), t.connections, { batchSize: 50 });
+    // SIGTERM while the record hangs in a worker: the drain waits for its time limit (5 s), not for ever.
+    await waitFor('the hanging record staged', async () => (await countRows(t!.db, 'stg_pageviews')) >= events.length);
+    expect(await first.stopWithin(25_000)).toBe('drained');
+    expect((await first.exit()).code).toBe(0);
+
+    const second = startTestStage('transform', t.specPath, t.endpoints, `${t.pipeline.name}-transform-second`);
+    processes.push(second);
+    await waitFor('every other record modeled', async () => (await countRows(t!.db, 'fct_test')) >= events.length - 1);
+    await waitFor('the hanging record dead-lettered', async () => (await readTopic(t!.connections.kafka, t!.pipeline.topics.dlq)).length >= 1);
+    const letters = await readTopic(t.connections.kafka, t.pipeline.topics.dlq);
+    expect(letters.map((letter) => String(letter.headers?.['kelt.reason']))).toEqual(['transform_timeout']);
+    expect(await countRows(t.db, 'fct_test')).toBe(events.length - 1);
+  });
 });
