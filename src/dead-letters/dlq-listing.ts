@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { Pipeline } from '../pipeline/spec.ts';
 import type { SchemaRegistryClient } from '../registry/client.ts';
 import { MAGIC_BYTE } from '../registry/wire-format.ts';
@@ -76,8 +77,7 @@ export function formatListing(listing: DeadLetterListing): string {
 export function listingJson(listing: DeadLetterListing): unknown {
   const bytes = (value: Buffer | null) => {
     if (value === null) return null;
-    const text = value.toString('utf8');
-    return Buffer.from(text, 'utf8').equals(value) ? { text } : { base64: value.toString('base64') };
+    return isUtf8(value) ? { text: value.toString('utf8') } : { base64: value.toString('base64') };
   };
   return {
     matched: listing.matched,
@@ -145,8 +145,8 @@ async function describeValue(letter: DeadLetterRecord, registry: SchemaRegistryC
     if ('record' in decoded) return JSON.stringify(decoded.record, jsonSafe, 2);
     return `does not decode as Avro (${decoded.error}); ${value.length} bytes: ${value.subarray(0, 256).toString('hex')}`;
   }
-  const text = value.toString('utf8');
-  if (Buffer.from(text, 'utf8').equals(value)) {
+  if (isUtf8(value)) {
+    const text = value.toString('utf8');
     try {
       return JSON.stringify(JSON.parse(text), null, 2);
     } catch (error) {
@@ -167,9 +167,9 @@ function jsonSafe(_key: string, value: unknown): unknown {
 
 function printable(bytes: Buffer | null): string {
   if (bytes === null) return '(none)';
-  const text = bytes.toString('utf8');
-  const controls = [...text].some((character) => character.charCodeAt(0) < 0x20);
-  return Buffer.from(text, 'utf8').equals(bytes) && !controls ? oneLine(text, 60) : `0x${bytes.subarray(0, 30).toString('hex')}`;
+  // Control characters (a NUL, an escape) would garble the terminal: such keys print as hex.
+  const readable = isUtf8(bytes) && !bytes.some((byte) => byte < 0x20);
+  return readable ? oneLine(bytes.toString('utf8'), 60) : `0x${bytes.subarray(0, 30).toString('hex')}`;
 }
 
 function oneLine(text: string, max: number): string {

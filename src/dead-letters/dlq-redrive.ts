@@ -59,7 +59,9 @@ export async function redriveDeadLetters(
       for (const letter of letters) {
         if (!chosenGroup(letter)) continue;
         const groupId = redriveGroupId(pipeline, letter.stage, letter.reason);
-        byGroup.set(groupId, [...(byGroup.get(groupId) ?? []), letter]);
+        const group = byGroup.get(groupId) ?? [];
+        group.push(letter);
+        byGroup.set(groupId, group);
       }
       for (const [groupId, groupLetters] of byGroup) {
         const stopKey = `${groupId}:${partition}`;
@@ -87,8 +89,7 @@ export async function redriveDeadLetters(
         const through = late === -1 ? nextOffset : pending[late]!.offset;
         await txns.run(pipeline.topics.dlq, partition, through.toString(), async (sink) => {
           for (const topic of new Set(records.map((record) => record.topic))) {
-            const partitions = pipeline.partitions;
-            await sink.send(topic, records.filter((record) => record.topic === topic).map(({ topic: _topic, ...record }) => record), partitions);
+            await sink.send(topic, records.filter((record) => record.topic === topic).map(({ topic: _topic, ...record }) => record), pipeline.partitions);
           }
         });
         counts.redriven += records.length;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { produceEvents } from '../../src/produce/produce.ts';
 import { countRows, createTestPipeline, readTopic, waitFor, type TestPipeline } from '../support/pipeline.ts';
-import { startTestStage, type StageProcess } from '../support/stage-process.ts';
+import { startTestStage, stopStageProcesses, type StageProcess } from '../support/stage-process.ts';
 
 /**
  * A grant revoked under a running stage: load, connected as a MySQL user of
@@ -27,7 +27,7 @@ describe('fault: a MySQL grant revoked under the load stage', () => {
   const processes: StageProcess[] = [];
   let dropUser: (() => Promise<unknown>) | undefined;
   afterEach(async () => {
-    await Promise.all(processes.splice(0).filter((member) => member.running).map((member) => member.stopWithin(25_000)));
+    await stopStageProcesses(processes);
     await dropUser?.();
     await t?.cleanup();
     t = undefined;

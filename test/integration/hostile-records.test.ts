@@ -5,7 +5,7 @@ import { avroType } from '../../src/avro/logical-types.ts';
 import { javaCompatiblePartitioner } from '../../src/kafka/partitioner.ts';
 import { frame } from '../../src/registry/wire-format.ts';
 import { countRows, createTestPipeline, readTopic, waitFor, type TestPipeline } from '../support/pipeline.ts';
-import { startTestStage, type StageProcess } from '../support/stage-process.ts';
+import { startTestStage, stopStageProcesses, type StageProcess } from '../support/stage-process.ts';
 import { registerJsonSchema, uniqueName } from '../support/stack.ts';
 import { tempFile } from '../support/temp-file.ts';
 
@@ -64,7 +64,7 @@ describe('hostile records', () => {
   let t: TestPipeline | undefined;
   const processes: StageProcess[] = [];
   afterEach(async () => {
-    await Promise.all(processes.splice(0).filter((member) => member.running).map((member) => member.stopWithin(25_000)));
+    await stopStageProcesses(processes);
     await t?.cleanup();
     t = undefined;
   });

@@ -4,7 +4,7 @@ import { tempFile } from '../support/temp-file.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { produceEvents } from '../../src/produce/produce.ts';
 import { countRows, createTestPipeline, readTopic, waitFor, type TestPipeline } from '../support/pipeline.ts';
-import { startTestStage, type StageProcess } from '../support/stage-process.ts';
+import { startTestStage, stopStageProcesses, type StageProcess } from '../support/stage-process.ts';
 
 /**
  * Records that once stalled a partition forever (retried as if transient)
@@ -48,7 +48,7 @@ describe('records that used to stall a partition', () => {
   /** Stage processes a test started: stopped after it whatever happened, never left running on a deleted pipeline. */
   const processes: StageProcess[] = [];
   afterEach(async () => {
-    await Promise.all(processes.splice(0).filter((member) => member.running).map((member) => member.stopWithin(25_000)));
+    await stopStageProcesses(processes);
     await t?.cleanup();
     t = undefined;
   });
