@@ -1,5 +1,4 @@
 import { PeriodicTask } from '../runtime/periodic-task.ts';
-import type { StageHealth } from '../stages/stage-health.ts';
 
 /** One thing a stage needs to reach to do its work. */
 export interface DependencyCheck {
@@ -23,21 +22,24 @@ export interface ReadinessState {
   reasons: string[];
 }
 
+/** The stage's own side of readiness (its runner's fault tracker). */
+export type StageReadiness = Readonly<ReadinessState>;
+
 /**
  * Whether a stage is ready: its consumer has joined the group and no batch is
- * failing (StageHealth, live), and Kafka, the registry and MySQL answered
+ * failing (the runner's FaultTracker, live), and Kafka, the registry and MySQL answered
  * the last round of checks. The checks run every `intervalMs` in the
  * background, so probes and scrapes never wait on a dependency and never
  * multiply the load on one.
  */
 export class Readiness {
-  private readonly health: StageHealth;
+  private readonly health: StageReadiness;
   private readonly checks: readonly DependencyCheck[];
   private failures = new Map<string, string>();
   private readonly task = new PeriodicTask(() => this.checkAll());
   private checkedOnce = false;
 
-  constructor(health: StageHealth, checks: readonly DependencyCheck[]) {
+  constructor(health: StageReadiness, checks: readonly DependencyCheck[]) {
     this.health = health;
     this.checks = checks;
   }

@@ -49,7 +49,7 @@ export async function serveStage(
     { name: 'schema registry', check: () => registry.ping() },
     ...(mysql === undefined ? [] : [{ name: 'MySQL', check: () => mysql.query('SELECT 1') }]),
   ];
-  const readiness = new Readiness(running.runner.health, checks);
+  const readiness = new Readiness(running.runner.faults, checks);
   readiness.start(READINESS_INTERVAL_MS);
   const lag = new LagMonitor(admin, pipeline, stage, metrics, logger);
   lag.start(settings.KELT_LAG_INTERVAL_SECONDS * 1000);
@@ -58,7 +58,7 @@ export async function serveStage(
   const server = new StageServer(
     {
       registry: metrics.registry,
-      live: () => running.runner.alive(livenessMs),
+      live: () => running.runner.faults.alive(livenessMs),
       readiness: () => readiness.state(),
     },
     logger,

@@ -1,5 +1,5 @@
 import type { Admin, Kafka } from 'kafkajs';
-import { retryTransient } from '../stages/retry.ts';
+import { retryTransient } from '../retry/retry.ts';
 import { ConfigError, TransientError } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import { deadLetterLogSql } from '../mysql/dead-letter-log.ts';

@@ -16,6 +16,17 @@ export interface DeadLetter {
   error: string;
 }
 
+export interface DeadLetterQueueOptions {
+  /** The pipeline's DLQ topic. */
+  topic: string;
+  /** The stage whose letters these are (a header of each). */
+  stage: string;
+  /** Gives the DLQ topic's max.message.bytes (a letter over it goes without its value). */
+  recordLimitOf?: RecordLimitOf;
+  /** Refuses a flood of dead letters (none: every dead letter goes). */
+  breaker?: DeadLetterBreaker | undefined;
+}
+
 /**
  * Dead letters for the pipeline's DLQ topic: the original key and bytes,
  * with headers naming the stage, the reason, the error and the original
@@ -30,8 +41,7 @@ export class DeadLetterQueue {
 
   private readonly breaker: DeadLetterBreaker | undefined;
 
-  /** `recordLimitOf` gives the DLQ topic's max.message.bytes; `breaker` refuses a flood of dead letters. */
-  constructor(topic: string, stage: string, recordLimitOf: RecordLimitOf = async () => Number.POSITIVE_INFINITY, breaker?: DeadLetterBreaker) {
+  constructor({ topic, stage, recordLimitOf = async () => Number.POSITIVE_INFINITY, breaker }: DeadLetterQueueOptions) {
     this.topic = topic;
     this.stage = stage;
     this.recordLimitOf = recordLimitOf;
@@ -46,7 +56,6 @@ export class DeadLetterQueue {
   admit(records: number, reasons: readonly DeadLetterReason[]): void {
     this.breaker?.admit(records, reasons.length, reasons);
   }
-
 
   messages(letters: readonly DeadLetter[], recordLimit = Number.POSITIVE_INFINITY): OutgoingRecord[] {
     const failedAt = new Date().toISOString();
@@ -66,7 +75,6 @@ export class DeadLetterQueue {
       },
     }));
   }
-
 
 
   /** Sends dead letters through a producer or a transaction. */

@@ -4,7 +4,7 @@ import type { DeadLetterLog } from '../mysql/dead-letter-log.ts';
 import type { Queryable } from '../mysql/queryable.ts';
 import type { PartitionPositions } from '../mysql/partition-positions.ts';
 import type { DeadLetter } from './dead-letter.ts';
-import type { PartitionBatch } from './stage-runner.ts';
+import type { PartitionBatch } from './batch-processor.ts';
 
 /**
  * A MySQL stage's batch cut at the partition's MySQL position. A batch

@@ -15,7 +15,10 @@ import { PartitionPositions } from '../mysql/partition-positions.ts';
 import { ExtractProcessor, extractWorkerFile } from './extract/extract-stage.ts';
 import type { ExtractResult, ExtractTask } from './extract/extract-task.ts';
 import { LoadProcessor } from './load/load-stage.ts';
-import { StageRunner, type BatchProcessor } from './stage-runner.ts';
+import type { BatchProcessor } from './batch-processor.ts';
+import { DeadLetterQueue } from './dead-letter.ts';
+import { DeadLetterBreaker } from './dead-letter-breaker.ts';
+import { StageRunner } from './stage-runner.ts';
 import { groupIdOf, inputTopicOf, type StageName } from '../pipeline/topology.ts';
 import { TransformProcessor, transformWorkerFile } from './transform/transform-stage.ts';
 import type { TransformOutcome, TransformTask } from './transform/transform-task.ts';
@@ -46,7 +49,7 @@ export async function startStage(
     case 'extract': {
       const extractPool = new WorkerPool<ExtractTask, ExtractResult>(extractWorkerFile, threads, maxQueue);
       pool = extractPool as WorkerPool<unknown, unknown>;
-      processor = new ExtractProcessor(pipeline, registry, extractPool, transactions, recordLimitOf);
+      processor = new ExtractProcessor({ pipeline, registry, pool: extractPool, transactions, recordLimitOf });
       break;
     }
     case 'load': {
@@ -85,16 +88,21 @@ export async function startStage(
     }
   }
   const inputTopic = inputTopicOf(pipeline, stage);
+  const { sessionTimeoutMs } = pipeline.consumer;
+  const breaker = pipeline.deadLetters.breaker;
   const runner = new StageRunner({
-    stage,
-    pipeline,
+    groupId,
     inputTopic,
-    consumer: (groupId, listener) =>
-      kafkaGroupConsumer(kafka, { groupId, sessionTimeoutMs: pipeline.consumer.sessionTimeoutMs }, listener),
+    sessionTimeoutMs,
+    consumer: (id, listener) => kafkaGroupConsumer(kafka, { groupId: id, sessionTimeoutMs }, listener),
     processor,
+    deadLetters: new DeadLetterQueue({
+      topic: pipeline.topics.dlq,
+      stage,
+      recordLimitOf,
+      breaker: breaker === undefined ? undefined : new DeadLetterBreaker(breaker),
+    }),
     logger,
-    recordLimitOf,
-    deadLetterBreaker: pipeline.deadLetters.breaker,
     concurrency: Math.max(4, threads * 4),
     ...(pool === undefined ? {} : { pool }),
   });

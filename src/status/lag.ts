@@ -1,6 +1,6 @@
 import type { Admin } from 'kafkajs';
 import type { Pipeline } from '../pipeline/spec.ts';
-import { retryTransient } from '../stages/retry.ts';
+import { retryTransient } from '../retry/retry.ts';
 import { groupIdOf, inputTopicOf, type StageName } from '../pipeline/topology.ts';
 
 export interface PartitionLag {

@@ -180,8 +180,8 @@ export default async function transform(record) {
     await produceEvents(t.pipeline, (async function* () {
       yield* events;
     })(), t.connections, { batchSize: 50 });
-    await waitFor('the breaker to hold the records', async () => broken.runner.health.reasons.some((reason) => reason.includes('would be dead-lettered')));
-    expect(broken.runner.health.ready).toBe(false);
+    await waitFor('the breaker to hold the records', async () => broken.runner.faults.reasons.some((reason) => reason.includes('would be dead-lettered')));
+    expect(broken.runner.faults.ready).toBe(false);
     const heldBack = (await readTopic(t.connections.kafka, t.pipeline.topics.dlq)).length;
     expect(heldBack).toBeLessThan(events.length / 2);
     expect(await countRows(t.db, 'fct_test')).toBe(0);

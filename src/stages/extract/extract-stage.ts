@@ -12,10 +12,20 @@ import { packBytes, transferablesOf, unpackBytes } from '../../worker-threads/pa
 import type { DeadLetter } from '../dead-letter.ts';
 import { deleteHeaders } from '../record-ops.ts';
 import { originHeadersOf } from '../record-origin.ts';
-import type { BatchAbilities, BatchProcessor, BatchReport, PartitionBatch, TopicPartition } from '../stage-runner.ts';
+import type { BatchAbilities, BatchProcessor, BatchReport, PartitionBatch, TopicPartition } from '../batch-processor.ts';
 import type { ExtractResult, ExtractTask } from './extract-task.ts';
 
 export const extractWorkerFile = workerFile('extract-worker');
+
+export interface ExtractProcessorOptions {
+  pipeline: Pipeline;
+  registry: SchemaRegistryClient;
+  pool: WorkerPool<ExtractTask, ExtractResult>;
+  /** The stage's transactions, one per input partition. */
+  transactions: PartitionTransactions;
+  /** Topics' max.message.bytes (a record over the extracted topic's is dead-lettered). */
+  recordLimitOf: RecordLimitOf;
+}
 
 /**
  * extract: raw records → decoded and validated in the worker pool →
@@ -35,13 +45,7 @@ export class ExtractProcessor implements BatchProcessor {
   private readonly readerSchema: string;
   private readonly extractedSchema: string;
 
-  constructor(
-    pipeline: Pipeline,
-    registry: SchemaRegistryClient,
-    pool: WorkerPool<ExtractTask, ExtractResult>,
-    transactions: PartitionTransactions,
-    recordLimitOf: RecordLimitOf,
-  ) {
+  constructor({ pipeline, registry, pool, transactions, recordLimitOf }: ExtractProcessorOptions) {
     this.recordLimitOf = recordLimitOf;
     this.pipeline = pipeline;
     this.registry = registry;

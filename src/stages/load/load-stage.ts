@@ -16,7 +16,7 @@ import { avroType } from '../../avro/logical-types.ts';
 import { extractedSchema } from '../../pipeline/extracted-schema.ts';
 import { isDelete, lastPerKey } from '../record-ops.ts';
 import { finishPositioned, inOffsetOrder, positionBatch, rowsWrittenBefore } from '../mysql-stage-batch.ts';
-import type { BatchAbilities, BatchProcessor, BatchReport, PartitionBatch, TopicPartition } from '../stage-runner.ts';
+import type { BatchAbilities, BatchProcessor, BatchReport, PartitionBatch, TopicPartition } from '../batch-processor.ts';
 
 /** What a record does to the staging table: upserts `row`, or (without one) deletes the row with `key`. */
 interface Staged {

@@ -1,6 +1,6 @@
 import type { Logger } from '../../log/logger.ts';
 import type { TopicPartition } from '../../kafka/records.ts';
-import { backoffMs, isRetriable, type RetryPolicy } from '../retry.ts';
+import { backoffMs, isRetriable, type RetryPolicy } from '../../retry/retry.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface MembershipHooks {

@@ -1,4 +1,6 @@
+import { isRebalanceError } from '../../kafka/errors.ts';
 import type { Logger } from '../../log/logger.ts';
+import type { PartitionBatch } from '../batch-processor.ts';
 
 /** Commits a partition's offset for the group (outside any transaction). */
 export type CommitOffset = (topic: string, partition: number, offset: string) => Promise<void>;
@@ -52,6 +54,41 @@ export class OffsetCommitter {
       if (this.queues.get(key) === queued) this.queues.delete(key);
     });
     return result;
+  }
+
+  /**
+   * A batch is processed: its offset went in its Kafka transaction, or is
+   * committed here. The batch is in MySQL with its position, which is what a
+   * new owner seeks to; a group that moved on only makes this commit moot.
+   */
+  async batchDone(batch: PartitionBatch, generation: number, inTransaction: boolean): Promise<void> {
+    const { topic, partition, nextOffset } = batch;
+    if (inTransaction) {
+      this.committedInTransaction(topic, partition, nextOffset);
+      return;
+    }
+    try {
+      await this.commit(topic, partition, nextOffset, generation);
+    } catch (error) {
+      if (!isRebalanceError(error)) throw error;
+      this.logger.info({ partition, err: error }, 'offset commit refused: the group is rebalancing');
+    }
+  }
+
+  /**
+   * The part of a fetched batch not committed yet. `settle` (a transactional
+   * processor's) reads the group's settled offset, which can lie past the
+   * batch's start when a transaction landed after the records were fetched
+   * again; the records below it are dropped, and undefined means none is left.
+   */
+  async uncommitted(batch: PartitionBatch, settle: ((topic: string, partition: number) => Promise<bigint | undefined>) | undefined): Promise<PartitionBatch | undefined> {
+    const { topic, partition } = batch;
+    const committed = await settle?.(topic, partition);
+    if (committed === undefined || BigInt(batch.messages[0]!.offset) >= committed) return batch;
+    this.committedInTransaction(topic, partition, committed.toString());
+    const rest = batch.messages.filter((message) => BigInt(message.offset) >= committed);
+    this.logger.info({ partition, from: batch.messages[0]!.offset, committed: committed.toString() }, 'records fetched again are committed already; skipped');
+    return rest.length === 0 ? undefined : { ...batch, messages: rest };
   }
 
   /** An offset committed another way (in a Kafka transaction with the batch's output). */

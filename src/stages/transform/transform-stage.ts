@@ -15,7 +15,7 @@ import { packBytes, transferablesOf } from '../../worker-threads/packed-bytes.ts
 import type { DeadLetter } from '../dead-letter.ts';
 import { isDelete, lastPerKey } from '../record-ops.ts';
 import { finishPositioned, inOffsetOrder, positionBatch, rowsWrittenBefore } from '../mysql-stage-batch.ts';
-import type { BatchAbilities, BatchProcessor, BatchReport, PartitionBatch, TopicPartition } from '../stage-runner.ts';
+import type { BatchAbilities, BatchProcessor, BatchReport, PartitionBatch, TopicPartition } from '../batch-processor.ts';
 import type { TransformOutcome, TransformTask } from './transform-task.ts';
 import type { AggregateIncrements, RecordContributions } from './aggregate-increments.ts';
 import type { AppliedOriginStore } from '../../mysql/applied-origins.ts';

@@ -30,7 +30,7 @@ async function lettersOf(queue: DeadLetterQueue, error: string): Promise<Consume
 
 describe('a dead letter read back from the DLQ', () => {
   it('reads what DeadLetterQueue wrote: stage, reason, error, time, original place, key, value and the record’s own headers', async () => {
-    const [record] = await lettersOf(new DeadLetterQueue('pv.dlq', 'load'), 'user_agent: 300 characters, the column holds 20');
+    const [record] = await lettersOf(new DeadLetterQueue({ topic: 'pv.dlq', stage: 'load' }), 'user_agent: 300 characters, the column holds 20');
     const letter = readDeadLetter(3, record!);
     expect(letter).toMatchObject({
       partition: 3,
@@ -49,7 +49,7 @@ describe('a dead letter read back from the DLQ', () => {
   });
 
   it('is redriven into its original topic and partition with its key, value and headers, without its origin, marked with where it came back from', async () => {
-    const [record] = await lettersOf(new DeadLetterQueue('pv.dlq', 'load'), 'refused');
+    const [record] = await lettersOf(new DeadLetterQueue({ topic: 'pv.dlq', stage: 'load' }), 'refused');
     const redriven = redrivenRecord(readDeadLetter(3, record!));
     expect(redriven).toEqual({
       topic: 'pv.extracted',
@@ -61,7 +61,7 @@ describe('a dead letter read back from the DLQ', () => {
   });
 
   it('refuses to redrive a letter whose value the DLQ could not hold, or that names no original place', async () => {
-    const [tooLarge] = await lettersOf(new DeadLetterQueue('pv.dlq', 'load', async () => 200), 'too large');
+    const [tooLarge] = await lettersOf(new DeadLetterQueue({ topic: 'pv.dlq', stage: 'load', recordLimitOf: async () => 200 }), 'too large');
     const letter = readDeadLetter(3, tooLarge!);
     expect(letter.value).toBeNull();
     expect(redriveRefusal(letter)).toMatch(/value was not kept .* still at pv\.extracted\[3\]@41/);
@@ -74,7 +74,7 @@ describe('a dead letter read back from the DLQ', () => {
 
 describe('choosing dead letters', () => {
   it('matches every part given, and refuses a reason kelt never writes or a time that does not parse', async () => {
-    const [record] = await lettersOf(new DeadLetterQueue('pv.dlq', 'load'), 'refused');
+    const [record] = await lettersOf(new DeadLetterQueue({ topic: 'pv.dlq', stage: 'load' }), 'refused');
     const letter = readDeadLetter(3, record!);
     expect(matches({}, letter)).toBe(true);
     expect(matches(letterFilter({ reason: ['row_rejected'], stage: 'load', topic: 'pv.extracted' }), letter)).toBe(true);

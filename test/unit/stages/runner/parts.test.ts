@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { PermanentError, TransientError } from '../../../../src/errors.ts';
 import { createLogger } from '../../../../src/log/logger.ts';
+import { kafkaErrors } from '../../../support/kafka-errors.ts';
 import { GroupMembership } from '../../../../src/stages/runner/group-membership.ts';
-import { Liveness } from '../../../../src/stages/runner/liveness.ts';
+import { FaultTracker } from '../../../../src/stages/runner/fault-tracker.ts';
 import { OffsetCommitter } from '../../../../src/stages/runner/offset-committer.ts';
 import { PauseController } from '../../../../src/stages/runner/pause-controller.ts';
 
@@ -110,22 +111,74 @@ describe('OffsetCommitter', () => {
   });
 });
 
-describe('Liveness', () => {
-  it('is alive while signs of life come, dead after a silence, alive through a known outage', () => {
+describe('OffsetCommitter with a batch', () => {
+  const batch = (from: number, count: number) => ({
+    topic: 'in',
+    partition: 0,
+    messages: Array.from({ length: count }, (_, i) => ({ key: null, value: null, offset: String(from + i), timestamp: '0' })),
+    nextOffset: String(from + count),
+  });
+
+  it('keeps the records at or past the settled offset, none when the batch lies below it, all when nothing is settled', async () => {
+    const committer = new OffsetCommitter(async () => undefined, logger);
+    expect((await committer.uncommitted(batch(0, 5), async () => 3n))?.messages.map((m) => m.offset)).toEqual(['3', '4']);
+    expect(await committer.uncommitted(batch(0, 5), async () => 9n)).toBeUndefined();
+    expect((await committer.uncommitted(batch(0, 5), async () => undefined))?.messages).toHaveLength(5);
+    expect((await committer.uncommitted(batch(0, 5), undefined))?.messages).toHaveLength(5);
+  });
+
+  it('commits a finished batch unless its transaction did, and takes a rebalance’s refusal as moot', async () => {
+    const commits: string[] = [];
+    let refuse: Error | undefined;
+    const committer = new OffsetCommitter(async (_topic, partition, offset) => {
+      if (refuse !== undefined) throw refuse;
+      commits.push(`${partition}@${offset}`);
+    }, logger);
+    committer.joined(1);
+    await committer.batchDone(batch(0, 3), 1, false);
+    await committer.batchDone(batch(3, 3), 1, true);
+    await committer.batchDone(batch(3, 2), 1, false);
+    expect(commits).toEqual(['0@3']);
+    refuse = kafkaErrors.protocol('REBALANCE_IN_PROGRESS');
+    await committer.batchDone(batch(6, 2), 1, false);
+    refuse = new Error('a bug');
+    await expect(committer.batchDone(batch(8, 2), 1, false)).rejects.toThrow('a bug');
+  });
+});
+
+describe('FaultTracker', () => {
+  it('is alive while signs of life come, dead after a silence, alive through a known fault', () => {
     let now = 0;
-    const liveness = new Liveness(() => now);
+    const faults = new FaultTracker(() => now);
     now = 50_000;
-    expect(liveness.state(60_000).alive).toBe(true);
+    expect(faults.alive(60_000).alive).toBe(true);
     now = 61_000;
-    expect(liveness.state(60_000)).toEqual({ alive: false, reason: 'consumer loop silent for 61s' });
-    liveness.outage('consumer');
+    expect(faults.alive(60_000)).toEqual({ alive: false, reason: 'consumer loop silent for 61s' });
+    faults.fault('consumer', 'consumer restarting');
     now = 500_000;
-    expect(liveness.state(60_000).alive).toBe(true);
-    liveness.recovered('consumer');
+    expect(faults.alive(60_000).alive).toBe(true);
+    faults.recovered('consumer');
     now = 550_000;
-    expect(liveness.state(60_000).alive).toBe(true);
-    liveness.crashed(new Error('gave up'));
-    expect(liveness.state(60_000)).toEqual({ alive: false, reason: 'consumer crashed: gave up' });
+    expect(faults.alive(60_000).alive).toBe(true);
+    faults.crashed(new Error('gave up'));
+    expect(faults.alive(60_000)).toEqual({ alive: false, reason: 'consumer crashed: gave up' });
+    expect(faults.ready).toBe(false);
+  });
+
+  it('is ready once started and while nothing fails, naming each distinct reason otherwise', () => {
+    const faults = new FaultTracker(() => 0);
+    expect(faults.reasons).toEqual(['not started']);
+    faults.markStarted();
+    expect(faults.ready).toBe(true);
+    faults.fault('in:0', 'MySQL down');
+    faults.fault('in:1', 'MySQL down');
+    faults.fault('assignment', 'reading positions');
+    expect(faults.ready).toBe(false);
+    expect(faults.reasons).toEqual(['MySQL down', 'reading positions']);
+    faults.recovered('in:0');
+    faults.recovered('in:1');
+    faults.recovered('assignment');
+    expect(faults.ready).toBe(true);
   });
 });
 

@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { TransientError } from '../../../../src/errors.ts';
 import type { BatchControls, ConsumerListener, FetchedBatch, GroupConsumer } from '../../../../src/kafka/group-consumer.ts';
 import { createLogger } from '../../../../src/log/logger.ts';
-import type { Pipeline } from '../../../../src/pipeline/spec.ts';
-import { emptyReport, StageRunner, type BatchProcessor, type PartitionBatch } from '../../../../src/stages/stage-runner.ts';
+import { emptyReport, type BatchProcessor, type PartitionBatch } from '../../../../src/stages/batch-processor.ts';
+import { DeadLetterQueue } from '../../../../src/stages/dead-letter.ts';
+import { StageRunner } from '../../../../src/stages/stage-runner.ts';
 import { kafkaErrors } from '../../../support/kafka-errors.ts';
 
 const { protocol } = kafkaErrors;
@@ -52,15 +53,15 @@ class FakeConsumer implements GroupConsumer {
   async stop() {}
 }
 
-const pipeline = { name: 'p', topics: { dlq: 'p.dlq' }, consumer: { sessionTimeoutMs: 50 } } as unknown as Pipeline;
 const fast = { initialMs: 1, maxMs: 2 };
 
 function runnerWith(processor: BatchProcessor) {
   const consumer = new FakeConsumer();
   const runner = new StageRunner({
-    stage: 'transform',
-    pipeline,
+    groupId: 'kelt.p.transform',
     inputTopic: 'in',
+    sessionTimeoutMs: 50,
+    deadLetters: new DeadLetterQueue({ topic: 'p.dlq', stage: 'transform' }),
     consumer: (_groupId, listener) => {
       consumer.listener = listener;
       return consumer;
@@ -113,7 +114,7 @@ describe('StageRunner', () => {
     await consumer.deliver(0, 0, 3);
     expect(attempts).toBe(1);
     expect(consumer.log).toEqual(['pause in', 'resume in']);
-    expect(runner.health.ready).toBe(true);
+    expect(runner.faults.ready).toBe(true);
   });
 
   it('stops retrying once no heartbeat has reached the coordinator for a session, though none was refused', async () => {
@@ -151,7 +152,7 @@ describe('StageRunner', () => {
     const { runner, consumer } = runnerWith(
       processor({
         processBatch: async () => {
-          readiness.push(runner.health.ready);
+          readiness.push(runner.faults.ready);
           if (failures-- > 0) throw new TransientError('MySQL down');
           return emptyReport();
         },
@@ -161,7 +162,7 @@ describe('StageRunner', () => {
     consumer.listener.joined([{ topic: 'in', partition: 0 }]);
     await consumer.deliver(0, 0, 3);
     expect(readiness).toEqual([true, false, false]);
-    expect(runner.health.ready).toBe(true);
+    expect(runner.faults.ready).toBe(true);
     expect(consumer.log).toEqual(['pause in', 'resume in', 'resolve 0@2', 'commit 0@3']);
   });
 
@@ -180,11 +181,11 @@ describe('StageRunner', () => {
     );
     await runner.start();
     consumer.listener.joined([{ topic: 'in', partition: 0 }]);
-    expect(runner.health.ready).toBe(false);
+    expect(runner.faults.ready).toBe(false);
     await consumer.deliver(0, 7, 1);
     expect(order).toEqual(['assigned', 'batch']);
     expect(consumer.log).toContain('seek 0@7');
-    expect(runner.health.ready).toBe(true);
+    expect(runner.faults.ready).toBe(true);
   });
 
   it('commits past commit markers only forward, and a transactional batch waits for such a commit', async () => {

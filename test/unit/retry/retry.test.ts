@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PermanentError, TransientError } from '../../../src/errors.ts';
-import { backoffMs, isRetriable, retryTransient } from '../../../src/stages/retry.ts';
+import { backoffMs, isRetriable, retryTransient } from '../../../src/retry/retry.ts';
 import { kafkaErrors } from '../../support/kafka-errors.ts';
 
 describe('backoffMs', () => {
