@@ -22,7 +22,7 @@ export default tseslint.config(
   },
   {
     // Kubernetes manifests and API answers are arbitrary JSON that the deploy tests index into freely.
-    files: ['test/deploy/**', 'test/deployment/**', 'test/support/kube-api.ts'],
+    files: ['test/packaging/**', 'test/deployment/**', 'test/support/kube-api.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   {

@@ -6,6 +6,7 @@
  *
  *   npm run demo [-- --events 20000]
  */
+import { openClusterAdmin } from '../src/kafka/cluster-admin.ts';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -52,8 +53,7 @@ const stopStages = () => Promise.all([...members.values()].filter((member) => me
 process.on('exit', () => void stopStages());
 say(`started ${stages.join(', ')} (logs in .stack/demo/; metrics on ${stages.map((s) => `http://127.0.0.1:${httpPorts[s]}/metrics`).join(', ')})`);
 
-const admin = connections.kafka.admin();
-await admin.connect();
+const admin = await openClusterAdmin(connections.kafka);
 const before = Object.fromEntries(
   await Promise.all(stages.map(async (stage) => [stage, (await stageLag(admin, pipeline, stage)).consumed] as const)),
 ) as Record<StageName, number>;
@@ -81,7 +81,7 @@ while (caughtUp.size < stages.length) {
   if (Date.now() > deadline) throw new Error('the pipeline did not catch up within 10 minutes');
   await sleep(200);
 }
-await admin.disconnect();
+await admin.close();
 
 const count = async (table: string) => {
   const [rows] = await mysql.query(`SELECT COUNT(*) AS n FROM \`${table}\``);

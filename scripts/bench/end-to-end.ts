@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Admin } from 'kafkajs';
+import type { ClusterAdmin } from '../../src/kafka/cluster-admin.ts';
 import { loadPipeline, type Pipeline } from '../../src/pipeline/spec.ts';
 import { stageLag } from '../../src/status/lag.ts';
 import { stageNames, type StageName } from '../../src/pipeline/topology.ts';
@@ -61,13 +61,13 @@ export function quantile(before: Buckets, after: Buckets, q: number): number {
  */
 export class PipelineUnderLoad {
   private readonly fixture: BenchFixture;
-  private readonly admin: Admin;
+  private readonly admin: ClusterAdmin;
   private readonly members: StageProcess[] = [];
   private transformPort = 0;
   /** The spec the stages run (its name gives their groups). */
   private pipeline: Pipeline | undefined;
 
-  constructor(fixture: BenchFixture, admin: Admin) {
+  constructor(fixture: BenchFixture, admin: ClusterAdmin) {
     this.fixture = fixture;
     this.admin = admin;
   }

@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
-import type { Admin } from 'kafkajs';
+import { openClusterAdmin, type ClusterAdmin } from '../../src/kafka/cluster-admin.ts';
 import { connectTo } from '../../src/runtime/connections.ts';
 import { givenOrLocalStack } from '../stack-script.ts';
 import { modelTables, stagingTable } from '../../src/pipeline/tables.ts';
@@ -56,7 +56,7 @@ const endpoints = await givenOrLocalStack();
 const stages: readonly StageName[] = stageNames;
 
 /** Each stage alone, the ceilings, worker scaling, the cost of metrics and the naive baseline, on one pre-filled topic. */
-async function stageParts(admin: Admin) {
+async function stageParts(admin: ClusterAdmin) {
   const fixture = await BenchFixture.create(endpoints, 12);
   try {
     say(`producing ${options.events.toLocaleString('en')} pageviews to ${fixture.pipeline.topics.raw}`);
@@ -177,8 +177,7 @@ async function peerPart(): Promise<BenchReport['peer']> {
 async function endToEndPart(): Promise<BenchReport['endToEnd']> {
   const fixture = await BenchFixture.create(endpoints, 12);
   // An admin of its own: the parts before leave the shared one idle for minutes.
-  const admin = fixture.connections.kafka.admin();
-  await admin.connect();
+  const admin = await openClusterAdmin(fixture.connections.kafka);
   const steps: RateStep[] = [];
   let at50: RateStep | undefined;
   let at80: RateStep | undefined;
@@ -205,13 +204,12 @@ async function endToEndPart(): Promise<BenchReport['endToEnd']> {
     };
   } finally {
     await underLoad.stop();
-    await admin.disconnect();
+    await admin.close();
     await fixture.drop();
   }
 }
 
-const admin = connectTo(endpoints, 'warn', 'bench').kafka.admin();
-await admin.connect();
+const admin = await openClusterAdmin(connectTo(endpoints, 'warn', 'bench').kafka);
 try {
   const stageFigures = runs('stages') ? await stageParts(admin) : undefined;
   const peer = runs('peer') ? await peerPart() : undefined;
@@ -239,5 +237,5 @@ try {
     say(`report: ${options.out}/${date}.md`);
   }
 } finally {
-  await admin.disconnect();
+  await admin.close();
 }

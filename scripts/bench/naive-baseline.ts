@@ -1,4 +1,4 @@
-import type { Admin } from 'kafkajs';
+import type { ClusterAdmin } from '../../src/kafka/cluster-admin.ts';
 import { modelTables, stagingTable } from '../../src/pipeline/tables.ts';
 import type { Row, TransformFunction } from '../../src/transform/contract.ts';
 import type { BenchFixture } from './fixture.ts';
@@ -67,6 +67,6 @@ export async function runNaive(fixture: BenchFixture, stage: NaiveResult['stage'
 }
 
 /** Creates the naive extract's output topic (the real extract's is kept for the real stages). */
-export async function createNaiveTopic(admin: Admin, fixture: BenchFixture): Promise<void> {
-  await admin.createTopics({ topics: [{ topic: `${fixture.id}.naive`, numPartitions: fixture.pipeline.partitions }] });
+export async function createNaiveTopic(admin: ClusterAdmin, fixture: BenchFixture): Promise<void> {
+  await admin.createTopics([`${fixture.id}.naive`], fixture.pipeline.partitions);
 }

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Admin } from 'kafkajs';
+import { openClusterAdmin, type ClusterAdmin } from '../../src/kafka/cluster-admin.ts';
 import { migrate } from '../../src/migrate/migrate.ts';
 import { quoteId } from '../../src/mysql/table.ts';
 import { loadPipeline } from '../../src/pipeline/spec.ts';
@@ -94,7 +94,7 @@ interface Started {
   pids(): number[];
   alive(): boolean;
   /** Whether the racer has consumed its input to the end (its groups' committed positions, cheap to ask the broker). */
-  caughtUp(admin: Admin): Promise<boolean>;
+  caughtUp(admin: ClusterAdmin): Promise<boolean>;
   stop(): Promise<void>;
 }
 
@@ -160,8 +160,7 @@ async function measure(racer: Racer, start: Starter, fixture: BenchFixture, tabl
   const mariadb = stack.KELT_PID_MARIADB === undefined ? [] : [Number(stack.KELT_PID_MARIADB)];
   const cpuOf = (pids: number[]) => pids.reduce((sum, pid) => sum + processUsage(pid).cpuSeconds, 0);
   const mysql = fixture.connections.mysql(1);
-  const admin = fixture.connections.kafka.admin();
-  await admin.connect();
+  const admin = await openClusterAdmin(fixture.connections.kafka);
   const rowCount = async () => {
     const [[{ rows }]] = (await mysql.query(`SELECT COUNT(*) AS \`rows\` FROM ${quoteId(table)}`)) as unknown as [[{ rows: number }]];
     return Number(rows);
@@ -195,7 +194,7 @@ async function measure(racer: Racer, start: Starter, fixture: BenchFixture, tabl
     }
   } finally {
     await started.stop();
-    await admin.disconnect();
+    await admin.close();
     await mysql.end();
   }
   const per1k = (seconds: number) => (seconds / records) * 1000;

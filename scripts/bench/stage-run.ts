@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Admin } from 'kafkajs';
+import type { ClusterAdmin } from '../../src/kafka/cluster-admin.ts';
 import type { Endpoints } from '../../src/config/env.ts';
 import { loadPipeline } from '../../src/pipeline/spec.ts';
 import { caughtUp, stageLag } from '../../src/status/lag.ts';
@@ -29,7 +29,7 @@ export interface StageRunResult {
  * its group has no lag.
  */
 export async function runStageToEnd(
-  admin: Admin,
+  admin: ClusterAdmin,
   stage: StageName,
   specPath: string,
   endpoints: Endpoints,

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { openClusterAdmin } from '../kafka/cluster-admin.ts';
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { SingleBar } from 'cli-progress';
@@ -192,13 +193,12 @@ Connection settings come from the environment:
     .action(async (options: { pipeline: string; sample: number; json?: boolean }) => {
       const pipeline = loadPipeline(options.pipeline);
       const { kafka } = connect('status', { pipeline: pipeline.name });
-      const admin = kafka.admin();
-      await admin.connect();
+      const admin = await openClusterAdmin(kafka);
       try {
         const statuses = await pipelineStatus(admin, pipeline, options.sample * 1000);
         console.log(options.json ? JSON.stringify(statuses, null, 2) : formatStatus(pipeline, statuses));
       } finally {
-        await admin.disconnect();
+        await admin.close();
       }
     });
 

@@ -1,3 +1,4 @@
+import { openClusterAdmin } from '../kafka/cluster-admin.ts';
 import { isUtf8 } from 'node:buffer';
 import type { Pipeline } from '../pipeline/spec.ts';
 import type { SchemaRegistryClient } from '../registry/client.ts';
@@ -25,8 +26,7 @@ export interface DeadLetterListing {
 
 /** `kelt dlq list`: the DLQ's letters that match, counted by stage, reason and state, the first `limit` of them listed. */
 export async function listDeadLetters(pipeline: Pipeline, connections: Connections, filter: LetterFilter, limit: number): Promise<DeadLetterListing> {
-  const admin = connections.kafka.admin();
-  await admin.connect();
+  const admin = await openClusterAdmin(connections.kafka);
   try {
     const redriven = await redrivenUpTo(admin, pipeline);
     const listing: DeadLetterListing = { counts: new Map(), letters: [], matched: 0 };
@@ -46,7 +46,7 @@ export async function listDeadLetters(pipeline: Pipeline, connections: Connectio
     listing.letters.sort((a, b) => a.letter.partition - b.letter.partition || Number(a.letter.offset - b.letter.offset));
     return listing;
   } finally {
-    await admin.disconnect();
+    await admin.close();
   }
 }
 
@@ -96,8 +96,7 @@ export function listingJson(listing: DeadLetterListing): unknown {
 
 /** `kelt dlq show`: one dead letter in full, its record decoded where it decodes. */
 export async function showDeadLetter(pipeline: Pipeline, connections: Connections, partition: number, offset: bigint): Promise<string | undefined> {
-  const admin = connections.kafka.admin();
-  await admin.connect();
+  const admin = await openClusterAdmin(connections.kafka);
   let found: DeadLetterRecord | undefined;
   try {
     await readDeadLetters(
@@ -110,7 +109,7 @@ export async function showDeadLetter(pipeline: Pipeline, connections: Connection
       { partition, offset },
     );
   } finally {
-    await admin.disconnect();
+    await admin.close();
   }
   if (found === undefined) return undefined;
   const letter = found;

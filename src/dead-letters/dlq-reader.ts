@@ -1,5 +1,5 @@
-import type { Admin, Kafka } from 'kafkajs';
-import { endOffsets, startOffsets } from '../kafka/group-offsets.ts';
+import type { ClusterAdmin } from '../kafka/cluster-admin.ts';
+import type { KafkaCluster } from '../kafka/client.ts';
 import { readTopicRange } from '../kafka/topic-reader.ts';
 import type { Pipeline } from '../pipeline/spec.ts';
 import { groupIdPrefix } from '../pipeline/topology.ts';
@@ -21,14 +21,14 @@ export function redriveGroupId(pipeline: Pipeline, stage: string, reason: string
  * partition, in offset order) with the offset after the batch.
  */
 export async function readDeadLetters(
-  kafka: Kafka,
-  admin: Admin,
+  kafka: KafkaCluster,
+  admin: ClusterAdmin,
   pipeline: Pipeline,
   onLetters: (partition: number, letters: DeadLetterRecord[], nextOffset: bigint) => Promise<void>,
   only?: { partition: number; offset: bigint },
 ): Promise<void> {
   const topic = pipeline.topics.dlq;
-  let [from, to] = await Promise.all([startOffsets(admin, topic), endOffsets(admin, topic)]);
+  let [from, to] = await Promise.all([admin.startOffsets(topic), admin.endOffsets(topic)]);
   if (only !== undefined) {
     const inTopic = only.offset >= (from.get(only.partition) ?? 0n) && only.offset < (to.get(only.partition) ?? 0n);
     [from, to] = inTopic ? [new Map([[only.partition, only.offset]]), new Map([[only.partition, only.offset + 1n]])] : [new Map(), new Map()];
@@ -39,14 +39,10 @@ export async function readDeadLetters(
 }
 
 /** Per redrive group, its committed offsets in the DLQ: the letters below were redriven, or passed as not redrivable. */
-export async function redrivenUpTo(admin: Admin, pipeline: Pipeline): Promise<Map<string, Map<number, bigint>>> {
+export async function redrivenUpTo(admin: ClusterAdmin, pipeline: Pipeline): Promise<Map<string, Map<number, bigint>>> {
   const prefix = `${groupIdPrefix(pipeline)}.redrive.`;
-  const { groups } = await admin.listGroups();
-  const ids = groups.map((group) => group.groupId).filter((id) => id.startsWith(prefix));
+  const ids = (await admin.groupIds()).filter((id) => id.startsWith(prefix));
   const offsets = new Map<string, Map<number, bigint>>();
-  for (const groupId of ids) {
-    const [committed] = await admin.fetchOffsets({ groupId, topics: [pipeline.topics.dlq] });
-    offsets.set(groupId, new Map((committed?.partitions ?? []).filter((p) => BigInt(p.offset) >= 0n).map((p) => [p.partition, BigInt(p.offset)])));
-  }
+  for (const groupId of ids) offsets.set(groupId, await admin.committedOffsets(groupId, pipeline.topics.dlq));
   return offsets;
 }

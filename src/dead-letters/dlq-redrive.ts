@@ -1,3 +1,4 @@
+import { openClusterAdmin } from '../kafka/cluster-admin.ts';
 import { ConfigError } from '../errors.ts';
 import { kafkaTransactionalClient, PartitionTransactions } from '../kafka/partition-transactions.ts';
 import type { OutgoingRecord } from '../kafka/records.ts';
@@ -38,8 +39,7 @@ export async function redriveDeadLetters(
   if (filter.since !== undefined || filter.originalTopic !== undefined) {
     throw new ConfigError('a redrive chooses letters by --stage, --reason and --until only: each stage and reason is redriven in order, up to a time');
   }
-  const admin = connections.kafka.admin();
-  await admin.connect();
+  const admin = await openClusterAdmin(connections.kafka);
   const transactions = new Map<string, PartitionTransactions>();
   const counts: RedriveCounts = { redriven: 0, alreadyRedriven: 0, notRedrivable: [], leftForLater: 0 };
   /** Per group and DLQ partition, where its letters stop for this redrive (the first that failed after --until). */
@@ -98,7 +98,7 @@ export async function redriveDeadLetters(
     });
   } finally {
     await Promise.all([...transactions.values()].map((txns) => txns.close()));
-    await admin.disconnect();
+    await admin.close();
   }
   return counts;
 }

@@ -1,3 +1,4 @@
+import { openClusterAdmin } from '../kafka/cluster-admin.ts';
 import type { Env } from '../config/env.ts';
 import { Readiness, type DependencyCheck } from '../health/readiness.ts';
 import { LagMonitor } from '../metrics/lag-monitor.ts';
@@ -41,11 +42,10 @@ export async function serveStage(
 
   // The client's usual retries: a member may start while a broker is down,
   // and readiness checks run in the background, so no probe waits on them.
-  const admin = kafka.admin();
-  await admin.connect();
+  const admin = await openClusterAdmin(kafka);
   const mysql = stage === 'extract' ? undefined : connections.mysql(1, pipeline.batch.queryTimeoutMs);
   const checks: DependencyCheck[] = [
-    { name: 'Kafka', check: () => admin.describeCluster() },
+    { name: 'Kafka', check: () => admin.ping() },
     { name: 'schema registry', check: () => registry.ping() },
     ...(mysql === undefined ? [] : [{ name: 'MySQL', check: () => mysql.query('SELECT 1') }]),
   ];
@@ -75,7 +75,7 @@ export async function serveStage(
       await server.close();
       await lag.stop();
       await readiness.stop();
-      await admin.disconnect();
+      await admin.close();
       await mysql?.end();
     },
   };

@@ -1,9 +1,8 @@
 // Before kafkajs itself: see the module.
 import './kafkajs-fixes.ts';
 import { readFileSync } from 'node:fs';
-import { Kafka, logLevel as KafkaLogLevel, type LogEntry, type logCreator, type Producer, type SASLOptions } from 'kafkajs';
+import { Kafka, logLevel as KafkaLogLevel, type LogEntry, type logCreator, type SASLOptions } from 'kafkajs';
 import type { Endpoints } from '../config/env.ts';
-import { javaCompatiblePartitioner } from './partitioner.ts';
 import type { Logger } from '../log/logger.ts';
 
 /**
@@ -57,7 +56,14 @@ function pinoLogCreator(logger: Logger): logCreator {
     };
 }
 
-export function createKafkaClient({ brokers, clientId, logger, retries = 8, tls, sasl }: KafkaClientOptions): Kafka {
+/**
+ * kelt's handle on a Kafka cluster. Outside src/kafka it is only handed to
+ * the adapter's functions (group consumers, transactions, producers, the
+ * cluster admin, the topic reader), which are what open clients on it.
+ */
+export type KafkaCluster = Kafka;
+
+export function createKafkaClient({ brokers, clientId, logger, retries = 8, tls, sasl }: KafkaClientOptions): KafkaCluster {
   return new Kafka({
     clientId,
     brokers,
@@ -71,18 +77,3 @@ export function createKafkaClient({ brokers, clientId, logger, retries = 8, tls,
     retry: { initialRetryTime: 100, retries },
   });
 }
-
-/**
- * A non-transactional producer that cannot duplicate or skip a record on
- * retry: idempotent (the broker drops a retried request's duplicates and
- * refuses out-of-order writes), keyed records partitioned like the Java client.
- */
-export function createIdempotentProducer(kafka: Kafka): Producer {
-  return kafka.producer({
-    createPartitioner: javaCompatiblePartitioner,
-    allowAutoTopicCreation: false,
-    idempotent: true,
-    maxInFlightRequests: 1,
-  });
-}
-

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { TransientError } from '../errors.ts';
-import type { PartitionOffsets } from './group-offsets.ts';
+import type { PartitionOffsets } from './cluster-admin.ts';
 import type { ConsumedRecord } from './records.ts';
 
 /** Called per fetched batch: the committed records of one partition, in offset order, and the offset after them. */

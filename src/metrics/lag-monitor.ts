@@ -1,4 +1,4 @@
-import type { Admin } from 'kafkajs';
+import type { ClusterAdmin } from '../kafka/cluster-admin.ts';
 import type { Logger } from '../log/logger.ts';
 import { PeriodicTask } from '../runtime/periodic-task.ts';
 import type { Pipeline } from '../pipeline/spec.ts';
@@ -13,7 +13,7 @@ import type { StageMetrics } from './stage-metrics.ts';
  * and logs why.
  */
 export class LagMonitor {
-  private readonly admin: Admin;
+  private readonly admin: ClusterAdmin;
   private readonly pipeline: Pipeline;
   private readonly stage: StageName;
   private readonly metrics: StageMetrics;
@@ -21,7 +21,7 @@ export class LagMonitor {
   private readonly task = new PeriodicTask(() => this.refresh());
   private stopped = false;
 
-  constructor(admin: Admin, pipeline: Pipeline, stage: StageName, metrics: StageMetrics, logger: Logger) {
+  constructor(admin: ClusterAdmin, pipeline: Pipeline, stage: StageName, metrics: StageMetrics, logger: Logger) {
     this.admin = admin;
     this.pipeline = pipeline;
     this.stage = stage;

@@ -1,6 +1,6 @@
-import type { Admin, Kafka } from 'kafkajs';
-import { retryTransient } from '../retry/retry.ts';
-import { ConfigError, TransientError } from '../errors.ts';
+import { ConfigError } from '../errors.ts';
+import { openClusterAdmin } from '../kafka/cluster-admin.ts';
+import type { KafkaCluster } from '../kafka/client.ts';
 import type { Logger } from '../log/logger.ts';
 import { deadLetterLogSql } from '../mysql/dead-letter-log.ts';
 import { offsetsTableSql } from '../mysql/offset-store.ts';
@@ -16,7 +16,7 @@ import { backwardProblems } from '../pipeline/schema-compatibility.ts';
 import type avro from 'avsc';
 
 export interface MigrateDependencies {
-  kafka: Kafka;
+  kafka: KafkaCluster;
   registry: SchemaRegistryClient;
   mysql: MySqlPool;
   logger: Logger;
@@ -57,52 +57,21 @@ export async function migrate(pipeline: Pipeline, deps: MigrateDependencies): Pr
   return report;
 }
 
-/**
- * Waits until every partition of new topics has a leader. kafkajs's own
- * `waitForLeaders` retries only LEADER_NOT_AVAILABLE, and a KRaft broker
- * answers UNKNOWN_TOPIC_OR_PARTITION for a topic it created a moment ago
- * until the metadata has propagated: migrate failed on that in one of
- * three fresh-clone CI runs. Every retriable answer is retried here, for up to a minute.
- */
-async function leadersElected(admin: Admin, topics: string[]): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  await retryTransient(
-    async () => {
-      const metadata = await admin.fetchTopicMetadata({ topics });
-      const leaderless = metadata.topics.filter((topic) => topic.partitions.length === 0 || topic.partitions.some((p) => p.leader < 0));
-      if (metadata.topics.length < topics.length || leaderless.length > 0) throw new TransientError(`the new topics' partitions have no leader yet`);
-    },
-    () => undefined,
-    () => Date.now() > deadline,
-    { initialMs: 100, maxMs: 1_000 },
-  );
-}
-
 async function createTopics(pipeline: Pipeline, { kafka }: MigrateDependencies): Promise<string[]> {
-  const admin = kafka.admin();
-  await admin.connect();
+  const admin = await openClusterAdmin(kafka);
   try {
     const wanted = Object.values(pipeline.topics);
-    const existing = new Set(await admin.listTopics());
+    const existing = new Set(await admin.topicNames());
     const present = wanted.filter((topic) => existing.has(topic));
-    if (present.length > 0) {
-      const { topics } = await admin.fetchTopicMetadata({ topics: present });
-      const mismatched = topics
-        .filter((topic) => topic.partitions.length !== pipeline.partitions)
-        .map((topic) => `${topic.name} has ${topic.partitions.length} partitions, the spec says ${pipeline.partitions}`);
-      if (mismatched.length > 0) throw new ConfigError('existing topics do not match the pipeline', mismatched);
-    }
+    const mismatched = [...(await admin.partitionCounts(present))]
+      .filter(([, count]) => count !== pipeline.partitions)
+      .map(([topic, count]) => `${topic} has ${count} partitions, the spec says ${pipeline.partitions}`);
+    if (mismatched.length > 0) throw new ConfigError('existing topics do not match the pipeline', mismatched);
     const missing = wanted.filter((topic) => !existing.has(topic));
-    if (missing.length > 0) {
-      await admin.createTopics({
-        waitForLeaders: false,
-        topics: missing.map((topic) => ({ topic, numPartitions: pipeline.partitions })),
-      });
-      await leadersElected(admin, missing);
-    }
+    if (missing.length > 0) await admin.createTopics(missing, pipeline.partitions);
     return missing;
   } finally {
-    await admin.disconnect();
+    await admin.close();
   }
 }
 

@@ -1,8 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Message } from 'kafkajs';
 import { PermanentError } from '../errors.ts';
-import { createIdempotentProducer } from '../kafka/client.ts';
-import { sendByPartition } from '../kafka/send.ts';
+import { openRecordProducer } from '../kafka/record-producer.ts';
+import type { OutgoingRecord } from '../kafka/records.ts';
 import type { Pipeline } from '../pipeline/spec.ts';
 import type { Connections } from '../runtime/connections.ts';
 import type { Event } from './event-source.ts';
@@ -32,16 +31,15 @@ export async function produceEvents(
 ): Promise<number> {
   const avro = pipeline.source.format === 'avro';
   const schemaId = avro ? await registry.registerAvro(`${pipeline.topics.raw}-value`, pipeline.source.schema) : 0;
-  const producer = createIdempotentProducer(kafka);
-  await producer.connect();
+  const producer = await openRecordProducer(kafka, { retryForMs: SEND_RETRY_MS });
   const pacing = { rate, batchSize };
   const started = Date.now();
   let requestSize = nextRequestSize(pacing, 0, 0);
   let sent = 0;
-  let pending: Message[] = [];
+  let pending: OutgoingRecord[] = [];
   const flush = async () => {
     if (pending.length === 0) return;
-    await sendByPartition(producer, pipeline.topics.raw, pending, pipeline.partitions, { inTransaction: false, retryForMs: SEND_RETRY_MS });
+    await producer.send(pipeline.topics.raw, pending, pipeline.partitions);
     sent += pending.length;
     pending = [];
     onProgress?.(sent);
@@ -62,7 +60,7 @@ export async function produceEvents(
     await flush();
     return sent;
   } finally {
-    await producer.disconnect();
+    await producer.close();
   }
 }
 

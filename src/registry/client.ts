@@ -216,7 +216,7 @@ export class SchemaRegistryClient {
  * answer is a TransientError.
  */
 export async function writerSchemasOf(
-  registry: SchemaRegistryClient,
+  registry: Pick<SchemaRegistryClient, 'schemaText'>,
   values: Iterable<Buffer | null>,
 ): Promise<Record<number, string>> {
   const ids = new Set<number>();

@@ -1,3 +1,4 @@
+import { openClusterAdmin } from '../kafka/cluster-admin.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pipeline } from '../pipeline/spec.ts';
 import type { Connections } from '../runtime/connections.ts';
@@ -17,8 +18,7 @@ export async function replayTransform(
   from: ReplayFrom,
   { run, say }: { run: boolean; say: (line: string) => void },
 ): Promise<void> {
-  const admin = connections.kafka.admin();
-  await admin.connect();
+  const admin = await openClusterAdmin(connections.kafka);
   const mysql = connections.mysql(2);
   try {
     const plan = await planReplay(pipeline, admin, mysql, from);
@@ -53,7 +53,7 @@ export async function replayTransform(
     say('replay done: start the transform (its Deployment, or kelt transform) to go on from here');
   } finally {
     await mysql.end();
-    await admin.disconnect();
+    await admin.close();
   }
 }
 

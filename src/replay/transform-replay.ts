@@ -1,6 +1,5 @@
-import type { Admin } from 'kafkajs';
 import { ConfigError } from '../errors.ts';
-import { endOffsets, groupMembers, offsetsAtTime, setGroupOffsets, startOffsets, type PartitionOffsets } from '../kafka/group-offsets.ts';
+import type { ClusterAdmin, PartitionOffsets } from '../kafka/cluster-admin.ts';
 import { classifyMySqlError } from '../mysql/errors.ts';
 import type { MySqlPool } from '../mysql/pool.ts';
 import { writeReplayFloors } from '../mysql/replay-floors.ts';
@@ -47,7 +46,7 @@ export function replayRefusal(pipeline: Pipeline, from: ReplayFrom): string | un
  * window's records is earlier); the records it had read already add only to
  * the rebuilt windows.
  */
-export async function planReplay(pipeline: Pipeline, admin: Admin, mysql: Pick<MySqlPool, 'query'>, from: ReplayFrom): Promise<ReplayPlan> {
+export async function planReplay(pipeline: Pipeline, admin: ClusterAdmin, mysql: Pick<MySqlPool, 'query'>, from: ReplayFrom): Promise<ReplayPlan> {
   const refusal = replayRefusal(pipeline, from);
   if (refusal !== undefined) throw new ConfigError(refusal);
   const groupId = groupIdOf(pipeline, 'transform');
@@ -57,11 +56,11 @@ export async function planReplay(pipeline: Pipeline, admin: Admin, mysql: Pick<M
   const windowStarts = from.kind === 'timestamp' ? pipeline.transform.aggregates.map((aggregate) => floorOf(aggregate.window!.sizeMs, from.ms)) : [];
   const [start, end, positions] = await Promise.all([
     from.kind === 'beginning'
-      ? startOffsets(admin, topic)
+      ? admin.startOffsets(topic)
       : from.kind === 'timestamp'
-        ? offsetsAtTime(admin, topic, Math.min(from.ms, ...windowStarts))
+        ? admin.offsetsAtTime(topic, Math.min(from.ms, ...windowStarts))
         : checkedOffsets(admin, topic, from.offsets),
-    endOffsets(admin, topic),
+    admin.endOffsets(topic),
     mysqlPositions(mysql, groupId, topic),
   ]);
   const rebuilt = pipeline.transform.aggregates.map((aggregate, a) => ({
@@ -88,9 +87,9 @@ export async function planReplay(pipeline: Pipeline, admin: Admin, mysql: Pick<M
  * the floors, forgets the origins applied (the records read again are to
  * count again) and moves the partitions' MySQL positions back.
  */
-export async function applyReplay(plan: ReplayPlan, admin: Admin, mysql: MySqlPool): Promise<void> {
+export async function applyReplay(plan: ReplayPlan, admin: ClusterAdmin, mysql: MySqlPool): Promise<void> {
   await refuseWhileMembers(admin, plan.groupId);
-  await setGroupOffsets(admin, plan.groupId, plan.topic, plan.start);
+  await admin.setCommittedOffsets(plan.groupId, plan.topic, plan.start);
   const connection = await mysql.getConnection().catch((error: unknown) => {
     throw classifyMySqlError(error, 'connecting to MySQL');
   });
@@ -120,8 +119,9 @@ export async function applyReplay(plan: ReplayPlan, admin: Admin, mysql: MySqlPo
   }
 }
 
-async function refuseWhileMembers(admin: Admin, groupId: string): Promise<void> {
-  const members = await groupMembers(admin, groupId);
+async function refuseWhileMembers(admin: ClusterAdmin, groupId: string): Promise<void> {
+  const [group] = await admin.describeGroups([groupId]);
+  const members = (group?.members ?? []).map((member) => `${member.clientId}@${member.host}`);
   if (members.length > 0) {
     throw new ConfigError(
       `the transform group ${groupId} has ${members.length} member(s) (${members.join(', ')}): stop them (scale the transform to 0) and replay again`,
@@ -129,8 +129,8 @@ async function refuseWhileMembers(admin: Admin, groupId: string): Promise<void> 
   }
 }
 
-async function checkedOffsets(admin: Admin, topic: string, offsets: PartitionOffsets): Promise<PartitionOffsets> {
-  const [starts, ends] = await Promise.all([startOffsets(admin, topic), endOffsets(admin, topic)]);
+async function checkedOffsets(admin: ClusterAdmin, topic: string, offsets: PartitionOffsets): Promise<PartitionOffsets> {
+  const [starts, ends] = await Promise.all([admin.startOffsets(topic), admin.endOffsets(topic)]);
   const problems = [...offsets].flatMap(([partition, offset]) =>
     !starts.has(partition)
       ? [`${topic} has no partition ${partition}`]

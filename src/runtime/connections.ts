@@ -1,6 +1,5 @@
-import type { Kafka } from 'kafkajs';
 import { endpointsFrom, readEnv, type Endpoints, type LogLevel } from '../config/env.ts';
-import { createKafkaClient } from '../kafka/client.ts';
+import { createKafkaClient, type KafkaCluster } from '../kafka/client.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
 import { createMySqlPool, type MySqlPool } from '../mysql/pool.ts';
 import { SchemaRegistryClient } from '../registry/client.ts';
@@ -8,7 +7,7 @@ import { SchemaRegistryClient } from '../registry/client.ts';
 /** The clients a command needs, built from the validated environment. */
 export interface Connections {
   logger: Logger;
-  kafka: Kafka;
+  kafka: KafkaCluster;
   registry: SchemaRegistryClient;
   /** A new MySQL pool (the caller ends it); a stage's bounds each statement by `queryTimeoutMs`. */
   mysql(connectionLimit?: number, queryTimeoutMs?: number): MySqlPool;

@@ -6,6 +6,12 @@ import type { PartitionPositions } from '../mysql/partition-positions.ts';
 import type { DeadLetter } from './dead-letter.ts';
 import type { PartitionBatch } from './batch-processor.ts';
 
+/** What a MySQL stage needs of its partitions' MySQL positions (PartitionPositions). */
+export type StagePositions = Pick<PartitionPositions, 'of' | 'advance' | 'advanced' | 'assigned'>;
+
+/** What a MySQL stage needs of its dead-letter log (DeadLetterLog). */
+export type StageDeadLetterLog = Pick<DeadLetterLog, 'record' | 'between'>;
+
 /**
  * A MySQL stage's batch cut at the partition's MySQL position. A batch
  * starts at the group's Kafka offset, which trails the MySQL position when a
@@ -23,7 +29,7 @@ export interface PositionedBatch {
   writtenLetters: DeadLetter[];
 }
 
-export async function positionBatch(positions: PartitionPositions, log: DeadLetterLog, batch: PartitionBatch): Promise<PositionedBatch> {
+export async function positionBatch(positions: StagePositions, log: StageDeadLetterLog, batch: PartitionBatch): Promise<PositionedBatch> {
   const position = await positions.of(batch.partition);
   if (position === undefined || BigInt(batch.messages[0]!.offset) >= position) {
     return { written: [], pending: batch.messages, writtenLetters: [] };
@@ -54,8 +60,8 @@ export function inOffsetOrder(letters: DeadLetter[]): DeadLetter[] {
  */
 export async function finishPositioned(
   connection: Queryable,
-  positions: PartitionPositions,
-  log: DeadLetterLog,
+  positions: StagePositions,
+  log: StageDeadLetterLog,
   batch: PartitionBatch,
   dead: readonly DeadLetter[],
   rejected: ReadonlyArray<Rejected<{ message: ConsumedRecord }>>,

@@ -1,4 +1,4 @@
-import type { Admin } from 'kafkajs';
+import type { ClusterAdmin } from '../kafka/cluster-admin.ts';
 import type { Pipeline } from '../pipeline/spec.ts';
 import { retryTransient } from '../retry/retry.ts';
 import { groupIdOf, inputTopicOf, type StageName } from '../pipeline/topology.ts';
@@ -26,7 +26,7 @@ export interface StageLag {
  * committed offset (from the start of the log when nothing is committed).
  */
 export async function stageLag(
-  admin: Admin,
+  admin: ClusterAdmin,
   pipeline: Pipeline,
   stage: StageName,
   giveUp: () => boolean = () => false,
@@ -36,23 +36,22 @@ export async function stageLag(
 
 /** Any consumer group's lag on one topic, kelt's or not (the benchmark's peer's). */
 export async function groupLag(
-  admin: Admin,
+  admin: ClusterAdmin,
   groupId: string,
   topic: string,
   giveUp: () => boolean = () => false,
 ): Promise<Omit<StageLag, 'stage'>> {
-  const [ends, [committed]] = await retryTransient(
-    () => Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]),
+  const [ranges, position] = await retryTransient(
+    () => Promise.all([admin.offsetRanges(topic), admin.committedOffsets(groupId, topic)]),
     () => undefined,
     giveUp,
     { initialMs: 100, maxMs: 2_000 },
   );
-  const position = new Map(committed?.partitions.map((p) => [p.partition, Number(p.offset)]) ?? []);
-  const partitions = ends
-    .map(({ partition, high, low }) => {
-      const end = Number(high);
-      const at = position.get(partition) ?? -1;
-      return { partition, committed: at, end, lag: end - (at < 0 ? Number(low) : at) };
+  const partitions = [...ranges]
+    .map(([partition, range]) => {
+      const end = Number(range.end);
+      const at = Number(position.get(partition) ?? -1n);
+      return { partition, committed: at, end, lag: end - (at < 0 ? Number(range.start) : at) };
     })
     .sort((a, b) => a.partition - b.partition);
   return {

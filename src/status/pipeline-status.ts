@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Admin } from 'kafkajs';
+import type { ClusterAdmin } from '../kafka/cluster-admin.ts';
 import type { Pipeline } from '../pipeline/spec.ts';
 import { groupIdOf, stageNames, type StageName } from '../pipeline/topology.ts';
 import { stageLag, type StageLag } from './lag.ts';
@@ -18,13 +18,13 @@ export interface StageStatus extends StageLag {
  * Each stage group's members, lag per partition and throughput: the group is
  * described once and its committed offsets read twice, `sampleMs` apart.
  */
-export async function pipelineStatus(admin: Admin, pipeline: Pipeline, sampleMs: number): Promise<StageStatus[]> {
+export async function pipelineStatus(admin: ClusterAdmin, pipeline: Pipeline, sampleMs: number): Promise<StageStatus[]> {
   const before = await Promise.all(stages.map((stage) => stageLag(admin, pipeline, stage)));
   const started = performance.now();
   await sleep(sampleMs);
   const after = await Promise.all(stages.map((stage) => stageLag(admin, pipeline, stage)));
   const seconds = (performance.now() - started) / 1000;
-  const { groups } = await admin.describeGroups(stages.map((stage) => groupIdOf(pipeline, stage)));
+  const groups = await admin.describeGroups(stages.map((stage) => groupIdOf(pipeline, stage)));
   return after.map((lag, i) => {
     const group = groups.find((g) => g.groupId === lag.groupId);
     return {
@@ -32,35 +32,12 @@ export async function pipelineStatus(admin: Admin, pipeline: Pipeline, sampleMs:
       state: group?.state ?? 'Unknown',
       members: (group?.members ?? []).map((member) => ({
         clientId: member.clientId,
-        host: member.clientHost.replace(/^\//, ''),
-        partitions: assignedPartitions(member.memberAssignment, lag.topic),
+        host: member.host,
+        partitions: member.assigned.get(lag.topic) ?? [],
       })),
       recordsPerSecond: Math.max(0, lag.consumed - before[i]!.consumed) / seconds,
     };
   });
-}
-
-/**
- * The partitions of `topic` in a member's assignment, decoded from the
- * consumer protocol's MemberAssignment (version, then topic → partitions).
- */
-function assignedPartitions(assignment: Buffer, topic: string): number[] {
-  if (assignment.length < 6) return [];
-  let at = 2;
-  const topics = assignment.readInt32BE(at);
-  at += 4;
-  for (let t = 0; t < topics; t++) {
-    const nameLength = assignment.readInt16BE(at);
-    at += 2;
-    const name = assignment.toString('utf8', at, at + nameLength);
-    at += nameLength;
-    const count = assignment.readInt32BE(at);
-    at += 4;
-    const partitions: number[] = [];
-    for (let p = 0; p < count; p++, at += 4) partitions.push(assignment.readInt32BE(at));
-    if (name === topic) return partitions.sort((a, b) => a - b);
-  }
-  return [];
 }
 
 /** A plain-text view of the statuses, for a terminal. */

@@ -15,7 +15,7 @@ const chart = path('../../helm/kelt');
 const valueSets: Record<string, string[]> = {
   'the default values': [],
   'the pageviews example': ['-f', path('../../helm/kelt/examples/pageviews.yaml')],
-  'every feature on': ['-f', path('../deploy/values-full.yaml')],
+  'every feature on': ['-f', path('../packaging/values-full.yaml')],
 };
 
 const kube = inject('kube');

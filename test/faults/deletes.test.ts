@@ -1,7 +1,8 @@
+import { openClusterAdmin } from '../../src/kafka/cluster-admin.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { tempFile } from '../support/temp-file.ts';
 import { describe, expect, it } from 'vitest';
-import { createIdempotentProducer } from '../../src/kafka/client.ts';
+import { createIdempotentProducer } from '../../src/kafka/record-producer.ts';
 import { stageLag } from '../../src/status/lag.ts';
 import type { StageName } from '../../src/pipeline/topology.ts';
 import { createTestPipeline, readTopic, waitFor } from '../support/pipeline.ts';
@@ -101,13 +102,12 @@ describe('fault: deletes and upserts of the same keys through kill -9 of load an
       await producer.disconnect();
       if (failure !== undefined) throw failure;
 
-      const admin = t.connections.kafka.admin();
-      await admin.connect();
+      const admin = await openClusterAdmin(t.connections.kafka);
       await waitFor('every stage to catch up', async () => {
         for (const stage of ['extract', 'load', 'transform'] as const) if ((await stageLag(admin, t.pipeline, stage)).lag > 0) return false;
         return true;
       }, 240_000);
-      await admin.disconnect();
+      await admin.close();
 
       const table = async (sql: string) => new Map(((await t.db.pool.query(sql))[0] as Array<{ id: string; qty: number }>).map((row) => [row.id, row.qty]));
       const staged = await table('SELECT order_id AS id, qty FROM stg_orders');

@@ -1,3 +1,4 @@
+import { openClusterAdmin } from '../../src/kafka/cluster-admin.ts';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { produceEvents } from '../../src/produce/produce.ts';
@@ -56,8 +57,7 @@ describe('aggregates into MySQL', () => {
     await produceEvents(t.pipeline, (async function* () { yield* events; })(), t.connections);
   };
   const caughtUp = async () => {
-    const admin = t.connections.kafka.admin();
-    await admin.connect();
+    const admin = await openClusterAdmin(t.connections.kafka);
     try {
       await waitFor('every stage caught up', async () => {
         for (const stage of ['extract', 'load', 'transform'] as const) {
@@ -67,7 +67,7 @@ describe('aggregates into MySQL', () => {
         return true;
       });
     } finally {
-      await admin.disconnect();
+      await admin.close();
     }
   };
   const expectExact = async () => expect(aggregateMismatches(expectedAggregates(sent), await aggregatesIn(t.db))).toEqual([]);

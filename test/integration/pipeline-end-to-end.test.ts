@@ -1,3 +1,4 @@
+import { openClusterAdmin } from '../../src/kafka/cluster-admin.ts';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { partitionForKey } from '../../src/kafka/partitioner.ts';
@@ -70,15 +71,14 @@ describe('the pageviews pipeline end to end', () => {
 
     await waitFor('every event in fct_pageviews', async () => (await countRows(t.db, 'fct_pageviews')) >= expected.length);
     // Re-sent ids do not add rows, so wait until every stage has consumed all of its input.
-    const admin = t.connections.kafka.admin();
-    await admin.connect();
+    const admin = await openClusterAdmin(t.connections.kafka);
     await waitFor('every stage caught up', async () => {
       for (const stage of ['extract', 'load', 'transform'] as const) {
         if ((await stageLag(admin, t.pipeline, stage)).lag > 0) return false;
       }
       return true;
     });
-    await admin.disconnect();
+    await admin.close();
     // Exactly once between topics: each event once in extracted and once in loaded.
     for (const topic of [t.pipeline.topics.extracted, t.pipeline.topics.loaded]) {
       expect((await readTopic(t.connections.kafka, topic)).length, topic).toBe(sent.length);

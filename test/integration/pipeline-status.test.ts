@@ -1,3 +1,4 @@
+import { openClusterAdmin } from '../../src/kafka/cluster-admin.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generatedEvents } from '../../src/produce/event-source.ts';
 import { produceEvents } from '../../src/produce/produce.ts';
@@ -17,8 +18,7 @@ describe('kelt status', () => {
     await t.start('extract');
     await t.start('extract');
     await produceEvents(t.pipeline, generatedEvents(t.pipeline.source.generatorPath!, EVENTS), t.connections);
-    const admin = t.connections.kafka.admin();
-    await admin.connect();
+    const admin = await openClusterAdmin(t.connections.kafka);
     try {
       // Before load runs, its input waits: all of it is lag (the records,
       // and the commit markers of extract's transactions between them).
@@ -39,7 +39,7 @@ describe('kelt status', () => {
       expect(text).toContain(`load  group ${load!.groupId}`);
       expect(text).toContain(`lag ${load!.lag.toLocaleString('en')}`);
     } finally {
-      await admin.disconnect();
+      await admin.close();
     }
   });
 });

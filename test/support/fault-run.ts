@@ -1,3 +1,4 @@
+import { openClusterAdmin } from '../../src/kafka/cluster-admin.ts';
 import { execFile } from 'node:child_process';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -134,13 +135,12 @@ export async function faultRun(options: FaultRunOptions): Promise<FaultCounts & 
     const produceFailure = await produced;
     if (produceFailure !== undefined) throw produceFailure;
 
-    const admin = t.connections.kafka.admin();
-    await admin.connect();
+    const admin = await openClusterAdmin(t.connections.kafka);
     await waitFor('every stage to catch up', async () => {
       for (const stage of stages) if ((await stageLag(admin, t.pipeline, stage)).lag > 0) return false;
       return true;
     }, 240_000);
-    await admin.disconnect();
+    await admin.close();
 
     const counts = await count(t, options.scenario, options.events, context.elapsed());
     mkdirSync(dirname(countsFile), { recursive: true });

@@ -19,7 +19,7 @@ export const extractWorkerFile = workerFile('extract-worker');
 
 export interface ExtractProcessorOptions {
   pipeline: Pipeline;
-  registry: SchemaRegistryClient;
+  registry: Pick<SchemaRegistryClient, 'registerAvro' | 'schemaText'>;
   pool: WorkerPool<ExtractTask, ExtractResult>;
   /** The stage's transactions, one per input partition. */
   transactions: PartitionTransactions;
@@ -37,7 +37,7 @@ export interface ExtractProcessorOptions {
 export class ExtractProcessor implements BatchProcessor {
   readonly commitsOffsets = true;
   private readonly pipeline: Pipeline;
-  private readonly registry: SchemaRegistryClient;
+  private readonly registry: ExtractProcessorOptions['registry'];
   private readonly pool: WorkerPool<ExtractTask, ExtractResult>;
   private readonly transactions: PartitionTransactions;
   private extractedSchemaId: number | undefined;

@@ -4,8 +4,6 @@ import type { ConsumedRecord } from '../../kafka/records.ts';
 import { loneRecordBytes } from '../../kafka/send.ts';
 import type { RecordLimitOf } from '../../kafka/topic-limits.ts';
 import { writeBatch } from '../../mysql/batch-writer.ts';
-import type { DeadLetterLog } from '../../mysql/dead-letter-log.ts';
-import type { PartitionPositions } from '../../mysql/partition-positions.ts';
 import type { MySqlPool } from '../../mysql/pool.ts';
 import type { MySqlTable } from '../../mysql/table.ts';
 import type { Pipeline } from '../../pipeline/spec.ts';
@@ -15,7 +13,7 @@ import type avro from 'avsc';
 import { avroType } from '../../avro/logical-types.ts';
 import { extractedSchema } from '../../pipeline/extracted-schema.ts';
 import { isDelete, lastPerKey } from '../record-ops.ts';
-import { finishPositioned, inOffsetOrder, positionBatch, rowsWrittenBefore } from '../mysql-stage-batch.ts';
+import { finishPositioned, inOffsetOrder, positionBatch, rowsWrittenBefore, type StageDeadLetterLog, type StagePositions } from '../mysql-stage-batch.ts';
 import type { BatchAbilities, BatchProcessor, BatchReport, PartitionBatch, TopicPartition } from '../batch-processor.ts';
 
 /** What a record does to the staging table: upserts `row`, or (without one) deletes the row with `key`. */
@@ -28,13 +26,13 @@ interface Staged {
 /** What a LoadProcessor works with. */
 export interface LoadProcessorParts {
   pipeline: Pipeline;
-  registry: SchemaRegistryClient;
+  registry: Pick<SchemaRegistryClient, 'decodeAvroAs'>;
   mysql: MySqlPool;
   /** The staging table. */
   table: MySqlTable;
   transactions: PartitionTransactions;
-  positions: PartitionPositions;
-  deadLetterLog: DeadLetterLog;
+  positions: StagePositions;
+  deadLetterLog: StageDeadLetterLog;
   /** The largest record each topic accepts: a record the loaded topic would refuse is dead-lettered before it is written. */
   recordLimitOf: RecordLimitOf;
 }
@@ -57,14 +55,14 @@ export interface LoadProcessorParts {
 export class LoadProcessor implements BatchProcessor {
   readonly commitsOffsets = true;
   private readonly pipeline: Pipeline;
-  private readonly registry: SchemaRegistryClient;
+  private readonly registry: LoadProcessorParts['registry'];
   private readonly mysql: MySqlPool;
   private readonly table: MySqlTable;
   /** The extracted schema of the running spec: older records read with it get the defaults of fields added since. */
   private readonly reader: avro.Type;
   private readonly transactions: PartitionTransactions;
-  private readonly positions: PartitionPositions;
-  private readonly deadLetterLog: DeadLetterLog;
+  private readonly positions: StagePositions;
+  private readonly deadLetterLog: StageDeadLetterLog;
   private readonly recordLimitOf: RecordLimitOf;
 
   constructor(parts: LoadProcessorParts) {

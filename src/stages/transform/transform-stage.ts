@@ -3,8 +3,6 @@ import { PermanentError } from '../../errors.ts';
 import type { PartitionTransactions } from '../../kafka/partition-transactions.ts';
 import type { ConsumedRecord } from '../../kafka/records.ts';
 import { writeBatch } from '../../mysql/batch-writer.ts';
-import type { DeadLetterLog } from '../../mysql/dead-letter-log.ts';
-import type { PartitionPositions } from '../../mysql/partition-positions.ts';
 import type { MySqlPool } from '../../mysql/pool.ts';
 import type { MySqlTable } from '../../mysql/table.ts';
 import type { Pipeline } from '../../pipeline/spec.ts';
@@ -14,7 +12,7 @@ import { chunk } from '../chunks.ts';
 import { packBytes, transferablesOf } from '../../worker-threads/packed-bytes.ts';
 import type { DeadLetter } from '../dead-letter.ts';
 import { isDelete, lastPerKey } from '../record-ops.ts';
-import { finishPositioned, inOffsetOrder, positionBatch, rowsWrittenBefore } from '../mysql-stage-batch.ts';
+import { finishPositioned, inOffsetOrder, positionBatch, rowsWrittenBefore, type StageDeadLetterLog, type StagePositions } from '../mysql-stage-batch.ts';
 import type { BatchAbilities, BatchProcessor, BatchReport, PartitionBatch, TopicPartition } from '../batch-processor.ts';
 import type { TransformOutcome, TransformTask } from './transform-task.ts';
 import type { AggregateIncrements, RecordContributions } from './aggregate-increments.ts';
@@ -36,13 +34,13 @@ interface Transformed {
 /** What a TransformProcessor works with. */
 export interface TransformProcessorParts {
   pipeline: Pipeline;
-  registry: SchemaRegistryClient;
+  registry: Pick<SchemaRegistryClient, 'schemaText'>;
   mysql: MySqlPool;
   tables: readonly MySqlTable[];
   pool: WorkerPool<TransformTask, TransformOutcome[]>;
   transactions: PartitionTransactions;
-  positions: PartitionPositions;
-  deadLetterLog: DeadLetterLog;
+  positions: StagePositions;
+  deadLetterLog: StageDeadLetterLog;
   aggregates: AggregateIncrements;
   /** What each partition applied from each raw partition: repeats of it are skipped (see record-origin.ts). */
   origins: AppliedOriginStore;
@@ -72,13 +70,13 @@ export interface TransformProcessorParts {
 export class TransformProcessor implements BatchProcessor {
   readonly commitsOffsets = true;
   private readonly pipeline: Pipeline;
-  private readonly registry: SchemaRegistryClient;
+  private readonly registry: TransformProcessorParts['registry'];
   private readonly mysql: MySqlPool;
   private readonly tables: readonly MySqlTable[];
   private readonly pool: WorkerPool<TransformTask, TransformOutcome[]>;
   private readonly transactions: PartitionTransactions;
-  private readonly positions: PartitionPositions;
-  private readonly deadLetterLog: DeadLetterLog;
+  private readonly positions: StagePositions;
+  private readonly deadLetterLog: StageDeadLetterLog;
   private readonly aggregates: AggregateIncrements;
   private readonly origins: AppliedOriginStore;
   private readonly logger: Logger;

@@ -2,27 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { DeadLetterFloodError, FatalError, TransientError } from '../../../src/errors.ts';
 import { RowRejectionError } from '../../../src/mysql/errors.ts';
 import { writeBatch } from '../../../src/mysql/batch-writer.ts';
-import type { MySqlPool } from '../../../src/mysql/pool.ts';
+import { fakePool } from '../../support/fake-mysql.ts';
 
 const mysqlError = (code: string) => Object.assign(new Error(`${code} for this row`), { code });
-
-/** A pool whose one connection records the statements of its transactions (committed ones only count). */
-function fakePool() {
-  const committed: string[] = [];
-  let pending: string[] = [];
-  const connection = {
-    query: async (sql: string) => {
-      if (sql.startsWith('ROLLBACK TO SAVEPOINT')) pending = pending.slice(0, pending.findLastIndex((done) => done.startsWith('SAVEPOINT')));
-      else pending.push(sql);
-      return [{}];
-    },
-    beginTransaction: async () => void (pending = []),
-    commit: async () => void committed.push(...pending.filter((sql) => !sql.includes('SAVEPOINT'))),
-    rollback: async () => void (pending = []),
-    release: () => undefined,
-  };
-  return { pool: { getConnection: async () => connection } as unknown as MySqlPool, committed, connection };
-}
 
 describe('writeBatch', () => {
   it('writes the batch again row by row when MySQL refuses it for a reason it does not say is its own state, and leaves out only the refused row', async () => {

@@ -1,4 +1,4 @@
-import type { GeneratorFunction } from '../../src/transform/contract.ts';
+import type { GeneratorFunction } from '../src/transform/contract.ts';
 
 /**
  * Sample clickstream events for `kelt produce --generate`: a few thousand
