@@ -4,7 +4,7 @@ import { decimalText, fromTwosComplement, toTwosComplement, unscaledOf } from '.
 import { dateText, daysOf, epochOf, timeOfDay, timeText, type TimeUnit } from '../values/temporal.ts';
 
 /**
- * Avro's logical types as kelt hands them to transforms (the README's type
+ * Avro's logical types as kelt hands them to transforms (docs/pipelines.md's type
  * table): decimals as exact text, dates as 'YYYY-MM-DD', times of day as
  * 'HH:MM:SS.fff[fff]', timestamps as integers in their unit since the epoch,
  * uuids as text. Each also accepts the natural JSON of its type on the way

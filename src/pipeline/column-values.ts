@@ -5,7 +5,7 @@ import { dateText, daysOf, epochOf, timeOfDay, timestampText, timeText, type Tim
 /**
  * A value as a mysql2 parameter for one column type. Staging values arrive
  * in the form kelt's Avro types give them; a transform's rows may use any
- * form the README lists for the column type. Dates, times, timestamps and
+ * form docs/pipelines.md lists for the column type. Dates, times, timestamps and
  * decimals go to MySQL as text, so neither a Date's milliseconds nor the
  * connection's time zone touch them. A value the column cannot hold exactly
  * throws PermanentError (its record is dead-lettered, never rounded).

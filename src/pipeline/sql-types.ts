@@ -19,7 +19,7 @@ import {
 } from './column-values.ts';
 
 /**
- * How kelt maps schemas to MySQL columns (the README's type table). The SQL
+ * How kelt maps schemas to MySQL columns (the type table of docs/pipelines.md). The SQL
  * runs on MySQL 8.x and MariaDB 10.11 alike (JSON is LONGTEXT with a check
  * on MariaDB). Every value lands exactly: decimals as DECIMAL(p,s),
  * timestamps to their unit, strings in VARCHARs that can be indexed.

@@ -95,7 +95,7 @@ describe('schema evolution', () => {
     );
     expect(staged).toEqual([
       { era: 'a', n: 100, low: 0, high: 99, currency: '-', note: 'v1' },
-      // Read as v1 before the roll: the field v1 does not know is not carried (see the README).
+      // Read as v1 before the roll: the field v1 does not know is not carried (see docs/pipelines.md).
       { era: 'b', n: 100, low: 1000, high: 1099, currency: '-', note: '-' },
       { era: 'c', n: 100, low: 2 ** 40, high: 2 ** 40 + 99, currency: 'SEK', note: '-' },
     ]);

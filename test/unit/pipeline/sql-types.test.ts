@@ -36,7 +36,7 @@ const schema = {
 } as avro.schema.RecordType;
 
 describe('Avro → SQL columns', () => {
-  it('maps every Avro type as the README’s table says', () => {
+  it('maps every Avro type as the table of docs/pipelines.md says', () => {
     const columns = columnsFromAvro(schema, ['id'], { body: 'text', note: 'varchar(1000)' });
     expect(columns.map((c) => [c.name, c.sqlType, c.nullable])).toEqual([
       ['id', 'VARCHAR(255)', false],
