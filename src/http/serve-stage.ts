@@ -51,7 +51,7 @@ export async function serveStage(
   ];
   const readiness = new Readiness(running.runner.faults, checks);
   readiness.start(READINESS_INTERVAL_MS);
-  const lag = new LagMonitor(admin, pipeline, stage, metrics, logger);
+  const lag = new LagMonitor({ admin, pipeline, stage, metrics, logger });
   lag.start(settings.KELT_LAG_INTERVAL_SECONDS * 1000);
 
   const livenessMs = settings.KELT_LIVENESS_TIMEOUT_SECONDS * 1000;

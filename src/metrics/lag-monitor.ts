@@ -6,6 +6,14 @@ import { stageLag } from '../status/lag.ts';
 import type { StageName } from '../pipeline/topology.ts';
 import type { StageMetrics } from './stage-metrics.ts';
 
+export interface LagMonitorOptions {
+  admin: ClusterAdmin;
+  pipeline: Pipeline;
+  stage: StageName;
+  metrics: StageMetrics;
+  logger: Logger;
+}
+
 /**
  * Refreshes a stage's consumer-lag gauge from the group's committed offsets
  * and the log-end offsets, every `intervalMs` (two admin requests per
@@ -21,7 +29,7 @@ export class LagMonitor {
   private readonly task = new PeriodicTask(() => this.refresh());
   private stopped = false;
 
-  constructor(admin: ClusterAdmin, pipeline: Pipeline, stage: StageName, metrics: StageMetrics, logger: Logger) {
+  constructor({ admin, pipeline, stage, metrics, logger }: LagMonitorOptions) {
     this.admin = admin;
     this.pipeline = pipeline;
     this.stage = stage;

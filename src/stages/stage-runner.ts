@@ -104,9 +104,9 @@ export class StageRunner {
       logger: this.logger,
       onRetry: (retry) => this.events.emit('retry', retry),
     });
-    this.backpressure = new PoolBackpressure(options.pool, this.pauses, (change) => this.events.emit('backpressure', change), this.logger);
-    this.membership = new GroupMembership(
-      {
+    this.backpressure = new PoolBackpressure({ pool: options.pool, pauses: this.pauses, report: (change) => this.events.emit('backpressure', change), logger: this.logger });
+    this.membership = new GroupMembership({
+      hooks: {
         onAssigned: (owned) =>
           options.processor.onAssignment?.([...owned], (partition, offset) => this.consumer.seek(this.inputTopic, partition, offset)) ?? Promise.resolve(),
         onAssignmentFault: (error) => this.faults.fault('assignment', `work on the new assignment failing: ${(error as Error).message}`),
@@ -116,9 +116,9 @@ export class StageRunner {
           this.fail(error instanceof Error ? error : new Error(String(error)));
         },
       },
-      this.policy,
-      this.logger,
-    );
+      policy: this.policy,
+      logger: this.logger,
+    });
   }
 
   async start(): Promise<void> {

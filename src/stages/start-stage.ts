@@ -47,7 +47,7 @@ export async function startStage(
   let pool: WorkerPool<unknown, unknown> | undefined;
   switch (stage) {
     case 'extract': {
-      const extractPool = new WorkerPool<ExtractTask, ExtractResult>(extractWorkerFile, threads, maxQueue);
+      const extractPool = new WorkerPool<ExtractTask, ExtractResult>({ file: extractWorkerFile, threads, maxQueue });
       pool = extractPool as WorkerPool<unknown, unknown>;
       processor = new ExtractProcessor({ pipeline, registry, pool: extractPool, transactions, recordLimitOf });
       break;
@@ -67,7 +67,7 @@ export async function startStage(
       break;
     }
     case 'transform': {
-      const transformPool = new WorkerPool<TransformTask, TransformOutcome[]>(transformWorkerFile, threads, maxQueue, pipeline.pool.memoryMb);
+      const transformPool = new WorkerPool<TransformTask, TransformOutcome[]>({ file: transformWorkerFile, threads, maxQueue, memoryMb: pipeline.pool.memoryMb });
       pool = transformPool as WorkerPool<unknown, unknown>;
       await ensureTransformLoads(transformPool, pipeline);
       const mysql = connections.mysql(undefined, pipeline.batch.queryTimeoutMs);
@@ -80,7 +80,7 @@ export async function startStage(
         transactions,
         positions: new PartitionPositions(mysql, groupId, pipeline.topics.loaded),
         deadLetterLog: new DeadLetterLog(mysql, groupId, pipeline.topics.loaded),
-        aggregates: new AggregateIncrements(pipeline.transform.aggregates, modelTables(pipeline), mysql, groupId),
+        aggregates: new AggregateIncrements({ aggregates: pipeline.transform.aggregates, modelTables: modelTables(pipeline), pool: mysql, groupId }),
         origins: new AppliedOriginStore(mysql, groupId, pipeline.topics.loaded),
         logger,
       });

@@ -1,6 +1,16 @@
 import { EventEmitter, once } from 'node:events';
 import { Piscina } from 'piscina';
 
+export interface WorkerPoolOptions {
+  /** The worker entry point (a module whose default export runs one task). */
+  file: URL;
+  threads: number;
+  /** Queued tasks at which the pool is saturated (the consumer pauses fetching). */
+  maxQueue: number;
+  /** Each worker's heap limit (a worker past it dies, and its task fails with ERR_WORKER_OUT_OF_MEMORY). */
+  memoryMb?: number | undefined;
+}
+
 /**
  * A Piscina pool with kelt's backpressure rule: the pool is saturated when its
  * queue holds `maxQueue` tasks; the consumer then pauses fetching and resumes
@@ -13,12 +23,11 @@ export class WorkerPool<Task, Result> {
   /** `task`: a task finished (or failed) after `seconds` in the queue and on a thread. */
   readonly events = new EventEmitter<{ task: [seconds: number] }>();
 
-  /** `memoryMb`: each worker's heap limit (a worker past it dies, and its task fails with ERR_WORKER_OUT_OF_MEMORY). */
-  constructor(filename: URL, threads: number, maxQueue: number, memoryMb?: number) {
+  constructor({ file, threads, maxQueue, memoryMb }: WorkerPoolOptions) {
     this.threads = threads;
     this.maxQueue = maxQueue;
     this.piscina = new Piscina<Task, Result>({
-      filename: filename.href,
+      filename: file.href,
       minThreads: threads,
       maxThreads: threads,
       ...(memoryMb === undefined ? {} : { resourceLimits: { maxOldGenerationSizeMb: memoryMb } }),

@@ -14,6 +14,15 @@ export interface MembershipHooks {
   onAssignmentFailed(error: unknown): void;
 }
 
+export interface GroupMembershipOptions {
+  hooks: MembershipHooks;
+  /** Backoff between attempts of the assignment's work. */
+  policy: RetryPolicy;
+  logger: Logger;
+  /** Waits out a backoff (tests hand in one that does not). */
+  wait?: (ms: number) => Promise<unknown>;
+}
+
 /**
  * Which partitions this member owns, in which generation of the group. Every
  * join starts a new generation; so does learning that the group has moved on
@@ -34,7 +43,7 @@ export class GroupMembership {
   private owned = new Set<string>();
   private assignment: Promise<void> = Promise.resolve();
 
-  constructor(hooks: MembershipHooks, policy: RetryPolicy, logger: Logger, wait: (ms: number) => Promise<unknown> = sleep) {
+  constructor({ hooks, policy, logger, wait = sleep }: GroupMembershipOptions) {
     this.hooks = hooks;
     this.policy = policy;
     this.logger = logger;

@@ -8,6 +8,15 @@ export interface SaturablePool {
   drained(): Promise<void>;
 }
 
+export interface PoolBackpressureOptions {
+  /** The stage's worker pool (none: batches never wait). */
+  pool: SaturablePool | undefined;
+  pauses: PauseController;
+  /** Told of each pause and resume. */
+  report: (change: { paused: boolean; queue: number }) => void;
+  logger: Logger;
+}
+
 /**
  * Holds a batch back while the stage's worker pool is saturated, with the
  * topic's fetching paused meanwhile (a reason of its own, so a fault's
@@ -19,7 +28,7 @@ export class PoolBackpressure {
   private readonly report: (change: { paused: boolean; queue: number }) => void;
   private readonly logger: Logger;
 
-  constructor(pool: SaturablePool | undefined, pauses: PauseController, report: (change: { paused: boolean; queue: number }) => void, logger: Logger) {
+  constructor({ pool, pauses, report, logger }: PoolBackpressureOptions) {
     this.pool = pool;
     this.pauses = pauses;
     this.report = report;

@@ -16,6 +16,15 @@ export type RecordContributions = Contribution[][];
  * batch's MySQL transaction. Records a replay from a timestamp re-reads
  * (below the floor's offset) add only to the windows it rebuilt.
  */
+export interface AggregateIncrementsOptions {
+  aggregates: readonly Aggregate[];
+  /** The pipeline's model tables, which the aggregates count rows of. */
+  modelTables: readonly MySqlTable[];
+  /** Reads the replay floors. */
+  pool: Pick<MySqlPool, 'query'>;
+  groupId: string;
+}
+
 export class AggregateIncrements {
   readonly tables: readonly MySqlAggregateTable[];
   private readonly sources: Array<{ index: number; columnIndex: (column: string) => number }>;
@@ -23,7 +32,7 @@ export class AggregateIncrements {
   private readonly groupId: string;
   private floors: ReplayFloors = new Map();
 
-  constructor(aggregates: readonly Aggregate[], modelTables: readonly MySqlTable[], pool: Pick<MySqlPool, 'query'>, groupId: string) {
+  constructor({ aggregates, modelTables, pool, groupId }: AggregateIncrementsOptions) {
     this.pool = pool;
     this.groupId = groupId;
     this.tables = aggregates.map((aggregate) => new MySqlAggregateTable(aggregate, modelTables.find((table) => table.name === aggregate.from)!));

@@ -14,7 +14,7 @@ import { FakeCluster } from '../../support/fake-cluster.ts';
 import { FakeRegistry } from '../../support/fake-registry.ts';
 
 const pipeline = loadPipeline(new URL('../../../schemas/pageviews.pipeline.yaml', import.meta.url).pathname);
-const pool = new WorkerPool<ExtractTask, ExtractResult>(extractWorkerFile, 1, 16);
+const pool = new WorkerPool<ExtractTask, ExtractResult>({ file: extractWorkerFile, threads: 1, maxQueue: 16 });
 afterAll(() => pool.close());
 
 const event = (n: number) => ({

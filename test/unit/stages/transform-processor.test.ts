@@ -19,7 +19,7 @@ import { FakeRegistry } from '../../support/fake-registry.ts';
 const pipeline = loadPipeline(new URL('../../../schemas/pageviews.pipeline.yaml', import.meta.url).pathname);
 const topic = pipeline.topics.loaded;
 const groupId = 'kelt.pageviews.transform';
-const pool = new WorkerPool<TransformTask, TransformOutcome[]>(transformWorkerFile, 1, 16, pipeline.pool.memoryMb);
+const pool = new WorkerPool<TransformTask, TransformOutcome[]>({ file: transformWorkerFile, threads: 1, maxQueue: 16, memoryMb: pipeline.pool.memoryMb });
 afterAll(() => pool.close());
 
 /** The example pipeline's transform processor over the real worker pool and its module, a fake cluster, registry and MySQL. */
@@ -37,7 +37,7 @@ async function transformWith() {
     transactions: new PartitionTransactions(cluster, groupId, createLogger('silent')),
     positions: new MemoryPositions(),
     deadLetterLog: new MemoryLetterLog(),
-    aggregates: new AggregateIncrements(pipeline.transform.aggregates, tables, mysql, groupId),
+    aggregates: new AggregateIncrements({ aggregates: pipeline.transform.aggregates, modelTables: tables, pool: mysql, groupId }),
     origins: new AppliedOriginStore(mysql, groupId, topic),
     logger: createLogger('silent'),
   });

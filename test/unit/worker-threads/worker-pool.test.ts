@@ -7,7 +7,7 @@ afterEach(() => pool?.close());
 
 describe('WorkerPool', () => {
   it('is saturated once its queue holds maxQueue tasks, and drained resolves when the queue has emptied', async () => {
-    pool = new WorkerPool(taskFile, 1, 2);
+    pool = new WorkerPool({ file: taskFile, threads: 1, maxQueue: 2 });
     expect(pool.saturated).toBe(false);
     await pool.drained();
     const results = [1_000, 1, 1, 1].map((ms) => pool!.run({ ms }));
@@ -22,7 +22,7 @@ describe('WorkerPool', () => {
   });
 
   it('an aborted task rejects and its worker is replaced; the next task runs', async () => {
-    pool = new WorkerPool(taskFile, 1, 4);
+    pool = new WorkerPool({ file: taskFile, threads: 1, maxQueue: 4 });
     const controller = new AbortController();
     const hanging = pool.run({ ms: 60_000 }, [], controller.signal);
     controller.abort();

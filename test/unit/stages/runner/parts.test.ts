@@ -187,12 +187,12 @@ describe('GroupMembership', () => {
   const policy = { initialMs: 1, maxMs: 2 };
 
   it('owns partitions only in the generation it joined with', () => {
-    const membership = new GroupMembership(
-      { onAssigned: async () => {}, onAssignmentFault: () => {}, onAssignmentDone: () => {}, onAssignmentFailed: () => {} },
+    const membership = new GroupMembership({
+      hooks: { onAssigned: async () => {}, onAssignmentFault: () => {}, onAssignmentDone: () => {}, onAssignmentFailed: () => {} },
       policy,
       logger,
-      noWait,
-    );
+      wait: noWait,
+    });
     const generation = membership.joined([{ topic: 'in', partition: 0 }]);
     expect(membership.owns({ topic: 'in', partition: 0 }, generation)).toBe(true);
     expect(membership.owns({ topic: 'in', partition: 1 }, generation)).toBe(false);
@@ -206,8 +206,8 @@ describe('GroupMembership', () => {
   it('retries the assignment work while it fails transiently, reporting the fault, and batches wait for it', async () => {
     const events: string[] = [];
     let failures = 2;
-    const membership = new GroupMembership(
-      {
+    const membership = new GroupMembership({
+      hooks: {
         onAssigned: async () => {
           if (failures-- > 0) throw new TransientError('MySQL down');
           events.push('assigned');
@@ -218,8 +218,8 @@ describe('GroupMembership', () => {
       },
       policy,
       logger,
-      noWait,
-    );
+      wait: noWait,
+    });
     membership.joined([{ topic: 'in', partition: 0 }]);
     await membership.ready();
     expect(events).toEqual(['fault: MySQL down', 'fault: MySQL down', 'assigned', 'recovered']);
@@ -227,8 +227,8 @@ describe('GroupMembership', () => {
 
   it('hands a permanent failure of the assignment work to its hook instead of rejecting unhandled', async () => {
     const failed: unknown[] = [];
-    const membership = new GroupMembership(
-      {
+    const membership = new GroupMembership({
+      hooks: {
         onAssigned: async () => {
           throw new PermanentError('no such table');
         },
@@ -238,8 +238,8 @@ describe('GroupMembership', () => {
       },
       policy,
       logger,
-      noWait,
-    );
+      wait: noWait,
+    });
     membership.joined([{ topic: 'in', partition: 0 }]);
     await expect(membership.ready()).resolves.toBeUndefined();
     expect(failed).toHaveLength(1);
@@ -249,8 +249,8 @@ describe('GroupMembership', () => {
     const seen: number[] = [];
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
-    const membership = new GroupMembership(
-      {
+    const membership = new GroupMembership({
+      hooks: {
         onAssigned: async (owned) => {
           seen.push(owned[0]!.partition);
           if (owned[0]!.partition === 0) throw new TransientError('MySQL down');
@@ -261,8 +261,8 @@ describe('GroupMembership', () => {
       },
       policy,
       logger,
-      () => gate,
-    );
+      wait: () => gate,
+    });
     membership.joined([{ topic: 'in', partition: 0 }]);
     membership.joined([{ topic: 'in', partition: 1 }]);
     release();

@@ -10,7 +10,7 @@ describe('PoolBackpressure', () => {
     let drain!: () => void;
     const pool = { saturated: true, queueSize: 8, drained: () => new Promise<void>((resolve) => (drain = resolve)) };
     const pauses = new PauseController({ pause: (topic) => switches.push(`pause ${topic}`), resume: (topic) => switches.push(`resume ${topic}`) });
-    const backpressure = new PoolBackpressure(pool, pauses, ({ paused }) => changes.push(paused), createLogger('silent'));
+    const backpressure = new PoolBackpressure({ pool, pauses, report: ({ paused }) => changes.push(paused), logger: createLogger('silent') });
     let through = false;
     const waiting = backpressure.waitForRoom('in').then(() => (through = true));
     await new Promise((resolve) => setImmediate(resolve));
@@ -25,7 +25,7 @@ describe('PoolBackpressure', () => {
   it('lets a batch through at once when the pool has room, or when the stage has no pool', async () => {
     const pauses = new PauseController({ pause: () => expect.fail('paused'), resume: () => undefined });
     const roomy = { saturated: false, queueSize: 0, drained: async () => expect.fail('waited') };
-    await new PoolBackpressure(roomy, pauses, () => expect.fail('reported'), createLogger('silent')).waitForRoom('in');
-    await new PoolBackpressure(undefined, pauses, () => expect.fail('reported'), createLogger('silent')).waitForRoom('in');
+    await new PoolBackpressure({ pool: roomy, pauses, report: () => expect.fail('reported'), logger: createLogger('silent') }).waitForRoom('in');
+    await new PoolBackpressure({ pool: undefined, pauses, report: () => expect.fail('reported'), logger: createLogger('silent') }).waitForRoom('in');
   });
 });

@@ -6,7 +6,7 @@ import { WorkerPool } from '../../../../src/worker-threads/worker-pool.ts';
 type Task = { records: string[]; progress: Int32Array };
 
 /** A real Piscina pool (two threads, a 64 MB heap each) over a worker whose records say what they do. */
-const pool = new WorkerPool<Task, TransformOutcome[]>(new URL('./fixtures/chunk-worker.ts', import.meta.url), 2, 8, 64);
+const pool = new WorkerPool<Task, TransformOutcome[]>({ file: new URL('./fixtures/chunk-worker.ts', import.meta.url), threads: 2, maxQueue: 8, memoryMb: 64 });
 const run: RunChunk<string> = (records, progress, signal) => pool.run({ records: [...records], progress }, [], signal);
 const limits = { recordMs: 1_000, memoryMb: 64 };
 const summary = (outcomes: TransformOutcome[]) => outcomes.map((outcome) => (outcome.ok ? (outcome.rows.t![0] as { record: string }).record : outcome.reason));
@@ -38,7 +38,7 @@ describe('a watched chunk', () => {
 
 describe('a pool of abortable tasks', () => {
   it('says when its queue has drained (Piscina’s drain event never fires while an abortable task runs)', async () => {
-    const small = new WorkerPool<Task, TransformOutcome[]>(new URL('./fixtures/chunk-worker.ts', import.meta.url), 1, 2, 64);
+    const small = new WorkerPool<Task, TransformOutcome[]>({ file: new URL('./fixtures/chunk-worker.ts', import.meta.url), threads: 1, maxQueue: 2, memoryMb: 64 });
     try {
       const tasks = Array.from({ length: 6 }, (_, i) => runWatched([`r${i}`, `s${i}`], (records, progress, signal) => small.run({ records: [...records], progress }, [], signal), limits));
       await new Promise((resolve) => setImmediate(resolve));
