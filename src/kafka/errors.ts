@@ -12,12 +12,24 @@ const { KafkaJSError, KafkaJSProtocolError, KafkaJSSASLAuthenticationError } = c
 
 /**
  * What a Kafka client failure means for the batch that met it, decided here
- * and nowhere else, from kafkajs's own error classes, protocol error types and
- * `retriable` flags (walking `cause`, since kafkajs wraps the protocol error in
- * its retry errors), never from message text.
+ * and nowhere else, from kafkajs's own error classes and protocol error types
+ * (walking `cause`, since kafkajs wraps the protocol error in its retry
+ * errors), never from message text.
  *
- * - fatal: the cluster refused this client's credentials or an ACL (retrying
- *   cannot help; taking it for "fenced" would drop batches silently);
+ * kafkajs's own `retriable` flag says whether the same request may succeed
+ * if sent again; it decides kafkajs's retries and whether a crashed consumer
+ * restarts (the runner's `crashed(error, restarting)`). It cannot decide a
+ * batch's fate: a batch is retried with a new transaction, after a new
+ * producer settled the partition, and that recovers from errors kafkajs marks
+ * non-retriable (INVALID_TXN_STATE after a lost EndTxn answer,
+ * OUT_OF_ORDER_SEQUENCE_NUMBER and UNKNOWN_PRODUCER_ID after a broker
+ * failover, BROKER_NOT_AVAILABLE). So the kinds are chosen by type:
+ *
+ * - fatal: the cluster refused this client's credentials or an ACL, or the
+ *   deployment asks for what the cluster does not allow (an unsupported
+ *   version or compression, a transaction or session timeout outside the
+ *   broker's bounds): retrying cannot help, and taking it for "fenced" or
+ *   "transient" would drop batches silently or retry for ever;
  * - fenced: another producer owns this transactional id now (the partition moved);
  * - rebalance: the group moved on without this member's current generation;
  * - too_large: the broker refused a record for its size (retrying cannot help);
@@ -35,6 +47,18 @@ const fatalTypes = new Set([
   'SASL_AUTHENTICATION_FAILED',
   'UNSUPPORTED_SASL_MECHANISM',
   'ILLEGAL_SASL_STATE',
+]);
+const misconfiguredTypes = new Set([
+  'UNSUPPORTED_VERSION',
+  'UNSUPPORTED_FOR_MESSAGE_FORMAT',
+  'UNSUPPORTED_COMPRESSION_TYPE',
+  'INVALID_REQUIRED_ACKS',
+  'INVALID_TRANSACTION_TIMEOUT',
+  'INVALID_SESSION_TIMEOUT',
+  'INCONSISTENT_GROUP_PROTOCOL',
+  'INVALID_GROUP_ID',
+  'INVALID_TOPIC_EXCEPTION',
+  'SECURITY_DISABLED',
 ]);
 const fencedTypes = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'INVALID_PRODUCER_ID_MAPPING']);
 const rebalanceTypes = new Set(['REBALANCE_IN_PROGRESS', 'UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'FENCED_INSTANCE_ID']);
@@ -58,7 +82,8 @@ export function isKafkaClientError(error: unknown): boolean {
 
 export function kafkaErrorKind(error: unknown): KafkaErrorKind {
   const types = protocolTypes(error);
-  if (types.some((type) => fatalTypes.has(type)) || causes(error).some((cause) => cause instanceof KafkaJSSASLAuthenticationError)) return 'fatal';
+  if (types.some((type) => fatalTypes.has(type) || misconfiguredTypes.has(type))) return 'fatal';
+  if (causes(error).some((cause) => cause instanceof KafkaJSSASLAuthenticationError)) return 'fatal';
   if (types.some((type) => fencedTypes.has(type))) return 'fenced';
   if (types.some((type) => rebalanceTypes.has(type))) return 'rebalance';
   if (types.some((type) => tooLargeTypes.has(type))) return 'too_large';

@@ -30,6 +30,14 @@ describe('Kafka error classification', () => {
     expect(classifyKafkaError(retriesExceeded(sasl), 'x')).toBeInstanceOf(FatalError);
   });
 
+  it('takes a deployment the cluster does not allow for fatal, yet retries what a new producer recovers from though kafkajs calls it non-retriable', () => {
+    expect(classifyKafkaError(retriesExceeded(protocol('INVALID_TRANSACTION_TIMEOUT', false)), 'x')).toBeInstanceOf(FatalError);
+    expect(classifyKafkaError(protocol('UNSUPPORTED_VERSION', false), 'x')).toBeInstanceOf(FatalError);
+    for (const type of ['INVALID_TXN_STATE', 'OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'BROKER_NOT_AVAILABLE']) {
+      expect(classifyKafkaError(protocol(type, false), 'x'), type).toBeInstanceOf(TransientError);
+    }
+  });
+
   it('does not take a message that merely mentions a type for that type', () => {
     expect(kafkaErrorKind(kafkaErrors.plain('PRODUCER_FENCED'))).toBe('transient');
     expect(isRebalanceError(new Error('REBALANCE_IN_PROGRESS'))).toBe(false);
