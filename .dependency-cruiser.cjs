@@ -29,7 +29,8 @@ module.exports = {
     {
       name: 'adapters-do-not-import-stages',
       severity: 'error',
-      comment: 'src/kafka, src/mysql, src/registry, src/avro, src/pipeline, src/values and src/retry are below the stages: they must not import them.',
+      comment:
+        'src/kafka, src/mysql, src/registry, src/avro, src/pipeline, src/values and src/retry are below the stages: they must not import them.',
       from: { path: '^src/(kafka|mysql|registry|avro|pipeline|values|retry)/' },
       to: { path: '^src/stages/' },
     },

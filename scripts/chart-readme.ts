@@ -29,9 +29,7 @@ function rows(node: SchemaNode, defaults: unknown, path: string[]): string[] {
     const preview = shown.length > 80 ? '(see values.yaml)' : shown;
     return [`| \`${path.join('.')}\` | ${type} | ${preview} | ${(node.description ?? '').replaceAll('|', '\\|')}${values} |`];
   }
-  return Object.entries(children).flatMap(([key, child]) =>
-    rows(child, (defaults as Record<string, unknown> | undefined)?.[key], [...path, key]),
-  );
+  return Object.entries(children).flatMap(([key, child]) => rows(child, (defaults as Record<string, unknown> | undefined)?.[key], [...path, key]));
 }
 
 export function valuesTable(): string {

@@ -93,7 +93,9 @@ for (const table of [pipeline.staging.table, ...pipeline.transform.tables.map((t
 }
 for (const stage of stages) {
   const seconds = caughtUp.get(stage)!;
-  say(`  ${stage.padEnd(16)} ${events} records, caught up ${seconds.toFixed(1)} s after the first event: ${Math.round(events / seconds).toLocaleString('en')} records/s`);
+  say(
+    `  ${stage.padEnd(16)} ${events} records, caught up ${seconds.toFixed(1)} s after the first event: ${Math.round(events / seconds).toLocaleString('en')} records/s`,
+  );
 }
 const [sample] = await mysql.query(
   `SELECT event_id, user_id, url_normalized, utm_campaign, browser_name, os_name, device_type, is_bot, ip_anonymized
@@ -109,7 +111,9 @@ const [hourly] = await mysql.query(
 );
 say('  page views per host, path and hour (agg_pageviews_hourly, busiest of the latest hour first):');
 console.table(hourly);
-const [daily] = await mysql.query('SELECT DATE_FORMAT(day, \'%Y-%m-%d\') AS day, active_users, pageviews FROM agg_daily_active_users ORDER BY day DESC LIMIT 7');
+const [daily] = await mysql.query(
+  "SELECT DATE_FORMAT(day, '%Y-%m-%d') AS day, active_users, pageviews FROM agg_daily_active_users ORDER BY day DESC LIMIT 7",
+);
 say('  daily active users (agg_daily_active_users):');
 console.table(daily);
 await mysql.end();

@@ -41,7 +41,9 @@ export async function buildImage(name: string): Promise<BuiltImage> {
     child.on('error', reject);
     child.on('exit', (code) =>
       log.end(() =>
-        code === 0 ? resolve() : reject(new Error(`docker build exited with ${code}:\n${readFileSync(logFile, 'utf8').split('\n').slice(-30).join('\n')}`)),
+        code === 0
+          ? resolve()
+          : reject(new Error(`docker build exited with ${code}:\n${readFileSync(logFile, 'utf8').split('\n').slice(-30).join('\n')}`)),
       ),
     );
   });

@@ -26,7 +26,9 @@ const known = readdirSync(faultsDir)
 const chosen = values.only === undefined ? known : values.only.split(',');
 const unknown = chosen.filter((fault) => !known.includes(fault));
 if (!Number.isInteger(runs) || runs < 1 || unknown.length > 0) {
-  console.error(`usage: npm run soak -- --runs N [--only ${known.join('|')}]${unknown.length > 0 ? `\nunknown fault(s): ${unknown.join(', ')}` : ''}`);
+  console.error(
+    `usage: npm run soak -- --runs N [--only ${known.join('|')}]${unknown.length > 0 ? `\nunknown fault(s): ${unknown.join(', ')}` : ''}`,
+  );
   process.exit(2);
 }
 
@@ -42,17 +44,20 @@ const readCounts = (from: number): FaultCounts[] =>
 
 /** Records lost: produced events missing from a topic or table (dead letters are not loss). */
 const lostOf = (c: FaultCounts) =>
-  Math.max(0, c.produced - c.extracted) + Math.max(0, c.produced - c.loaded) + Math.max(0, c.produced - c.staged) + Math.max(0, c.produced - c.modeled);
+  Math.max(0, c.produced - c.extracted) +
+  Math.max(0, c.produced - c.loaded) +
+  Math.max(0, c.produced - c.staged) +
+  Math.max(0, c.produced - c.modeled);
 
 let failedRuns = 0;
 for (let run = 1; run <= runs; run++) {
   const before = existsSync(countsFile) ? statSync(countsFile).size : 0;
   const started = Date.now();
-  const result = spawnSync(
-    'vitest',
-    ['run', '--project', 'faults', ...chosen.map((fault) => `test/faults/${fault}.test.ts`)],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' },
-  );
+  const result = spawnSync('vitest', ['run', '--project', 'faults', ...chosen.map((fault) => `test/faults/${fault}.test.ts`)], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    encoding: 'utf8',
+  });
   const counts = readCounts(before);
   for (const c of counts) {
     console.log(
@@ -63,8 +68,13 @@ for (let run = 1; run <= runs; run++) {
   const passed = result.status === 0;
   if (!passed) {
     failedRuns++;
-    const summary = `${result.stdout}${result.stderr}`.split('\n').filter((line) => /FAIL|Error|expected/.test(line)).slice(0, 12);
-    console.log(`run ${run}/${runs}  FAILED (vitest exit ${result.status}) after ${Math.round((Date.now() - started) / 1000)}s\n  ${summary.join('\n  ')}`);
+    const summary = `${result.stdout}${result.stderr}`
+      .split('\n')
+      .filter((line) => /FAIL|Error|expected/.test(line))
+      .slice(0, 12);
+    console.log(
+      `run ${run}/${runs}  FAILED (vitest exit ${result.status}) after ${Math.round((Date.now() - started) / 1000)}s\n  ${summary.join('\n  ')}`,
+    );
   }
 }
 console.log(`soak: ${runs - failedRuns} of ${runs} run(s) passed (${chosen.join(', ')})`);

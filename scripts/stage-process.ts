@@ -74,13 +74,17 @@ export class StageProcess {
   /** The port of the stage's /metrics, /healthz and /readyz (from its log, once it serves them). */
   async httpPort(timeoutMs = 90_000): Promise<number> {
     let port = 0;
-    await this.until('serve HTTP', () => {
-      const line = this.log()
-        .split('\n')
-        .find((entry) => entry.includes('"serving /metrics, /healthz and /readyz"'));
-      if (line !== undefined) port = (JSON.parse(line) as { port: number }).port;
-      return line !== undefined;
-    }, timeoutMs);
+    await this.until(
+      'serve HTTP',
+      () => {
+        const line = this.log()
+          .split('\n')
+          .find((entry) => entry.includes('"serving /metrics, /healthz and /readyz"'));
+        if (line !== undefined) port = (JSON.parse(line) as { port: number }).port;
+        return line !== undefined;
+      },
+      timeoutMs,
+    );
     return port;
   }
 

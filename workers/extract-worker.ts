@@ -21,7 +21,9 @@ export default function extract(task: ExtractTask): ExtractResult {
     try {
       if (bytes === null) {
         if (!task.deletes.tombstones) {
-          throw new PermanentError('the record has no value (a tombstone), and the key field is not the staging table’s primary key', { reason: 'undecodable' });
+          throw new PermanentError('the record has no value (a tombstone), and the key field is not the staging table’s primary key', {
+            reason: 'undecodable',
+          });
         }
         values.push(null);
         return { ok: true, key: null, deletes: true };
@@ -79,7 +81,6 @@ function decodeJson(bytes: Uint8Array, reader: ReturnType<typeof typeOf>): Recor
   }
   return value as Record<string, unknown>;
 }
-
 
 /** The record in the extracted schema; a value that schema cannot hold (one a newer writer allows) is the record's fault. */
 function encode(extracted: avro.Type, record: Record<string, unknown>): Buffer {

@@ -68,7 +68,8 @@ function transformOne(
   }
   const fn = deletion === undefined ? module.transform : module.remove;
   if (fn === undefined) return { ok: true, rows: {}, deletes: {} };
-  const outcomeOf = (output: TransformOutput) => (deletion === undefined ? { ok: true as const, rows: tables(output), deletes: {} } : { ok: true as const, rows: {}, deletes: tables(output) });
+  const outcomeOf = (output: TransformOutput) =>
+    deletion === undefined ? { ok: true as const, rows: tables(output), deletes: {} } : { ok: true as const, rows: {}, deletes: tables(output) };
   try {
     const output = fn(record);
     // An async transform is awaited like a plain one (and only then: a microtask per record costs).

@@ -15,12 +15,18 @@ export async function consumerPerfCeiling(fixture: BenchFixture, topic: string, 
   const { stdout } = await promisify(execFile)(
     stackScript,
     [
-      'kafka-tool', 'org.apache.kafka.tools.ConsumerPerformance',
-      '--bootstrap-server', fixture.endpoints.kafkaBrokers.join(','),
-      '--topic', topic,
-      '--messages', String(records),
-      '--group', `${fixture.id}-perf-${Date.now()}`,
-      '--timeout', '60000',
+      'kafka-tool',
+      'org.apache.kafka.tools.ConsumerPerformance',
+      '--bootstrap-server',
+      fixture.endpoints.kafkaBrokers.join(','),
+      '--topic',
+      topic,
+      '--messages',
+      String(records),
+      '--group',
+      `${fixture.id}-perf-${Date.now()}`,
+      '--timeout',
+      '60000',
     ],
     { maxBuffer: 4 * 1024 * 1024 },
   );
@@ -45,7 +51,10 @@ export async function insertCeiling(
 ): Promise<{ rows: number; rowsPerSecond: number }> {
   const pool = fixture.connections.mysql(connections);
   try {
-    const [rows] = await pool.query({ sql: `SELECT ${table.columns.map((c) => `\`${c.name}\``).join(', ')} FROM \`${table.name}\``, rowsAsArray: true });
+    const [rows] = await pool.query({
+      sql: `SELECT ${table.columns.map((c) => `\`${c.name}\``).join(', ')} FROM \`${table.name}\``,
+      rowsAsArray: true,
+    });
     const all = rows as unknown[][];
     await pool.query(`TRUNCATE TABLE \`${table.name}\``);
     const slices = Array.from({ length: connections }, (_, i) => all.filter((_, j) => j % connections === i));

@@ -66,7 +66,9 @@ async function stageParts(admin: ClusterAdmin) {
     const runs = {} as Record<StageName, StageRunResult>;
     for (const stage of stages) {
       runs[stage] = await runStageToEnd(admin, stage, fixture.writeSpec(`${stage}-cold`, {}), fixture.endpoints, options.events);
-      say(`${stage}: ${rate(runs[stage].recordsPerSecond)}, ${runs[stage].cpuSecondsPer1k.toFixed(3)} CPU s/1k, peak RSS ${runs[stage].peakRssMb.toFixed(0)} MB`);
+      say(
+        `${stage}: ${rate(runs[stage].recordsPerSecond)}, ${runs[stage].cpuSecondsPer1k.toFixed(3)} CPU s/1k, peak RSS ${runs[stage].peakRssMb.toFixed(0)} MB`,
+      );
     }
 
     // The ceilings, on the rows the stages just wrote.
@@ -79,7 +81,13 @@ async function stageParts(admin: ClusterAdmin) {
     const workerScaling: BenchReport['workerScaling'] = [];
     for (const threads of availableParallelism() > 2 ? [1, 2, 4] : [1, 2]) {
       await fixture.truncate();
-      const run = await runStageToEnd(admin, 'transform', fixture.writeSpec(`threads-${threads}`, { pool: { threads } }), fixture.endpoints, options.events);
+      const run = await runStageToEnd(
+        admin,
+        'transform',
+        fixture.writeSpec(`threads-${threads}`, { pool: { threads } }),
+        fixture.endpoints,
+        options.events,
+      );
       workerScaling.push({ threads, recordsPerSecond: run.recordsPerSecond });
       say(`transform with ${threads} thread(s): ${rate(run.recordsPerSecond)}`);
     }
@@ -87,7 +95,9 @@ async function stageParts(admin: ClusterAdmin) {
     // ABBA order: a drift over the runs (the database warming up) weighs on both alike.
     for (const [i, metrics] of (['off', 'on', 'on', 'off', 'off', 'on'] as const).entries()) {
       await fixture.truncate();
-      const run = await runStageToEnd(admin, 'transform', fixture.writeSpec(`metrics-${i}-${metrics}`, {}), fixture.endpoints, options.events, { KELT_METRICS: metrics });
+      const run = await runStageToEnd(admin, 'transform', fixture.writeSpec(`metrics-${i}-${metrics}`, {}), fixture.endpoints, options.events, {
+        KELT_METRICS: metrics,
+      });
       overheadRuns.push({ metrics, recordsPerSecond: run.recordsPerSecond });
       say(`transform, metrics ${metrics}: ${rate(run.recordsPerSecond)}`);
     }
@@ -100,7 +110,13 @@ async function stageParts(admin: ClusterAdmin) {
     for (const [i, aggregates] of (['off', 'on', 'on', 'off'] as const).entries()) {
       await fixture.truncate();
       const transform = aggregates === 'on' ? fixture.document.transform : { ...fixture.document.transform, aggregates: [] };
-      const run = await runStageToEnd(admin, 'transform', fixture.writeSpec(`aggregates-${i}-${aggregates}`, { transform }), fixture.endpoints, options.events);
+      const run = await runStageToEnd(
+        admin,
+        'transform',
+        fixture.writeSpec(`aggregates-${i}-${aggregates}`, { transform }),
+        fixture.endpoints,
+        options.events,
+      );
       aggregateRuns.push({ aggregates, recordsPerSecond: run.recordsPerSecond, cpuSecondsPer1k: run.cpuSecondsPer1k });
       say(`transform, aggregates ${aggregates}: ${rate(run.recordsPerSecond)}, ${run.cpuSecondsPer1k.toFixed(3)} CPU s/1k`);
     }
@@ -187,14 +203,18 @@ async function endToEndPart(): Promise<BenchReport['endToEnd']> {
     for (let target = 2_000; target <= 40_000; target = Math.round(target * 1.25)) {
       const step = await underLoad.step(target, options.stepSeconds, 3, 5);
       steps.push(step);
-      say(`end to end at ${rate(target)}: produced ${rate(step.producedRate)}, ${step.keptUp ? 'kept up' : 'fell behind'} (drained ${step.drainSeconds.toFixed(1)} s), p50 ${step.latencyP50.toFixed(3)} s, p99 ${step.latencyP99.toFixed(3)} s`);
+      say(
+        `end to end at ${rate(target)}: produced ${rate(step.producedRate)}, ${step.keptUp ? 'kept up' : 'fell behind'} (drained ${step.drainSeconds.toFixed(1)} s), p50 ${step.latencyP50.toFixed(3)} s, p99 ${step.latencyP99.toFixed(3)} s`,
+      );
       if (!step.keptUp) break;
     }
     const sustained = Math.max(0, ...steps.filter((step) => step.keptUp).map((step) => step.targetRate));
     if (sustained > 0) {
       at50 = await underLoad.step(Math.round(sustained * 0.5), 30, 3, Number.POSITIVE_INFINITY);
       at80 = await underLoad.step(Math.round(sustained * 0.8), 30, 3, Number.POSITIVE_INFINITY);
-      say(`at 50%: p50 ${at50.latencyP50.toFixed(3)} s, p99 ${at50.latencyP99.toFixed(3)} s; at 80%: p50 ${at80.latencyP50.toFixed(3)} s, p99 ${at80.latencyP99.toFixed(3)} s`);
+      say(
+        `at 50%: p50 ${at50.latencyP50.toFixed(3)} s, p99 ${at50.latencyP99.toFixed(3)} s; at 80%: p50 ${at80.latencyP50.toFixed(3)} s, p99 ${at80.latencyP99.toFixed(3)} s`,
+      );
     }
     return {
       sustainedRate: sustained,

@@ -156,7 +156,9 @@ function peerRacer(fixture: BenchFixture, binary: string, run: string, tableName
  */
 async function measure(racer: Racer, start: Starter, fixture: BenchFixture, table: string, records: number): Promise<RaceRun> {
   const stack = await runStack(['pids']);
-  const brokers = Object.entries(stack).filter(([name]) => name.startsWith('KELT_PID_BROKER_')).map(([, pid]) => Number(pid));
+  const brokers = Object.entries(stack)
+    .filter(([name]) => name.startsWith('KELT_PID_BROKER_'))
+    .map(([, pid]) => Number(pid));
   const mariadb = stack.KELT_PID_MARIADB === undefined ? [] : [Number(stack.KELT_PID_MARIADB)];
   const cpuOf = (pids: number[]) => pids.reduce((sum, pid) => sum + processUsage(pid).cpuSeconds, 0);
   const mysql = fixture.connections.mysql(1);

@@ -110,7 +110,8 @@ mapType._skip = function skip(this: MapTypeInternals, tap: Tap) {
 };
 
 mapType._copy = function copy(this: MapTypeInternals, value: unknown, options: unknown) {
-  if (value === null || typeof value !== 'object' || Array.isArray(value) || !Object.hasOwn(value, '__proto__')) return copyMap.call(this, value, options);
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || !Object.hasOwn(value, '__proto__'))
+    return copyMap.call(this, value, options);
   const copied: Record<string, unknown> = {};
   for (const key of Object.keys(value)) setEntry(copied, key, this.valuesType._copy((value as Record<string, unknown>)[key], options));
   return copied;

@@ -251,7 +251,7 @@ function unzigzag(value: number | bigint): number | bigint {
 function zigzag(value: number | bigint): number | bigint {
   if (typeof value === 'number' && Math.abs(value) < 2 ** 48) return value >= 0 ? value * 2 : -value * 2 - 1;
   const big = BigInt(value);
-  return big >= 0n ? big << 1n : ((-big) << 1n) - 1n;
+  return big >= 0n ? big << 1n : (-big << 1n) - 1n;
 }
 
 function writeVarint(value: number | bigint): Buffer {

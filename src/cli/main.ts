@@ -23,9 +23,7 @@ import { redriveDeadLetters } from '../dead-letters/dlq-redrive.ts';
 import { letterFilter } from '../dead-letters/letter-filter.ts';
 import type { StageName } from '../pipeline/topology.ts';
 
-const { version, description } = JSON.parse(
-  readFileSync(projectFile('package.json'), 'utf8'),
-) as { version: string; description: string };
+const { version, description } = JSON.parse(readFileSync(projectFile('package.json'), 'utf8')) as { version: string; description: string };
 
 function positiveInteger(value: string): number {
   const number = Number(value);
@@ -33,8 +31,7 @@ function positiveInteger(value: string): number {
   return number;
 }
 
-const pipelineOption = () =>
-  new Option('-p, --pipeline <file>', 'the pipeline spec (YAML)').makeOptionMandatory();
+const pipelineOption = () => new Option('-p, --pipeline <file>', 'the pipeline spec (YAML)').makeOptionMandatory();
 
 function describePipeline(pipeline: Pipeline): string {
   return [
@@ -42,7 +39,11 @@ function describePipeline(pipeline: Pipeline): string {
     `  topics: ${Object.values(pipeline.topics).join(', ')}`,
     `  staging table: ${pipeline.staging.table} (primary key ${pipeline.staging.primaryKey.join(', ')})`,
     `  model tables: ${pipeline.transform.tables.map((table) => table.name).join(', ')}`,
-    ...(pipeline.transform.aggregates.length === 0 ? [] : [`  aggregates: ${pipeline.transform.aggregates.map((a) => `${a.name} (from ${a.from}${a.window === undefined ? '' : `, ${a.window.as} windows`})`).join(', ')}`]),
+    ...(pipeline.transform.aggregates.length === 0
+      ? []
+      : [
+          `  aggregates: ${pipeline.transform.aggregates.map((a) => `${a.name} (from ${a.from}${a.window === undefined ? '' : `, ${a.window.as} windows`})`).join(', ')}`,
+        ]),
     `  pool: ${pipeline.pool.threads} threads, pause at ${pipeline.pool.maxQueue} queued tasks; ${pipeline.batch.chunkRecords} records per task, ${pipeline.batch.insertRows} rows per INSERT`,
   ].join('\n');
 }
@@ -58,9 +59,7 @@ function eventsFrom(pipeline: Pipeline, options: { file?: string; generate?: num
     return generatedEvents(pipeline.source.generatorPath, options.generate);
   }
   if (options.file === undefined) throw new ConfigError('give --file <events.ndjson|events.csv> or --generate <count>');
-  return extname(options.file).toLowerCase() === '.csv'
-    ? csvEvents(options.file, pipeline.source.schema)
-    : ndjsonEvents(options.file);
+  return extname(options.file).toLowerCase() === '.csv' ? csvEvents(options.file, pipeline.source.schema) : ndjsonEvents(options.file);
 }
 
 function replayStart(options: { fromBeginning?: boolean; fromTimestamp?: string; fromOffsets?: string }): ReplayFrom {
@@ -149,7 +148,11 @@ Connection settings come from the environment:
       try {
         const report = await migrate(pipeline, { kafka, registry, mysql: pool, logger });
         console.log(`topics created: ${report.topicsCreated.join(', ') || 'none (all existed)'}`);
-        console.log(`schemas: ${Object.entries(report.schemaIds).map(([subject, id]) => `${subject}=${id}`).join(', ')}`);
+        console.log(
+          `schemas: ${Object.entries(report.schemaIds)
+            .map(([subject, id]) => `${subject}=${id}`)
+            .join(', ')}`,
+        );
         console.log(`tables: ${report.tables.join(', ')}`);
         for (const change of report.tableChanges) console.log(`  ${change}`);
       } finally {
@@ -186,9 +189,7 @@ Connection settings come from the environment:
     .command('status')
     .description("each stage group's members, lag per partition and records/s")
     .addOption(pipelineOption())
-    .addOption(
-      new Option('--sample <seconds>', 'measure records/s over this many seconds').argParser(positiveInteger).default(2),
-    )
+    .addOption(new Option('--sample <seconds>', 'measure records/s over this many seconds').argParser(positiveInteger).default(2))
     .option('--json', 'print the status as JSON')
     .action(async (options: { pipeline: string; sample: number; json?: boolean }) => {
       const pipeline = loadPipeline(options.pipeline);
@@ -204,7 +205,7 @@ Connection settings come from the environment:
 
   program
     .command('replay')
-    .description("re-run the transform over <p>.loaded and rebuild the aggregates (the transform group must have no members)")
+    .description('re-run the transform over <p>.loaded and rebuild the aggregates (the transform group must have no members)')
     .addOption(pipelineOption())
     .option('--from-beginning', 'from the start of the loaded topic; rebuilds every aggregate whole')
     .option('--from-timestamp <time>', 'from an ISO-8601 time; rebuilds windowed aggregates from the window holding it')
@@ -224,7 +225,10 @@ Connection settings come from the environment:
       .option('--reason <reason...>', 'only these reasons (row_rejected, transform_error, …)')
       .option('--stage <stage>', 'only letters of this stage (extract, load, transform)')
       .option('--until <time>', 'only letters that failed at or before this ISO-8601 time');
-    if (times === 'both') command.option('--since <time>', 'only letters that failed at or after this ISO-8601 time').option('--topic <topic>', 'only letters of records from this topic');
+    if (times === 'both')
+      command
+        .option('--since <time>', 'only letters that failed at or after this ISO-8601 time')
+        .option('--topic <topic>', 'only letters of records from this topic');
     return command;
   };
   type FilterOptions = { pipeline: string; reason?: string[]; stage?: string; since?: string; until?: string; topic?: string };
@@ -258,20 +262,26 @@ Connection settings come from the environment:
       console.log(shown);
       process.exit(0);
     });
-  filterOptions(dlq.command('redrive').description('produce the chosen dead letters into their original topic again, exactly once (after fixing what refused them)'), { times: 'until' })
-    .action(async (options: FilterOptions) => {
-      const filter = letterFilter(options);
-      const { pipeline, connections } = await dlqConnections(options.pipeline);
-      const counts = await redriveDeadLetters(pipeline, connections, filter, (line) => console.log(line)).catch((error: unknown) => {
-        // Another redrive fenced this one, or a commit got no answer: what was sent is recorded, so running it again sends the rest once.
-        if (!(error instanceof TransientError || error instanceof StaleBatchError)) throw error;
-        console.error(`kelt: the redrive stopped (${error.message}); run it again: no letter it sent is sent twice`);
-        process.exit(1);
-      });
-      console.log(`redriven ${counts.redriven}; redriven before ${counts.alreadyRedriven}; left for later (after --until) ${counts.leftForLater}; not redrivable ${counts.notRedrivable.length}`);
-      for (const { letter, why } of counts.notRedrivable) console.log(`  ${letter}: ${why}`);
-      process.exit(0);
+  filterOptions(
+    dlq
+      .command('redrive')
+      .description('produce the chosen dead letters into their original topic again, exactly once (after fixing what refused them)'),
+    { times: 'until' },
+  ).action(async (options: FilterOptions) => {
+    const filter = letterFilter(options);
+    const { pipeline, connections } = await dlqConnections(options.pipeline);
+    const counts = await redriveDeadLetters(pipeline, connections, filter, (line) => console.log(line)).catch((error: unknown) => {
+      // Another redrive fenced this one, or a commit got no answer: what was sent is recorded, so running it again sends the rest once.
+      if (!(error instanceof TransientError || error instanceof StaleBatchError)) throw error;
+      console.error(`kelt: the redrive stopped (${error.message}); run it again: no letter it sent is sent twice`);
+      process.exit(1);
     });
+    console.log(
+      `redriven ${counts.redriven}; redriven before ${counts.alreadyRedriven}; left for later (after --until) ${counts.leftForLater}; not redrivable ${counts.notRedrivable.length}`,
+    );
+    for (const { letter, why } of counts.notRedrivable) console.log(`  ${letter}: ${why}`);
+    process.exit(0);
+  });
 
   for (const [stage, what] of [
     ['extract', `decode and validate <p>.raw, re-key, produce to <p>.extracted`],
@@ -283,9 +293,7 @@ Connection settings come from the environment:
       .description(`run the ${stage} stage: ${what}`)
       .addOption(pipelineOption())
       .addOption(
-        new Option('--grace <seconds>', 'on SIGTERM/SIGINT, finish in-flight batches within this time')
-          .argParser(positiveInteger)
-          .default(30),
+        new Option('--grace <seconds>', 'on SIGTERM/SIGINT, finish in-flight batches within this time').argParser(positiveInteger).default(30),
       )
       .action(({ pipeline, grace }: { pipeline: string; grace: number }) => runStage(stage, pipeline, grace));
   }

@@ -11,7 +11,12 @@ const brokerList = z
   .string()
   .trim()
   .min(1, 'must list at least one broker as host:port[,host:port…]')
-  .transform((value) => value.split(',').map((broker) => broker.trim()).filter((broker) => broker !== ''))
+  .transform((value) =>
+    value
+      .split(',')
+      .map((broker) => broker.trim())
+      .filter((broker) => broker !== ''),
+  )
   .refine((brokers) => brokers.every((broker) => /^[^\s:]+:\d{1,5}$/.test(broker)), {
     message: 'each broker must be host:port',
   });
@@ -33,35 +38,39 @@ const httpUrl = z
     message: 'must be an http:// or https:// URL',
   });
 
-const flag = z.enum(['true', 'false']).default('false').transform((value) => value === 'true');
+const flag = z
+  .enum(['true', 'false'])
+  .default('false')
+  .transform((value) => value === 'true');
 const optionalText = z.string().trim().min(1).optional();
 
-export const envSchema = z.object({
-  KELT_KAFKA_BROKERS: brokerList,
-  KELT_SCHEMA_REGISTRY_URL: httpUrl,
-  KELT_MYSQL_URL: mysqlUrl,
-  // Kafka security: TLS (with a CA file for a private CA) and SASL.
-  KELT_KAFKA_TLS: flag,
-  KELT_KAFKA_TLS_CA_FILE: optionalText,
-  KELT_KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
-  KELT_KAFKA_SASL_USERNAME: optionalText,
-  KELT_KAFKA_SASL_PASSWORD: optionalText,
-  // Registry basic auth (Confluent Cloud: API key and secret).
-  KELT_SCHEMA_REGISTRY_USERNAME: optionalText,
-  KELT_SCHEMA_REGISTRY_PASSWORD: optionalText,
-  // MySQL over TLS; the server's certificate is always verified.
-  KELT_MYSQL_TLS: flag,
-  KELT_MYSQL_TLS_CA_FILE: optionalText,
-  KELT_LOG_LEVEL: z.enum(logLevels).default('info'),
-  // A stage's HTTP port (/metrics, /healthz, /readyz). Loopback by default;
-  // a container sets 0.0.0.0 so that probes and scrapes reach it.
-  KELT_HTTP_HOST: z.string().trim().min(1).default('127.0.0.1'),
-  KELT_HTTP_PORT: z.coerce.number().int().min(0).max(65_535).default(9464),
-  // off: no HTTP port, no metrics (for measuring what instrumentation costs).
-  KELT_METRICS: z.enum(['on', 'off']).default('on'),
-  KELT_LAG_INTERVAL_SECONDS: z.coerce.number().positive().default(10),
-  KELT_LIVENESS_TIMEOUT_SECONDS: z.coerce.number().positive().default(60),
-})
+export const envSchema = z
+  .object({
+    KELT_KAFKA_BROKERS: brokerList,
+    KELT_SCHEMA_REGISTRY_URL: httpUrl,
+    KELT_MYSQL_URL: mysqlUrl,
+    // Kafka security: TLS (with a CA file for a private CA) and SASL.
+    KELT_KAFKA_TLS: flag,
+    KELT_KAFKA_TLS_CA_FILE: optionalText,
+    KELT_KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
+    KELT_KAFKA_SASL_USERNAME: optionalText,
+    KELT_KAFKA_SASL_PASSWORD: optionalText,
+    // Registry basic auth (Confluent Cloud: API key and secret).
+    KELT_SCHEMA_REGISTRY_USERNAME: optionalText,
+    KELT_SCHEMA_REGISTRY_PASSWORD: optionalText,
+    // MySQL over TLS; the server's certificate is always verified.
+    KELT_MYSQL_TLS: flag,
+    KELT_MYSQL_TLS_CA_FILE: optionalText,
+    KELT_LOG_LEVEL: z.enum(logLevels).default('info'),
+    // A stage's HTTP port (/metrics, /healthz, /readyz). Loopback by default;
+    // a container sets 0.0.0.0 so that probes and scrapes reach it.
+    KELT_HTTP_HOST: z.string().trim().min(1).default('127.0.0.1'),
+    KELT_HTTP_PORT: z.coerce.number().int().min(0).max(65_535).default(9464),
+    // off: no HTTP port, no metrics (for measuring what instrumentation costs).
+    KELT_METRICS: z.enum(['on', 'off']).default('on'),
+    KELT_LAG_INTERVAL_SECONDS: z.coerce.number().positive().default(10),
+    KELT_LIVENESS_TIMEOUT_SECONDS: z.coerce.number().positive().default(60),
+  })
   .superRefine((env, context) => {
     const sasl = [env.KELT_KAFKA_SASL_MECHANISM, env.KELT_KAFKA_SASL_USERNAME, env.KELT_KAFKA_SASL_PASSWORD];
     if (sasl.some((value) => value !== undefined) && sasl.some((value) => value === undefined)) {
@@ -104,9 +113,7 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
   if (!parsed.success) {
     const issues = parsed.error.issues.map((issue) => {
       const name = issue.path.join('.');
-      return issue.code === 'invalid_type' && source[name] === undefined
-        ? `${name}: is not set`
-        : `${name}: ${issue.message}`;
+      return issue.code === 'invalid_type' && source[name] === undefined ? `${name}: is not set` : `${name}: ${issue.message}`;
     });
     throw new ConfigError('invalid environment', issues);
   }

@@ -73,7 +73,8 @@ export function readDeadLetter(partition: number, record: ConsumedRecord): DeadL
 /** Why a dead letter cannot go back to its topic; undefined when it can. */
 export function redriveRefusal(letter: DeadLetterRecord): string | undefined {
   if (letter.original === undefined) return 'it does not name its original topic and partition';
-  if (letter.valueOmitted !== undefined) return `its value was not kept (${letter.valueOmitted}); the record is still at ${letter.original.topic}[${letter.original.partition}]@${letter.original.offset} while the topic retains it`;
+  if (letter.valueOmitted !== undefined)
+    return `its value was not kept (${letter.valueOmitted}); the record is still at ${letter.original.topic}[${letter.original.partition}]@${letter.original.offset} while the topic retains it`;
   return undefined;
 }
 
@@ -87,7 +88,8 @@ export function redriveRefusal(letter: DeadLetterRecord): string | undefined {
  */
 export function redrivenRecord(letter: DeadLetterRecord): OutgoingRecord & { topic: string } {
   const { original } = letter;
-  if (original === undefined || redriveRefusal(letter) !== undefined) throw new Error(`dead letter ${letter.partition}@${letter.offset} cannot be redriven: ${redriveRefusal(letter)}`);
+  if (original === undefined || redriveRefusal(letter) !== undefined)
+    throw new Error(`dead letter ${letter.partition}@${letter.offset} cannot be redriven: ${redriveRefusal(letter)}`);
   const headers: RecordHeaders = {};
   for (const [name, value] of Object.entries(letter.headers)) {
     if (name !== originHeaders.partition && name !== originHeaders.offset) headers[name] = value;

@@ -34,7 +34,8 @@ export async function listDeadLetters(pipeline: Pipeline, connections: Connectio
       for (const letter of letters) {
         if (!matches(filter, letter)) continue;
         const below = redriven.get(redriveGroupId(pipeline, letter.stage, letter.reason))?.get(partition);
-        const state: LetterState = redriveRefusal(letter) !== undefined ? 'not redrivable' : below !== undefined && letter.offset < below ? 'redriven' : 'waiting';
+        const state: LetterState =
+          redriveRefusal(letter) !== undefined ? 'not redrivable' : below !== undefined && letter.offset < below ? 'redriven' : 'waiting';
         const key = `${letter.stage}/${letter.reason}`;
         const counts = listing.counts.get(key) ?? { waiting: 0, redriven: 0, 'not redrivable': 0 };
         counts[state] += 1;
@@ -54,7 +55,9 @@ export function formatListing(listing: DeadLetterListing): string {
   if (listing.matched === 0) return 'no dead letters match';
   const lines = ['stage/reason                         waiting  redriven  not redrivable'];
   for (const [key, counts] of [...listing.counts].sort(([a], [b]) => a.localeCompare(b))) {
-    lines.push(`${key.padEnd(36)} ${String(counts.waiting).padStart(7)}  ${String(counts.redriven).padStart(8)}  ${String(counts['not redrivable']).padStart(14)}`);
+    lines.push(
+      `${key.padEnd(36)} ${String(counts.waiting).padStart(7)}  ${String(counts.redriven).padStart(8)}  ${String(counts['not redrivable']).padStart(14)}`,
+    );
   }
   lines.push('', 'letter     failed at                 stage/reason                 from                     key / error');
   for (const { letter, state } of listing.letters) {
@@ -158,7 +161,12 @@ async function describeValue(letter: DeadLetterRecord, registry: SchemaRegistryC
 
 function jsonSafe(_key: string, value: unknown): unknown {
   if (typeof value === 'bigint') return value.toString();
-  if (value !== null && typeof value === 'object' && (value as { type?: unknown }).type === 'Buffer' && Array.isArray((value as { data?: unknown }).data)) {
+  if (
+    value !== null &&
+    typeof value === 'object' &&
+    (value as { type?: unknown }).type === 'Buffer' &&
+    Array.isArray((value as { data?: unknown }).data)
+  ) {
     return `0x${Buffer.from((value as { data: number[] }).data).toString('hex')}`;
   }
   return value;

@@ -34,7 +34,11 @@ export async function readDeadLetters(
     [from, to] = inTopic ? [new Map([[only.partition, only.offset]]), new Map([[only.partition, only.offset + 1n]])] : [new Map(), new Map()];
   }
   await readTopicRange(kafka, topic, { from, to }, (partition, records, nextOffset) =>
-    onLetters(partition, records.map((record) => readDeadLetter(partition, record)), nextOffset),
+    onLetters(
+      partition,
+      records.map((record) => readDeadLetter(partition, record)),
+      nextOffset,
+    ),
   );
 }
 

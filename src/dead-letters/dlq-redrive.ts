@@ -37,7 +37,9 @@ export async function redriveDeadLetters(
   say: (line: string) => void,
 ): Promise<RedriveCounts> {
   if (filter.since !== undefined || filter.originalTopic !== undefined) {
-    throw new ConfigError('a redrive chooses letters by --stage, --reason and --until only: each stage and reason is redriven in order, up to a time');
+    throw new ConfigError(
+      'a redrive chooses letters by --stage, --reason and --until only: each stage and reason is redriven in order, up to a time',
+    );
   }
   const admin = await openClusterAdmin(connections.kafka);
   const transactions = new Map<string, PartitionTransactions>();
@@ -89,11 +91,17 @@ export async function redriveDeadLetters(
         const through = late === -1 ? nextOffset : pending[late]!.offset;
         await txns.run(pipeline.topics.dlq, partition, through.toString(), async (sink) => {
           for (const topic of new Set(records.map((record) => record.topic))) {
-            await sink.send(topic, records.filter((record) => record.topic === topic).map(({ topic: _topic, ...record }) => record), pipeline.partitions);
+            await sink.send(
+              topic,
+              records.filter((record) => record.topic === topic).map(({ topic: _topic, ...record }) => record),
+              pipeline.partitions,
+            );
           }
         });
         counts.redriven += records.length;
-        say(`redrove ${records.length} of ${groupId.slice(groupId.lastIndexOf('.redrive.') + 9)} from ${pipeline.topics.dlq}[${partition}] (${counts.redriven} so far)`);
+        say(
+          `redrove ${records.length} of ${groupId.slice(groupId.lastIndexOf('.redrive.') + 9)} from ${pipeline.topics.dlq}[${partition}] (${counts.redriven} so far)`,
+        );
       }
     });
   } finally {

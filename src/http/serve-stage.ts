@@ -9,10 +9,7 @@ import { startStage, type RunningStage } from '../stages/start-stage.ts';
 import type { StageName } from '../pipeline/topology.ts';
 import { StageServer } from './stage-server.ts';
 
-export type ObservabilitySettings = Pick<
-  Env,
-  'KELT_HTTP_HOST' | 'KELT_HTTP_PORT' | 'KELT_LAG_INTERVAL_SECONDS' | 'KELT_LIVENESS_TIMEOUT_SECONDS'
->;
+export type ObservabilitySettings = Pick<Env, 'KELT_HTTP_HOST' | 'KELT_HTTP_PORT' | 'KELT_LAG_INTERVAL_SECONDS' | 'KELT_LIVENESS_TIMEOUT_SECONDS'>;
 
 export interface ServedStage {
   running: RunningStage;

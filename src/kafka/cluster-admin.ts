@@ -95,7 +95,8 @@ class KafkajsClusterAdmin implements ClusterAdmin {
       async () => {
         const metadata = await this.admin.fetchTopicMetadata({ topics: [...topics] });
         const leaderless = metadata.topics.filter((topic) => topic.partitions.length === 0 || topic.partitions.some((p) => p.leader < 0));
-        if (metadata.topics.length < topics.length || leaderless.length > 0) throw new TransientError(`the new topics' partitions have no leader yet`);
+        if (metadata.topics.length < topics.length || leaderless.length > 0)
+          throw new TransientError(`the new topics' partitions have no leader yet`);
       },
       () => undefined,
       () => Date.now() > deadline,
@@ -127,7 +128,11 @@ class KafkajsClusterAdmin implements ClusterAdmin {
   }
 
   async setCommittedOffsets(groupId: string, topic: string, offsets: PartitionOffsets): Promise<void> {
-    await this.admin.setOffsets({ groupId, topic, partitions: [...offsets].map(([partition, offset]) => ({ partition, offset: offset.toString() })) });
+    await this.admin.setOffsets({
+      groupId,
+      topic,
+      partitions: [...offsets].map(([partition, offset]) => ({ partition, offset: offset.toString() })),
+    });
   }
 
   async describeGroups(groupIds: readonly string[]): Promise<GroupDescription[]> {
@@ -173,7 +178,10 @@ export function memberAssignment(assignment: Buffer): Map<string, number[]> {
     at += 4;
     const partitions: number[] = [];
     for (let p = 0; p < count; p++, at += 4) partitions.push(assignment.readInt32BE(at));
-    assigned.set(name, partitions.sort((a, b) => a - b));
+    assigned.set(
+      name,
+      partitions.sort((a, b) => a - b),
+    );
   }
   return assigned;
 }

@@ -32,7 +32,10 @@ interface EosManager {
 type CreateEosManager = (options: unknown) => EosManager;
 
 /** Runs `request`, again after each wait while it is refused with CONCURRENT_TRANSACTIONS. */
-export async function retryWhileTransactionCompletes<T>(request: () => Promise<T>, waitsMs: readonly number[] = concurrentTransactionWaitsMs): Promise<T> {
+export async function retryWhileTransactionCompletes<T>(
+  request: () => Promise<T>,
+  waitsMs: readonly number[] = concurrentTransactionWaitsMs,
+): Promise<T> {
   for (const waitMs of waitsMs) {
     try {
       return await request();

@@ -96,7 +96,9 @@ export class PartitionTransactions {
       } catch (error) {
         // Unsettled without its offset: the next attempt starts over with a new producer.
         this.producers.delete(key);
-        await made.then((producer) => producer.disconnect()).catch((closeError: unknown) => this.logger.debug({ err: closeError }, 'closing an unsettled producer'));
+        await made
+          .then((producer) => producer.disconnect())
+          .catch((closeError: unknown) => this.logger.debug({ err: closeError }, 'closing an unsettled producer'));
         throw classifyKafkaError(error, `settling the transactions of ${topic}[${partition}]`);
       }
     }
@@ -131,10 +133,9 @@ export class PartitionTransactions {
       const classified = classifyKafkaError(error, `committing the transaction of ${topic}[${partition}]`);
       // Fenced: the new owner's producer settled it and resumes from the group's offset.
       if (classified instanceof StaleBatchError) throw classified;
-      throw new TransientError(
-        `the commit of ${topic}[${partition}]'s transaction got no answer; it is settled before the batch runs again`,
-        { cause: error },
-      );
+      throw new TransientError(`the commit of ${topic}[${partition}]'s transaction got no answer; it is settled before the batch runs again`, {
+        cause: error,
+      });
     }
     this.committed.set(key, BigInt(nextOffset));
   }

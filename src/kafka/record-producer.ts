@@ -31,7 +31,8 @@ export async function openRecordProducer(kafka: KafkaCluster, { retryForMs = 0 }
   const producer = createIdempotentProducer(kafka);
   await producer.connect();
   return {
-    send: (topic: string, records: readonly OutgoingRecord[], partitions: number) => sendByPartition(producer, topic, records, partitions, { inTransaction: false, retryForMs }),
+    send: (topic: string, records: readonly OutgoingRecord[], partitions: number) =>
+      sendByPartition(producer, topic, records, partitions, { inTransaction: false, retryForMs }),
     close: () => producer.disconnect(),
   };
 }

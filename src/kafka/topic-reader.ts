@@ -74,7 +74,11 @@ export async function readTopicRange(kafka: Kafka, topic: string, range: TopicRa
     while (unfinished().length > 0) {
       if (failure !== undefined) throw failure;
       if (Date.now() - progressed > stallMs) {
-        throw new TransientError(`reading ${topic}: no progress for ${stallMs / 1000} s at ${unfinished().map(([p, at]) => `${p}@${at}`).join(', ')}`);
+        throw new TransientError(
+          `reading ${topic}: no progress for ${stallMs / 1000} s at ${unfinished()
+            .map(([p, at]) => `${p}@${at}`)
+            .join(', ')}`,
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }

@@ -44,7 +44,11 @@ export class MySqlAggregateTable {
     });
     this.exactSums = aggregate.measures.map((measure) => measure.kind === 'sum' && sourceColumn(measure.of!).sqlType !== 'DOUBLE');
     const key = [...windowColumns.map((column) => column.name), 'kelt_group'];
-    this.table = new MySqlTable(aggregate.name, [...windowColumns, ...groupColumns, plain('kelt_group', 'BINARY(16)', false), ...measureColumns], key);
+    this.table = new MySqlTable(
+      aggregate.name,
+      [...windowColumns, ...groupColumns, plain('kelt_group', 'BINARY(16)', false), ...measureColumns],
+      key,
+    );
     const distinct = aggregate.measures.some((measure) => measure.kind === 'count_distinct');
     this.members = distinct
       ? new MySqlTable(
@@ -93,7 +97,13 @@ export class MySqlAggregateTable {
   }
 
   /** Inserts a group's members of one measure; returns how many were new. */
-  private async insertMembers(connection: Queryable, group: GroupIncrement, measure: string, members: readonly Buffer[], rowsPerStatement: number): Promise<number> {
+  private async insertMembers(
+    connection: Queryable,
+    group: GroupIncrement,
+    measure: string,
+    members: readonly Buffer[],
+    rowsPerStatement: number,
+  ): Promise<number> {
     let inserted = 0;
     const prefix = group.windowStart === undefined ? [] : [group.windowStart];
     for (let start = 0; start < members.length; start += rowsPerStatement) {

@@ -28,7 +28,9 @@ export type ReplayFloors = Map<string, Map<number, ReplayFloor>>;
 
 export async function readReplayFloors(pool: Pick<MySqlPool, 'query'>, groupId: string): Promise<ReplayFloors> {
   try {
-    const [rows] = await pool.query('SELECT aggregate_table, partition_id, until_offset, floor_ms FROM kelt_replay_floors WHERE group_id = ?', [groupId]);
+    const [rows] = await pool.query('SELECT aggregate_table, partition_id, until_offset, floor_ms FROM kelt_replay_floors WHERE group_id = ?', [
+      groupId,
+    ]);
     const floors: ReplayFloors = new Map();
     for (const row of rows as Array<{ aggregate_table: string; partition_id: number; until_offset: number | string; floor_ms: number | string }>) {
       const table = floors.get(row.aggregate_table) ?? new Map<number, ReplayFloor>();

@@ -32,7 +32,10 @@ export async function evolveTable(pool: MySqlPool, table: MySqlTable): Promise<s
     const change = columnChange(found.type, column.sqlType);
     if (change === 'widen') {
       const nullability = found.nullable === 'YES' ? 'NULL' : 'NOT NULL';
-      alterations.push({ sql: `MODIFY COLUMN ${quoteId(column.name)} ${column.sqlType} ${nullability}`, change: `widened ${column.name} from ${found.type} to ${column.sqlType}` });
+      alterations.push({
+        sql: `MODIFY COLUMN ${quoteId(column.name)} ${column.sqlType} ${nullability}`,
+        change: `widened ${column.name} from ${found.type} to ${column.sqlType}`,
+      });
     } else if (change === 'refuse') {
       refusals.push(
         `${table.name}.${column.name} is ${found.type}; the spec now makes it ${column.sqlType}, which is not a widening (kelt migrate only adds columns and widens types: int to bigint, float to double, a longer varchar, a larger decimal, finer datetime or time)`,
@@ -42,7 +45,10 @@ export async function evolveTable(pool: MySqlPool, table: MySqlTable): Promise<s
   const wanted = new Set(table.columns.map((column) => column.name));
   for (const found of existing.values()) {
     if (!wanted.has(found.name) && found.nullable !== 'YES' && !table.primaryKey.includes(found.name)) {
-      alterations.push({ sql: `MODIFY COLUMN ${quoteId(found.name)} ${found.type} NULL`, change: `${found.name} is no longer in the spec: kept, now NULL-able` });
+      alterations.push({
+        sql: `MODIFY COLUMN ${quoteId(found.name)} ${found.type} NULL`,
+        change: `${found.name} is no longer in the spec: kept, now NULL-able`,
+      });
     }
   }
   if (refusals.length > 0) throw new ConfigError(`the spec changes ${table.name} in a way kelt migrate does not`, refusals);
@@ -88,7 +94,8 @@ function widthOrder(have: ParsedType, want: ParsedType): number | undefined {
   if (integers.includes(have.base) && integers.includes(want.base)) return integers.indexOf(have.base) - integers.indexOf(want.base);
   const floats = ['float', 'double'];
   if (floats.includes(have.base) && floats.includes(want.base)) return floats.indexOf(have.base) - floats.indexOf(want.base);
-  const strings = (type: ParsedType) => (type.base === 'varchar' ? type.args[0]! : type.base === 'text' ? 65_535 : type.base === 'mediumtext' ? 16_777_215 : undefined);
+  const strings = (type: ParsedType) =>
+    type.base === 'varchar' ? type.args[0]! : type.base === 'text' ? 65_535 : type.base === 'mediumtext' ? 16_777_215 : undefined;
   const [haveLength, wantLength] = [strings(have), strings(want)];
   if (haveLength !== undefined && wantLength !== undefined) return haveLength - wantLength;
   if ((have.base === 'datetime' || have.base === 'time') && have.base === want.base) return have.args[0]! - want.args[0]!;

@@ -39,9 +39,7 @@ export class MySqlTable {
   }
 
   createSql(): string {
-    const definitions = this.columns.map(
-      (column) => `  ${quoteId(column.name)} ${column.sqlType} ${column.nullable ? 'NULL' : 'NOT NULL'}`,
-    );
+    const definitions = this.columns.map((column) => `  ${quoteId(column.name)} ${column.sqlType} ${column.nullable ? 'NULL' : 'NOT NULL'}`);
     definitions.push(`  PRIMARY KEY (${this.primaryKey.map(quoteId).join(', ')})`);
     return `CREATE TABLE IF NOT EXISTS ${quoteId(this.name)} (\n${definitions.join(',\n')}\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`;
   }
@@ -60,7 +58,10 @@ export class MySqlTable {
         return column.toSql(record[column.field]);
       } catch (error) {
         if (!(error instanceof PermanentError)) throw error;
-        throw new PermanentError(`${this.name}.${column.name}: ${error.message}`, { cause: error, ...(error.reason === undefined ? {} : { reason: error.reason }) });
+        throw new PermanentError(`${this.name}.${column.name}: ${error.message}`, {
+          cause: error,
+          ...(error.reason === undefined ? {} : { reason: error.reason }),
+        });
       }
     });
   }

@@ -7,18 +7,21 @@ import type { ModelTable } from './model-table.ts';
  * event-time window, by increments applied in the transform's MySQL
  * transaction, so each record counts exactly once whatever crashes.
  */
-const identifier = z
-  .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'must be a SQL identifier: letters, digits and _, at most 64');
+const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'must be a SQL identifier: letters, digits and _, at most 64');
 
 export const aggregateSpecSchema = z.strictObject({
-  name: identifier.refine((name) => name.length <= 56, 'must be at most 56 characters (its members table adds _members)').describe('The aggregate table’s name.'),
+  name: identifier
+    .refine((name) => name.length <= 56, 'must be at most 56 characters (its members table adds _members)')
+    .describe('The aggregate table’s name.'),
   from: identifier.describe('The model table whose rows are aggregated (one of transform.tables).'),
   groupBy: z.array(identifier).default([]).describe('Columns of the source table that make a group (any type; NULL is a group of its own).'),
   window: z
     .strictObject({
       column: identifier.describe('A timestamp column of the source table: the event time.'),
-      size: z.string().regex(/^[1-9]\d*(ms|s|m|h|d)$/, 'must be a duration: 500ms, 30s, 15m, 1h, 1d').describe('The window’s length: 500ms, 30s, 15m, 1h, 1d.'),
+      size: z
+        .string()
+        .regex(/^[1-9]\d*(ms|s|m|h|d)$/, 'must be a duration: 500ms, 30s, 15m, 1h, 1d')
+        .describe('The window’s length: 500ms, 30s, 15m, 1h, 1d.'),
       as: identifier.default('window_start').describe('The column holding the window’s start.'),
     })
     .optional()
@@ -95,7 +98,8 @@ export function aggregatesFrom(specs: z.output<typeof aggregateSpecSchema>[], ta
       const of = parsed[2];
       if (of !== undefined) {
         const type = typeOf(of, field);
-        if (type !== undefined && kind === 'sum' && !summable.has(type)) issues.push(`${field}: sum needs an int, long or double column; ${of} is ${type}`);
+        if (type !== undefined && kind === 'sum' && !summable.has(type))
+          issues.push(`${field}: sum needs an int, long or double column; ${of} is ${type}`);
         if (type !== undefined && (kind === 'min' || kind === 'max') && !ordered.has(type)) {
           issues.push(`${field}: ${kind} needs a number, date or timestamp column; ${of} is ${type}`);
         }

@@ -16,7 +16,9 @@ export function backwardProblems(reader: avro.schema.RecordType, writer: avro.sc
     const old = writerType.fields.find((candidate) => names.includes(candidate.name));
     if (old === undefined) {
       if (field.defaultValue() === undefined) {
-        problems.push(`field ${field.name}: added without a default, so records of ${writerLabel} have no value for it (BACKWARD: a new field needs a default)`);
+        problems.push(
+          `field ${field.name}: added without a default, so records of ${writerLabel} have no value for it (BACKWARD: a new field needs a default)`,
+        );
       }
       continue;
     }

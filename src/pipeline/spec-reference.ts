@@ -34,9 +34,12 @@ export function specReferenceMarkdown(): string {
   const walk = (node: SchemaNode, path: string, required: boolean) => {
     if (path !== '') {
       const fallback = node.default === undefined ? '' : `\`${JSON.stringify(node.default)}\``;
-      rows.push(`| \`${path}\` | ${typeOf(node)} | ${required ? 'yes' : ''} | ${fallback} | ${(node.description ?? '').replace(/\|/g, '\\|').replace(/</g, '&lt;')} |`);
+      rows.push(
+        `| \`${path}\` | ${typeOf(node)} | ${required ? 'yes' : ''} | ${fallback} | ${(node.description ?? '').replace(/\|/g, '\\|').replace(/</g, '&lt;')} |`,
+      );
     }
-    for (const [name, child] of Object.entries(node.properties ?? {})) walk(child, path === '' ? name : `${path}.${name}`, (node.required ?? []).includes(name));
+    for (const [name, child] of Object.entries(node.properties ?? {}))
+      walk(child, path === '' ? name : `${path}.${name}`, (node.required ?? []).includes(name));
     if (node.items?.properties !== undefined) {
       for (const [name, child] of Object.entries(node.items.properties)) walk(child, `${path}[].${name}`, (node.items.required ?? []).includes(name));
     }
@@ -67,6 +70,7 @@ function typeOf(node: SchemaNode): string {
     node.maximum !== undefined ? `≤ ${node.maximum}` : undefined,
   ].filter((bound) => bound !== undefined);
   if (type === 'array') return `list of ${node.items === undefined ? 'any' : node.items.properties !== undefined ? 'objects' : typeOf(node.items)}`;
-  if (type === 'object' && node.properties === undefined && typeof node.additionalProperties === 'object') return `map of ${typeOf(node.additionalProperties)}`;
+  if (type === 'object' && node.properties === undefined && typeof node.additionalProperties === 'object')
+    return `map of ${typeOf(node.additionalProperties)}`;
   return bounds.length === 0 ? type : `${type} (${bounds.join(', ')})`;
 }

@@ -17,9 +17,7 @@ import type { ModelTable } from './model-table.ts';
  * start-up, `kelt validate`, and the defaults. Paths in a spec are relative
  * to the spec file.
  */
-const identifier = z
-  .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'must be a SQL identifier: letters, digits and _, at most 64');
+const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'must be a SQL identifier: letters, digits and _, at most 64');
 const topicName = z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'must be a Kafka topic name: letters, digits, . _ -');
 const positiveInt = z.int().positive();
 
@@ -33,14 +31,29 @@ export const specSchema = z
     name: z
       .string()
       .regex(/^[a-z][a-z0-9_-]{0,47}$/, 'must start with a lowercase letter; lowercase letters, digits, _ and -')
-      .describe('The pipeline’s name: its topics (<name>.raw|extracted|loaded|dlq), consumer groups (kelt.<name>.<stage>) and metrics are named after it.'),
-    partitions: positiveInt.max(1024).default(12).describe('Partitions of each of the pipeline’s topics, created by kelt migrate; the most members a stage can spread over.'),
+      .describe(
+        'The pipeline’s name: its topics (<name>.raw|extracted|loaded|dlq), consumer groups (kelt.<name>.<stage>) and metrics are named after it.',
+      ),
+    partitions: positiveInt
+      .max(1024)
+      .default(12)
+      .describe('Partitions of each of the pipeline’s topics, created by kelt migrate; the most members a stage can spread over.'),
     source: z
       .strictObject({
-        format: z.enum(['avro', 'json']).default('avro').describe('How raw events are encoded: Avro in the Confluent wire format (schema id in each record), or JSON checked against the schema.'),
-        schema: z.string().min(1).describe('The Avro schema of raw events (.avsc), relative to the spec file; kelt migrate registers it as <raw topic>-value.'),
+        format: z
+          .enum(['avro', 'json'])
+          .default('avro')
+          .describe('How raw events are encoded: Avro in the Confluent wire format (schema id in each record), or JSON checked against the schema.'),
+        schema: z
+          .string()
+          .min(1)
+          .describe('The Avro schema of raw events (.avsc), relative to the spec file; kelt migrate registers it as <raw topic>-value.'),
         keyField: z.string().min(1).describe('The field extract keys records by: a key’s records share a partition, so their order is kept.'),
-        generator: z.string().min(1).optional().describe('A module whose default export makes example events, for kelt produce --generate and the demo.'),
+        generator: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('A module whose default export makes example events, for kelt produce --generate and the demo.'),
       })
       .describe('Where events come from and what they look like.'),
     topics: z
@@ -72,13 +85,20 @@ export const specSchema = z
       .describe('The staging table: raw events as rows.'),
     transform: z
       .strictObject({
-        module: z.string().min(1).describe('The transform module, relative to the spec file: default export (record) => { table: row | rows }, or a promise of it.'),
+        module: z
+          .string()
+          .min(1)
+          .describe('The transform module, relative to the spec file: default export (record) => { table: row | rows }, or a promise of it.'),
         tables: z
           .array(
             z.strictObject({
               name: identifier.describe('The model table’s name.'),
               primaryKey: z.array(identifier).min(1).describe('Columns that make a row’s primary key.'),
-              columns: z.record(identifier, z.string()).describe('Column name → type: string, varchar(n), text, int, long, double, boolean, decimal(p,s), date, time, timestamp, bytes, uuid, json.'),
+              columns: z
+                .record(identifier, z.string())
+                .describe(
+                  'Column name → type: string, varchar(n), text, int, long, double, boolean, decimal(p,s), date, time, timestamp, bytes, uuid, json.',
+                ),
             }),
           )
           .min(1)
@@ -88,7 +108,9 @@ export const specSchema = z
           .min(10)
           .max(600_000)
           .default(5_000)
-          .describe('The longest the transform may take on one record (an endless loop, a promise that never settles): past it the record is dead-lettered.'),
+          .describe(
+            'The longest the transform may take on one record (an endless loop, a promise that never settles): past it the record is dead-lettered.',
+          ),
       })
       .describe('The transform stage: the module and the tables it writes.'),
     batch: z
@@ -99,7 +121,9 @@ export const specSchema = z
           .min(1_000)
           .max(3_600_000)
           .default(60_000)
-          .describe('A stage’s MySQL statement without an answer by then (a blackholed connection, a server that stopped answering) fails and is retried on a new connection.'),
+          .describe(
+            'A stage’s MySQL statement without an answer by then (a blackholed connection, a server that stopped answering) fails and is retried on a new connection.',
+          ),
       })
       .default({ chunkRecords: 250, insertRows: 1_000, queryTimeoutMs: 60_000 })
       .describe('How batches are cut and written.'),
@@ -107,13 +131,22 @@ export const specSchema = z
       .strictObject({
         threads: positiveInt.max(256).optional().describe('Worker threads per stage process (default: one per core).'),
         maxQueue: positiveInt.optional().describe('Queued tasks at which a stage pauses fetching (default: 4 per thread).'),
-        memoryMb: positiveInt.min(32).max(65_536).default(512).describe('Each worker’s heap: a record whose transform allocates past it is dead-lettered.'),
+        memoryMb: positiveInt
+          .min(32)
+          .max(65_536)
+          .default(512)
+          .describe('Each worker’s heap: a record whose transform allocates past it is dead-lettered.'),
       })
       .default({ memoryMb: 512 })
       .describe('The Piscina worker pool of extract and transform.'),
     deadLetters: z
       .strictObject({
-        breakerRatio: z.number().gt(0).max(1).default(0.5).describe('The share of the window’s records that would be dead-lettered at which a stage stops and lets them wait in Kafka.'),
+        breakerRatio: z
+          .number()
+          .gt(0)
+          .max(1)
+          .default(0.5)
+          .describe('The share of the window’s records that would be dead-lettered at which a stage stops and lets them wait in Kafka.'),
         breakerMinRecords: positiveInt.default(500).describe('Records the window must hold before the share counts.'),
         breakerWindowSeconds: positiveInt.max(3_600).default(60).describe('The window’s length.'),
       })
@@ -125,7 +158,9 @@ export const specSchema = z
           .min(6_000)
           .max(300_000)
           .default(30_000)
-          .describe('How long a member that stopped heartbeating (killed, hung) keeps its partitions before the group rebalances them to the others.'),
+          .describe(
+            'How long a member that stopped heartbeating (killed, hung) keeps its partitions before the group rebalances them to the others.',
+          ),
       })
       .default({ sessionTimeoutMs: 30_000 })
       .describe('Consumer group settings.'),
@@ -334,14 +369,18 @@ function columnNameProblems(spec: z.infer<typeof specSchema>, schema: avro.schem
   const fieldOf = new Map<string, string>();
   for (const field of schema === undefined ? [] : extractedSchema(schema).fields) {
     const column = snakeCase(field.name);
-    if (column.length > MAX_IDENTIFIER) problems.push(`source.schema: field ${field.name} becomes column ${column}, longer than MySQL's ${MAX_IDENTIFIER} characters`);
+    if (column.length > MAX_IDENTIFIER)
+      problems.push(`source.schema: field ${field.name} becomes column ${column}, longer than MySQL's ${MAX_IDENTIFIER} characters`);
     const earlier = fieldOf.get(column);
     if (earlier !== undefined) problems.push(`source.schema: fields ${earlier} and ${field.name} both become column ${column}`);
     else fieldOf.set(column, field.name);
   }
   spec.transform.tables.forEach((table, t) => {
     for (const column of Object.keys(table.columns)) {
-      if (objectPrototypeNames.has(column)) problems.push(`transform.tables.${t}.columns.${column}: every JavaScript object has a ${column}, so a row could not leave it unset; choose another name`);
+      if (objectPrototypeNames.has(column))
+        problems.push(
+          `transform.tables.${t}.columns.${column}: every JavaScript object has a ${column}, so a row could not leave it unset; choose another name`,
+        );
     }
   });
   return problems;

@@ -92,7 +92,8 @@ export function modelColumnType(type: string, inKey: boolean): SqlColumnType | s
   const known = plain[type];
   if (known !== undefined) return known;
   const sized = /^varchar\((\d+)\)$/.exec(type);
-  if (sized !== null) return Number(sized[1]) >= 1 && Number(sized[1]) <= MAX_VARCHAR ? varchar(Number(sized[1])) : `varchar takes 1 to ${MAX_VARCHAR} characters`;
+  if (sized !== null)
+    return Number(sized[1]) >= 1 && Number(sized[1]) <= MAX_VARCHAR ? varchar(Number(sized[1])) : `varchar takes 1 to ${MAX_VARCHAR} characters`;
   const decimal = /^decimal\((\d+), ?(\d+)\)$/.exec(type);
   if (decimal !== null) return decimalColumn(Number(decimal[1]), Number(decimal[2]));
   return `must be one of ${[...Object.keys(plain), 'varchar(n)', 'decimal(p,s)'].join(', ')}`;
@@ -100,7 +101,10 @@ export function modelColumnType(type: string, inKey: boolean): SqlColumnType | s
 
 /** fieldName → field_name: column names follow SQL convention. */
 export function snakeCase(name: string): string {
-  return name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2').toLowerCase();
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2')
+    .toLowerCase();
 }
 
 /**

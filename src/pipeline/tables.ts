@@ -11,16 +11,17 @@ export function stagingTable(pipeline: Pipeline): MySqlTable {
 }
 
 export function modelTables(pipeline: Pipeline): MySqlTable[] {
-  return pipeline.transform.tables.map(
-    (table) => new MySqlTable(table.name, columnsFromModel(table.columns, table.primaryKey), table.primaryKey),
-  );
+  return pipeline.transform.tables.map((table) => new MySqlTable(table.name, columnsFromModel(table.columns, table.primaryKey), table.primaryKey));
 }
 
 /** The aggregates' tables and their members tables (for count_distinct). */
 export function aggregateTables(pipeline: Pipeline): MySqlTable[] {
   const models = modelTables(pipeline);
   return pipeline.transform.aggregates.flatMap((aggregate) => {
-    const { table, members } = new MySqlAggregateTable(aggregate, models.find((model) => model.name === aggregate.from)!);
+    const { table, members } = new MySqlAggregateTable(
+      aggregate,
+      models.find((model) => model.name === aggregate.from)!,
+    );
     return members === undefined ? [table] : [table, members];
   });
 }

@@ -34,8 +34,7 @@ export class SchemaRegistryClient {
       { host: url, retry: { retries: 2 }, ...(auth === undefined ? {} : { auth }) },
       { [SchemaType.AVRO]: avroOptions },
     );
-    this.authorization =
-      auth === undefined ? undefined : `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
+    this.authorization = auth === undefined ? undefined : `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
   }
 
   /** Resolves when the registry answers a cheap request (readiness); rejects with why not. */
@@ -173,7 +172,10 @@ export class SchemaRegistryClient {
     try {
       return avroType(JSON.parse(found.schema) as avro.Schema);
     } catch (error) {
-      throw new PermanentError(`schema ${id} is not an Avro schema kelt can read: ${(error as Error).message}`, { cause: error, reason: 'unknown_schema' });
+      throw new PermanentError(`schema ${id} is not an Avro schema kelt can read: ${(error as Error).message}`, {
+        cause: error,
+        reason: 'unknown_schema',
+      });
     }
   }
 

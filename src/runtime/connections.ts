@@ -19,12 +19,7 @@ export function connect(component: string, bindings: Record<string, unknown> = {
   return connectTo(endpointsFrom(env), env.KELT_LOG_LEVEL, component, bindings);
 }
 
-export function connectTo(
-  endpoints: Endpoints,
-  logLevel: LogLevel,
-  component: string,
-  bindings: Record<string, unknown> = {},
-): Connections {
+export function connectTo(endpoints: Endpoints, logLevel: LogLevel, component: string, bindings: Record<string, unknown> = {}): Connections {
   const logger = createLogger(logLevel, { component, ...bindings });
   return {
     logger,

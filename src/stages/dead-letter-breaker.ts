@@ -1,7 +1,6 @@
 import { DeadLetterFloodError } from '../errors.ts';
 import type { BreakerSettings } from '../pipeline/spec.ts';
 
-
 /**
  * A circuit breaker on dead letters. When most records fail at once, the
  * cause is rarely the records: a wrong registry, a dropped table, a bad

@@ -59,23 +59,24 @@ export class DeadLetterQueue {
 
   messages(letters: readonly DeadLetter[], recordLimit = Number.POSITIVE_INFINITY): OutgoingRecord[] {
     const failedAt = new Date().toISOString();
-    return letters.map((letter) => fitted(recordLimit, {
-      key: letter.message.key,
-      value: letter.message.value,
-      partition: letter.partition,
-      headers: {
-        ...letter.message.headers,
-        [deadLetterHeaders.stage]: this.stage,
-        [deadLetterHeaders.reason]: letter.reason,
-        [deadLetterHeaders.error]: letter.error.slice(0, 2_000),
-        [deadLetterHeaders.originalTopic]: letter.topic,
-        [deadLetterHeaders.originalPartition]: String(letter.partition),
-        [deadLetterHeaders.originalOffset]: letter.message.offset,
-        [deadLetterHeaders.failedAt]: failedAt,
-      },
-    }));
+    return letters.map((letter) =>
+      fitted(recordLimit, {
+        key: letter.message.key,
+        value: letter.message.value,
+        partition: letter.partition,
+        headers: {
+          ...letter.message.headers,
+          [deadLetterHeaders.stage]: this.stage,
+          [deadLetterHeaders.reason]: letter.reason,
+          [deadLetterHeaders.error]: letter.error.slice(0, 2_000),
+          [deadLetterHeaders.originalTopic]: letter.topic,
+          [deadLetterHeaders.originalPartition]: String(letter.partition),
+          [deadLetterHeaders.originalOffset]: letter.message.offset,
+          [deadLetterHeaders.failedAt]: failedAt,
+        },
+      }),
+    );
   }
-
 
   /** Sends dead letters through a producer or a transaction. */
   async send(sink: RecordSink, letters: readonly DeadLetter[]): Promise<void> {
@@ -93,5 +94,9 @@ export class DeadLetterQueue {
 function fitted(recordLimit: number, letter: OutgoingRecord): OutgoingRecord {
   if (loneRecordBytes(letter) <= recordLimit) return letter;
   const size = letter.value === null ? 0 : Buffer.byteLength(letter.value);
-  return { ...letter, value: null, headers: { ...letter.headers, [deadLetterHeaders.valueOmitted]: `${size} bytes, over the DLQ's max.message.bytes` } };
+  return {
+    ...letter,
+    value: null,
+    headers: { ...letter.headers, [deadLetterHeaders.valueOmitted]: `${size} bytes, over the DLQ's max.message.bytes` },
+  };
 }

@@ -104,11 +104,17 @@ export class StageRunner {
       logger: this.logger,
       onRetry: (retry) => this.events.emit('retry', retry),
     });
-    this.backpressure = new PoolBackpressure({ pool: options.pool, pauses: this.pauses, report: (change) => this.events.emit('backpressure', change), logger: this.logger });
+    this.backpressure = new PoolBackpressure({
+      pool: options.pool,
+      pauses: this.pauses,
+      report: (change) => this.events.emit('backpressure', change),
+      logger: this.logger,
+    });
     this.membership = new GroupMembership({
       hooks: {
         onAssigned: (owned) =>
-          options.processor.onAssignment?.([...owned], (partition, offset) => this.consumer.seek(this.inputTopic, partition, offset)) ?? Promise.resolve(),
+          options.processor.onAssignment?.([...owned], (partition, offset) => this.consumer.seek(this.inputTopic, partition, offset)) ??
+          Promise.resolve(),
         onAssignmentFault: (error) => this.faults.fault('assignment', `work on the new assignment failing: ${(error as Error).message}`),
         onAssignmentDone: () => this.faults.recovered('assignment'),
         onAssignmentFailed: (error) => {

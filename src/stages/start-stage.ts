@@ -67,7 +67,12 @@ export async function startStage(
       break;
     }
     case 'transform': {
-      const transformPool = new WorkerPool<TransformTask, TransformOutcome[]>({ file: transformWorkerFile, threads, maxQueue, memoryMb: pipeline.pool.memoryMb });
+      const transformPool = new WorkerPool<TransformTask, TransformOutcome[]>({
+        file: transformWorkerFile,
+        threads,
+        maxQueue,
+        memoryMb: pipeline.pool.memoryMb,
+      });
       pool = transformPool as WorkerPool<unknown, unknown>;
       await ensureTransformLoads(transformPool, pipeline);
       const mysql = connections.mysql(undefined, pipeline.batch.queryTimeoutMs);

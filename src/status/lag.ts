@@ -25,12 +25,7 @@ export interface StageLag {
  * A stage group's lag per partition: the log-end offset minus the group's
  * committed offset (from the start of the log when nothing is committed).
  */
-export async function stageLag(
-  admin: ClusterAdmin,
-  pipeline: Pipeline,
-  stage: StageName,
-  giveUp: () => boolean = () => false,
-): Promise<StageLag> {
+export async function stageLag(admin: ClusterAdmin, pipeline: Pipeline, stage: StageName, giveUp: () => boolean = () => false): Promise<StageLag> {
   return { stage, ...(await groupLag(admin, groupIdOf(pipeline, stage), inputTopicOf(pipeline, stage), giveUp)) };
 }
 
@@ -64,5 +59,4 @@ export async function groupLag(
 }
 
 /** Whether a group has consumed its topic to the end (and committed on every partition that holds anything). */
-export const caughtUp = (lag: Omit<StageLag, 'stage'>): boolean =>
-  lag.lag === 0 && lag.partitions.every((p) => p.committed >= 0 || p.end === 0);
+export const caughtUp = (lag: Omit<StageLag, 'stage'>): boolean => lag.lag === 0 && lag.partitions.every((p) => p.committed >= 0 || p.end === 0);

@@ -93,13 +93,17 @@ describe('the Helm chart on a real kube-apiserver', () => {
 
     await helm('upgrade', 'kelt', chart, '-n', namespace, '--no-hooks', ...example, '--set', 'pipeline.spec.batch.insertRows=500');
     const upgraded = (await api.get(load, namespace)).body as KubeObject;
-    expect(upgraded.spec.template.metadata.annotations['checksum/pipeline']).not.toBe(installed.spec.template.metadata.annotations['checksum/pipeline']);
+    expect(upgraded.spec.template.metadata.annotations['checksum/pipeline']).not.toBe(
+      installed.spec.template.metadata.annotations['checksum/pipeline'],
+    );
     // A new pod template: the Deployment controller would roll its pods.
     expect(upgraded.metadata.generation).toBe(installed.metadata.generation! + 1);
 
     await helm('rollback', 'kelt', '1', '-n', namespace, '--no-hooks');
     const rolledBack = (await api.get(load, namespace)).body as KubeObject;
-    expect(rolledBack.spec.template.metadata.annotations['checksum/pipeline']).toBe(installed.spec.template.metadata.annotations['checksum/pipeline']);
+    expect(rolledBack.spec.template.metadata.annotations['checksum/pipeline']).toBe(
+      installed.spec.template.metadata.annotations['checksum/pipeline'],
+    );
     expect(await helm('history', 'kelt', '-n', namespace, '-o', 'json').then((out) => (JSON.parse(out) as unknown[]).length)).toBe(3);
 
     const objects = manifestsOf(await helm('get', 'manifest', 'kelt', '-n', namespace));
@@ -110,7 +114,17 @@ describe('the Helm chart on a real kube-apiserver', () => {
 
   it('refuses a wrong value at install with the chart schema’s message, and installs nothing', async () => {
     const namespace = namespaceFor('refused');
-    const failed = await helm('install', 'kelt', chart, '-n', namespace, '--create-namespace', '--no-hooks', '--set', 'stages.load.replicas=three').then(
+    const failed = await helm(
+      'install',
+      'kelt',
+      chart,
+      '-n',
+      namespace,
+      '--create-namespace',
+      '--no-hooks',
+      '--set',
+      'stages.load.replicas=three',
+    ).then(
       () => undefined,
       (error: { stderr: string }) => error.stderr,
     );

@@ -45,9 +45,15 @@ async function docker(...args: string[]): Promise<string> {
 
 async function inspect(container: Started): Promise<{ User: string; ReadonlyRootfs: boolean; ExitCode: number; Running: boolean }> {
   const fields = await docker(
-    'inspect', '--format', '{{json .Config.User}} {{json .HostConfig.ReadonlyRootfs}} {{json .State.ExitCode}} {{json .State.Running}}', container.getId(),
+    'inspect',
+    '--format',
+    '{{json .Config.User}} {{json .HostConfig.ReadonlyRootfs}} {{json .State.ExitCode}} {{json .State.Running}}',
+    container.getId(),
   );
-  const [User, ReadonlyRootfs, ExitCode, Running] = fields.trim().split(' ').map((field) => JSON.parse(field) as unknown);
+  const [User, ReadonlyRootfs, ExitCode, Running] = fields
+    .trim()
+    .split(' ')
+    .map((field) => JSON.parse(field) as unknown);
   return { User: User as string, ReadonlyRootfs: ReadonlyRootfs as boolean, ExitCode: ExitCode as number, Running: Running as boolean };
 }
 
@@ -69,7 +75,10 @@ describe('the image, built from docker/Dockerfile, running every stage against t
     // Readable by the image's user (uid 1000), not only by the test's.
     chmodSync(configDir, 0o755);
     // The image keeps the example's files where the repository does, under /app.
-    writeFileSync(join(configDir, 'pipeline.yaml'), stringifyYaml({ ...spec, ...filesAt(spec, (relative) => posix.resolve('/app/schemas', relative)) }));
+    writeFileSync(
+      join(configDir, 'pipeline.yaml'),
+      stringifyYaml({ ...spec, ...filesAt(spec, (relative) => posix.resolve('/app/schemas', relative)) }),
+    );
     const hostSpec = join(configDir, 'host', 'pipeline.yaml');
     mkdirSync(dirname(hostSpec));
     writeFileSync(hostSpec, stringifyYaml({ ...spec, ...filesAt(spec, (relative) => resolve(dirname(pageviewsSpecPath), relative)) }));
@@ -115,7 +124,10 @@ describe('the image, built from docker/Dockerfile, running every stage against t
       const lines: string[] = [];
       logs.set(stage, lines);
       const container = await mount(
-        new KeltContainer([stage, '--pipeline', '/config/pipeline.yaml', '--grace', String(GRACE_SECONDS)], { ...environment, KELT_HTTP_PORT: String(port) }),
+        new KeltContainer([stage, '--pipeline', '/config/pipeline.yaml', '--grace', String(GRACE_SECONDS)], {
+          ...environment,
+          KELT_HTTP_PORT: String(port),
+        }),
       )
         // The image's HEALTHCHECK (GET /healthz) is what turns the container healthy.
         .withWaitStrategy(Wait.forHealthCheck())

@@ -44,7 +44,6 @@ function operation(round: number, key: number): Operation {
   return { kind: 'upsert', qty: round * 10_000 + key };
 }
 
-
 describe('fault: deletes and upserts of the same keys through kill -9 of load and transform', () => {
   it('leaves exactly the state the operations’ order gives, in staging and the model', async () => {
     const t = await createTestPipeline({
@@ -82,7 +81,12 @@ describe('fault: deletes and upserts of the same keys through kill -9 of load an
             const value =
               op.kind === 'tombstone'
                 ? null
-                : await t.connections.registry.encodeAvro(id, { orderId, customerId: `c${key % 50}`, qty: op.kind === 'upsert' ? op.qty : -1, op: op.kind === 'delete-field' ? 'd' : null });
+                : await t.connections.registry.encodeAvro(id, {
+                    orderId,
+                    customerId: `c${key % 50}`,
+                    qty: op.kind === 'upsert' ? op.qty : -1,
+                    op: op.kind === 'delete-field' ? 'd' : null,
+                  });
             messages.push({ key: orderId, value });
           }
           for (let i = 0; i < messages.length; i += 500) {
@@ -91,9 +95,15 @@ describe('fault: deletes and upserts of the same keys through kill -9 of load an
           }
         }
       })();
-      const produced = producing.then(() => undefined, (error: unknown) => error);
+      const produced = producing.then(
+        () => undefined,
+        (error: unknown) => error,
+      );
 
-      for (const [stage, at] of [['load', 3_000], ['transform', 4_000]] as const) {
+      for (const [stage, at] of [
+        ['load', 3_000],
+        ['transform', 4_000],
+      ] as const) {
         await sleep(at);
         await running.get(stage)!.signal('SIGKILL');
         running.set(stage, await start(stage, 2));
@@ -103,13 +113,18 @@ describe('fault: deletes and upserts of the same keys through kill -9 of load an
       if (failure !== undefined) throw failure;
 
       const admin = await openClusterAdmin(t.connections.kafka);
-      await waitFor('every stage to catch up', async () => {
-        for (const stage of ['extract', 'load', 'transform'] as const) if ((await stageLag(admin, t.pipeline, stage)).lag > 0) return false;
-        return true;
-      }, 240_000);
+      await waitFor(
+        'every stage to catch up',
+        async () => {
+          for (const stage of ['extract', 'load', 'transform'] as const) if ((await stageLag(admin, t.pipeline, stage)).lag > 0) return false;
+          return true;
+        },
+        240_000,
+      );
       await admin.close();
 
-      const table = async (sql: string) => new Map(((await t.db.pool.query(sql))[0] as Array<{ id: string; qty: number }>).map((row) => [row.id, row.qty]));
+      const table = async (sql: string) =>
+        new Map(((await t.db.pool.query(sql))[0] as Array<{ id: string; qty: number }>).map((row) => [row.id, row.qty]));
       const staged = await table('SELECT order_id AS id, qty FROM stg_orders');
       const modeled = await table('SELECT order_id AS id, qty FROM fct_orders');
       expect(staged.size).toBe(expected.size);

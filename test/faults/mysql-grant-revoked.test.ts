@@ -17,7 +17,15 @@ const DURING = 300;
 function events(first: number, count: number) {
   return (async function* () {
     for (let n = first; n < first + count; n++) {
-      yield { eventId: `ev-${n}`, userId: `u${n % 13}`, url: `https://shop.example/p/${n}`, referrer: null, userAgent: 'Mozilla/5.0', ip: '192.0.2.1', ts: 1_767_225_600_000 + n };
+      yield {
+        eventId: `ev-${n}`,
+        userId: `u${n % 13}`,
+        url: `https://shop.example/p/${n}`,
+        referrer: null,
+        userAgent: 'Mozilla/5.0',
+        ip: '192.0.2.1',
+        ts: 1_767_225_600_000 + n,
+      };
     }
   })();
 }
@@ -63,7 +71,9 @@ describe('fault: a MySQL grant revoked under the load stage', () => {
     await produceEvents(t.pipeline, events(BEFORE, DURING), t.connections, { batchSize: 50 });
     const exit = await load.exit();
     expect(exit.code).toBe(1);
-    expect(load.logTail(20_000)).toMatch(/ER_TABLEACCESS_DENIED_ERROR: INSERT command denied to user 'kelt_load_\w+'@'127\.0\.0\.1' for table .*stg_pageviews/);
+    expect(load.logTail(20_000)).toMatch(
+      /ER_TABLEACCESS_DENIED_ERROR: INSERT command denied to user 'kelt_load_\w+'@'127\.0\.0\.1' for table .*stg_pageviews/,
+    );
     expect(await countRows(db, 'stg_pageviews')).toBe(BEFORE);
 
     await db.pool.query(`GRANT INSERT ON \`${database}\`.\`stg_pageviews\` TO '${user}'@'127.0.0.1'`);

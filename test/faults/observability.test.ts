@@ -51,40 +51,63 @@ describe('observability: a real Prometheus scraping the three stages', () => {
               {
                 key: 'poison-url',
                 value: await registry.encodeAvro(rawId, {
-                  eventId: 'poison-url', userId: 'u-poison', url: '::', referrer: null,
-                  userAgent: 'Mozilla/5.0', ip: '192.0.2.1', ts: Date.now(),
+                  eventId: 'poison-url',
+                  userId: 'u-poison',
+                  url: '::',
+                  referrer: null,
+                  userAgent: 'Mozilla/5.0',
+                  ip: '192.0.2.1',
+                  ts: Date.now(),
                 }),
               },
             ],
           });
           await producer.disconnect();
 
-          await waitFor('every stage ready', async () => {
-            for (const stage of stages) if ((await readyz(ports.get(stage)!)).status !== 200) return false;
-            return true;
-          }, 60_000);
+          await waitFor(
+            'every stage ready',
+            async () => {
+              for (const stage of stages) if ((await readyz(ports.get(stage)!)).status !== 200) return false;
+              return true;
+            },
+            60_000,
+          );
           await at(4);
           await stack('stop', 'mariadb');
           try {
-            await waitFor('load and transform to report not ready', async () => {
-              const states = await Promise.all((['load', 'transform'] as const).map(async (stage) => ({ stage, ...(await readyz(ports.get(stage)!)) })));
-              if (states.some(({ status }) => status !== 503)) return false;
-              readiness.during = states.map(({ stage, status, body }) => ({ stage, status, reasons: body.reasons }));
-              return true;
-            }, 20_000);
-            await waitFor('Prometheus to record load and transform not ready', async () => {
-              const ready = await prometheus!.valuesBy(`kelt_stage_ready{pipeline="${t.pipeline.name}"}`, 'stage');
-              return ready.load === 0 && ready.transform === 0;
-            }, 20_000);
+            await waitFor(
+              'load and transform to report not ready',
+              async () => {
+                const states = await Promise.all(
+                  (['load', 'transform'] as const).map(async (stage) => ({ stage, ...(await readyz(ports.get(stage)!)) })),
+                );
+                if (states.some(({ status }) => status !== 503)) return false;
+                readiness.during = states.map(({ stage, status, body }) => ({ stage, status, reasons: body.reasons }));
+                return true;
+              },
+              20_000,
+            );
+            await waitFor(
+              'Prometheus to record load and transform not ready',
+              async () => {
+                const ready = await prometheus!.valuesBy(`kelt_stage_ready{pipeline="${t.pipeline.name}"}`, 'stage');
+                return ready.load === 0 && ready.transform === 0;
+              },
+              20_000,
+            );
           } finally {
             await at(24);
             await stack('start', 'mariadb');
           }
-          await waitFor('every stage ready again', async () => {
-            const states = await Promise.all(stages.map(async (stage) => ({ stage, ...(await readyz(ports.get(stage)!)) })));
-            readiness.after = states.map(({ stage, status }) => ({ stage, status }));
-            return states.every(({ status }) => status === 200);
-          }, 60_000);
+          await waitFor(
+            'every stage ready again',
+            async () => {
+              const states = await Promise.all(stages.map(async (stage) => ({ stage, ...(await readyz(ports.get(stage)!)) })));
+              readiness.after = states.map(({ stage, status }) => ({ stage, status }));
+              return states.every(({ status }) => status === 200);
+            },
+            60_000,
+          );
         },
         inspect: async (t) => {
           const p = prometheus!;
@@ -95,19 +118,24 @@ describe('observability: a real Prometheus scraping the three stages', () => {
             deadLettered: { 'extract/undecodable': 1, 'transform/transform_error': 1 },
           };
           let seen: Record<string, unknown> = {};
-          await waitFor('Prometheus to hold the final totals and zero lag', async () => {
-            seen = {
-              consumed: await p.valuesBy(`sum by (stage) (kelt_records_consumed_total{${selector}})`, 'stage'),
-              written: await p.valuesBy(`sum by (stage) (kelt_records_written_total{${selector}}) > 0`, 'stage'),
-              deadLettered: Object.fromEntries(
-                (await p.query(`sum by (stage, reason) (kelt_records_dead_lettered_total{${selector}}) > 0`)).map(
-                  ({ metric, value }) => [`${metric.stage}/${metric.reason}`, value],
+          await waitFor(
+            'Prometheus to hold the final totals and zero lag',
+            async () => {
+              seen = {
+                consumed: await p.valuesBy(`sum by (stage) (kelt_records_consumed_total{${selector}})`, 'stage'),
+                written: await p.valuesBy(`sum by (stage) (kelt_records_written_total{${selector}}) > 0`, 'stage'),
+                deadLettered: Object.fromEntries(
+                  (await p.query(`sum by (stage, reason) (kelt_records_dead_lettered_total{${selector}}) > 0`)).map(({ metric, value }) => [
+                    `${metric.stage}/${metric.reason}`,
+                    value,
+                  ]),
                 ),
-              ),
-              lag: await p.valuesBy(`kelt:consumer_lag:sum{${selector}}`, 'stage'),
-            };
-            return isDeepStrictEqual(seen, { ...expected, lag: { extract: 0, load: 0, transform: 0 } });
-          }, 60_000).catch((error: Error) => {
+                lag: await p.valuesBy(`kelt:consumer_lag:sum{${selector}}`, 'stage'),
+              };
+              return isDeepStrictEqual(seen, { ...expected, lag: { extract: 0, load: 0, transform: 0 } });
+            },
+            60_000,
+          ).catch((error: Error) => {
             throw new Error(`${error.message}; Prometheus last showed ${JSON.stringify(seen)}`);
           });
           // Every record transform committed was timed from its own timestamp.

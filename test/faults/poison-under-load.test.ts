@@ -20,8 +20,14 @@ describe('fault: poison records among good ones under load', () => {
         await producer.connect();
         const rawId = await registry.registerAvro(`${t.pipeline.topics.raw}-value`, t.pipeline.source.schema);
         const event = (eventId: string, extra: Record<string, unknown> = {}) => ({
-          eventId, userId: `poison-${eventId}`, url: 'https://shop.example/', referrer: null,
-          userAgent: 'Mozilla/5.0', ip: '192.0.2.1', ts: Date.now(), ...extra,
+          eventId,
+          userId: `poison-${eventId}`,
+          url: 'https://shop.example/',
+          referrer: null,
+          userAgent: 'Mozilla/5.0',
+          ip: '192.0.2.1',
+          ts: Date.now(),
+          ...extra,
         });
         for (let round = 0; round < 4; round++) {
           await at(3 + round * 4);
@@ -39,7 +45,9 @@ describe('fault: poison records among good ones under load', () => {
       inspect: async (t) => {
         const letters = await readTopic(t.connections.kafka, t.pipeline.topics.dlq);
         const header = (i: number, name: string) => letters[i]!.headers?.[name]?.toString();
-        const byOriginal = new Set(letters.map((_, i) => `${header(i, 'kelt.original.topic')}:${header(i, 'kelt.original.partition')}:${header(i, 'kelt.original.offset')}`));
+        const byOriginal = new Set(
+          letters.map((_, i) => `${header(i, 'kelt.original.topic')}:${header(i, 'kelt.original.partition')}:${header(i, 'kelt.original.offset')}`),
+        );
         expect(byOriginal.size).toBe(letters.length);
         const reasons = letters.map((_, i) => header(i, 'kelt.reason')).sort();
         expect(reasons).toEqual([...expected.values()].sort());

@@ -35,7 +35,7 @@ function event(i: number, ts: number) {
 
 /** `count` events whose event times are spread over 60 hours and shuffled (a fixed permutation). */
 function outOfOrder(first: number, count: number) {
-  const events = Array.from({ length: count }, (_, i) => event(first + i, base + ((first + i) * 104_729) % (60 * HOUR)));
+  const events = Array.from({ length: count }, (_, i) => event(first + i, base + (((first + i) * 104_729) % (60 * HOUR))));
   return events.map((_, i) => events[(i * 7_919) % count]!);
 }
 
@@ -54,7 +54,13 @@ describe('aggregates into MySQL', () => {
 
   const produce = async (events: ReturnType<typeof event>[]) => {
     sent.push(...events);
-    await produceEvents(t.pipeline, (async function* () { yield* events; })(), t.connections);
+    await produceEvents(
+      t.pipeline,
+      (async function* () {
+        yield* events;
+      })(),
+      t.connections,
+    );
   };
   const caughtUp = async () => {
     const admin = await openClusterAdmin(t.connections.kafka);
@@ -119,7 +125,9 @@ describe('aggregates into MySQL', () => {
 
   it('rebuilds the windows from a timestamp on, and late events still count after the replay', async () => {
     const lines = await replay({ kind: 'timestamp', ms: base + 30 * HOUR + 1_234 });
-    expect(lines).toContain(`  rebuilding agg_pageviews_hourly and agg_pageviews_hourly_members from the window at ${new Date(base + 30 * HOUR).toISOString()}`);
+    expect(lines).toContain(
+      `  rebuilding agg_pageviews_hourly and agg_pageviews_hourly_members from the window at ${new Date(base + 30 * HOUR).toISOString()}`,
+    );
     await expectExact();
     transform = await startStage('transform', t.pipeline, t.connections);
     await produce(outOfOrder(3_000, 500));
@@ -131,7 +139,9 @@ describe('aggregates into MySQL', () => {
     const dashboard = JSON.parse(readFileSync(new URL('../../docker/monitoring/kelt-dashboard.json', import.meta.url), 'utf8')) as {
       panels: Array<{ title: string; targets?: Array<{ rawSql?: string }> }>;
     };
-    const queries = dashboard.panels.flatMap((panel) => (panel.targets ?? []).flatMap((target) => (target.rawSql === undefined ? [] : [target.rawSql])));
+    const queries = dashboard.panels.flatMap((panel) =>
+      (panel.targets ?? []).flatMap((target) => (target.rawSql === undefined ? [] : [target.rawSql])),
+    );
     expect(queries).toHaveLength(2);
     for (const sql of queries) {
       const [rows] = await t.db.pool.query(sql);

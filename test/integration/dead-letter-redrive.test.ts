@@ -41,13 +41,20 @@ describe('kelt dlq', () => {
 
   /** A pipeline whose staging column is too narrow for every LONG_EVERY-th of `events` events: they are dead-lettered by load. */
   async function narrowColumnLetters(events: number): Promise<{ long: number; narrowLoad: RunningStage }> {
-    t = await createTestPipeline({ staging: { table: 'stg_pageviews', primaryKey: ['eventId'], columns: { url: 'text', userAgent: 'varchar(20)' } } as never });
+    t = await createTestPipeline({
+      staging: { table: 'stg_pageviews', primaryKey: ['eventId'], columns: { url: 'text', userAgent: 'varchar(20)' } } as never,
+    });
     const long = Array.from({ length: events }, (_, n) => n).filter((n) => n % LONG_EVERY === 3).length;
     await Promise.all([t.start('extract'), t.start('transform')]);
     const narrowLoad = await t.start('load');
-    await produceEvents(t.pipeline, (async function* () {
-      for (let n = 0; n < events; n++) yield event(n);
-    })(), t.connections, { batchSize: 50 });
+    await produceEvents(
+      t.pipeline,
+      (async function* () {
+        for (let n = 0; n < events; n++) yield event(n);
+      })(),
+      t.connections,
+      { batchSize: 50 },
+    );
     await waitFor('the short records modeled', async () => (await countRows(t!.db, 'fct_pageviews')) >= events - long);
     await waitFor('the long ones dead-lettered', async () => (await readTopic(t!.connections.kafka, t!.pipeline.topics.dlq)).length >= long);
     return { long, narrowLoad };
@@ -98,7 +105,12 @@ describe('kelt dlq', () => {
     expect(redriven).toEqual({ redriven: long, alreadyRedriven: 0, notRedrivable: [], leftForLater: 0 });
     await waitFor('every record modeled', async () => (await countRows(t!.db, 'fct_pageviews')) >= EVENTS);
     // A second redrive finds nothing left to send.
-    expect(await redriveDeadLetters(widened, t.connections, {}, () => undefined)).toEqual({ redriven: 0, alreadyRedriven: long, notRedrivable: [], leftForLater: 0 });
+    expect(await redriveDeadLetters(widened, t.connections, {}, () => undefined)).toEqual({
+      redriven: 0,
+      alreadyRedriven: long,
+      notRedrivable: [],
+      leftForLater: 0,
+    });
 
     const after = await listDeadLetters(widened, t.connections, {}, 100);
     expect(Object.fromEntries(after.counts)).toEqual({ 'load/row_rejected': { waiting: 0, redriven: long, 'not redrivable': 0 } });
@@ -118,7 +130,9 @@ describe('kelt dlq', () => {
     const runs = await Promise.allSettled([1, 2, 3].map(() => redriveDeadLetters(widened, t!.connections, {}, () => undefined)));
     const sent = runs.reduce((sum, run) => sum + (run.status === 'fulfilled' ? run.value.redriven : 0), 0);
     // A redrive another one fenced stops: fenced outright, or its commit left without an answer (settled by the next one).
-    for (const run of runs) if (run.status === 'rejected') expect(run.reason instanceof StaleBatchError || run.reason instanceof TransientError, String(run.reason)).toBe(true);
+    for (const run of runs)
+      if (run.status === 'rejected')
+        expect(run.reason instanceof StaleBatchError || run.reason instanceof TransientError, String(run.reason)).toBe(true);
     const last = await redriveDeadLetters(widened, t!.connections, {}, () => undefined);
     expect(last.alreadyRedriven + last.redriven).toBe(long);
     expect(sent + last.redriven).toBeLessThanOrEqual(long);

@@ -75,7 +75,9 @@ describe('hostile records', () => {
       staging: { table: 'stg_orders', primaryKey: ['orderId'], columns: { note: 'text' } } as never,
       transform: {
         module: tempFile('transform.mjs', transform),
-        tables: [{ name: 'fct_orders', primaryKey: ['order_id'], columns: { order_id: 'string', customer: 'string', amount: 'double', items: 'int' } }],
+        tables: [
+          { name: 'fct_orders', primaryKey: ['order_id'], columns: { order_id: 'string', customer: 'string', amount: 'double', items: 'int' } },
+        ],
         timeoutMs: 3_000,
       } as never,
       pool: { threads: 2, memoryMb: 128 },
@@ -85,7 +87,13 @@ describe('hostile records', () => {
     await admin.connect();
     await admin.alterConfigs({
       validateOnly: false,
-      resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: t.pipeline.topics.extracted, configEntries: [{ name: 'max.message.bytes', value: '200000' }] }],
+      resources: [
+        {
+          type: kafkajs.ConfigResourceTypes.TOPIC,
+          name: t.pipeline.topics.extracted,
+          configEntries: [{ name: 'max.message.bytes', value: '200000' }],
+        },
+      ],
     });
     await admin.disconnect();
 
@@ -105,21 +113,48 @@ describe('hostile records', () => {
       { key: 'h-unknown-id', value: frame(2_000_000_000, randomBytes(16)), stage: 'extract', reason: 'unknown_schema' },
       { key: 'h-json-schema', value: frame(jsonSchemaId, Buffer.from('{"orderId":"x"}')), stage: 'extract', reason: 'unknown_schema' },
       { key: 'h-truncated', value: truncated.subarray(0, truncated.length - 4), stage: 'extract', reason: 'schema_violation' },
-      { key: 'h-claims', value: frame(rawId, Buffer.concat([prefix, Buffer.from([0xfe, 0xff, 0xff, 0xff, 0x0f, 0x02, 0x61])])), stage: 'extract', reason: 'schema_violation' },
-      { key: 'h-wrong-type', value: await registry.encodeAvro(stringAmount, order(9_003, { customer: 'h-wrong-type', amount: 'lots' })), stage: 'extract', reason: 'schema_violation' },
-      { key: 'h-too-large', value: await encoded(9_004, { customer: 'h-too-large', note: 'x'.repeat(300_000) }), stage: 'extract', reason: 'record_too_large' },
-      { key: 'h-infinite', value: await encoded(9_005, { customer: 'h-infinite', amount: Number.POSITIVE_INFINITY }), stage: 'load', reason: 'row_rejected' },
+      {
+        key: 'h-claims',
+        value: frame(rawId, Buffer.concat([prefix, Buffer.from([0xfe, 0xff, 0xff, 0xff, 0x0f, 0x02, 0x61])])),
+        stage: 'extract',
+        reason: 'schema_violation',
+      },
+      {
+        key: 'h-wrong-type',
+        value: await registry.encodeAvro(stringAmount, order(9_003, { customer: 'h-wrong-type', amount: 'lots' })),
+        stage: 'extract',
+        reason: 'schema_violation',
+      },
+      {
+        key: 'h-too-large',
+        value: await encoded(9_004, { customer: 'h-too-large', note: 'x'.repeat(300_000) }),
+        stage: 'extract',
+        reason: 'record_too_large',
+      },
+      {
+        key: 'h-infinite',
+        value: await encoded(9_005, { customer: 'h-infinite', amount: Number.POSITIVE_INFINITY }),
+        stage: 'load',
+        reason: 'row_rejected',
+      },
       { key: 'h-long-key', value: await encoded(9_006, { customer: 'h-long-key', orderId: 'o'.repeat(300) }), stage: 'load', reason: 'row_rejected' },
       { key: 'h-throws', value: await encoded(9_007, { customer: 'h-throws', note: 'throws' }), stage: 'transform', reason: 'transform_error' },
       { key: 'h-loops', value: await encoded(9_008, { customer: 'h-loops', note: 'loops' }), stage: 'transform', reason: 'transform_timeout' },
       { key: 'h-hangs', value: await encoded(9_009, { customer: 'h-hangs', note: 'hangs' }), stage: 'transform', reason: 'transform_timeout' },
-      { key: 'h-hoards', value: await encoded(9_010, { customer: 'h-hoards', note: 'hoards' }), stage: 'transform', reason: 'transform_out_of_memory' },
+      {
+        key: 'h-hoards',
+        value: await encoded(9_010, { customer: 'h-hoards', note: 'hoards' }),
+        stage: 'transform',
+        reason: 'transform_out_of_memory',
+      },
       { key: 'h-nan', value: await encoded(9_011, { customer: 'h-nan', note: 'nan' }), stage: 'transform', reason: 'transform_error' },
       { key: 'h-object', value: await encoded(9_012, { customer: 'h-object', note: 'object' }), stage: 'transform', reason: 'transform_error' },
     ];
     const stagedHostile = hostile.filter((h) => h.stage === 'transform').length;
 
-    const stages = (['extract', 'load', 'transform'] as const).map((stage) => startTestStage(stage, t!.specPath, t!.endpoints, `${t!.pipeline.name}-${stage}`));
+    const stages = (['extract', 'load', 'transform'] as const).map((stage) =>
+      startTestStage(stage, t!.specPath, t!.endpoints, `${t!.pipeline.name}-${stage}`),
+    );
     processes.push(...stages);
     await Promise.all(stages.map((stage) => stage.joined()));
     const ports = await Promise.all(stages.map((stage) => stage.httpPort()));
@@ -141,7 +176,10 @@ describe('hostile records', () => {
     await producer.connect();
     for (let n = 0; n < GOOD; n += 50) {
       const good = await Promise.all(Array.from({ length: 50 }, (_, i) => encoded(n + i)));
-      const messages: Array<{ key: string | null; value: Buffer; partition?: number }> = good.map((value, i) => ({ key: order(n + i).customer, value }));
+      const messages: Array<{ key: string | null; value: Buffer; partition?: number }> = good.map((value, i) => ({
+        key: order(n + i).customer,
+        value,
+      }));
       // Hostile records spread through the good ones, never at the edge of what a producer sends.
       const mixed = hostile.filter((_, h) => h % (GOOD / 50) === n / 50);
       messages.splice(25, 0, ...mixed.map(({ key, value, partition }) => ({ key, value, ...(partition === undefined ? {} : { partition }) })));
@@ -156,9 +194,9 @@ describe('hostile records', () => {
 
     const letters = await readTopic(kafka, t.pipeline.topics.dlq);
     const header = (letter: (typeof letters)[number], name: string) => letter.headers?.[name]?.toString();
-    expect(letters.map((letter) => `${letter.key?.toString() ?? null} ${header(letter, 'kelt.stage')}/${header(letter, 'kelt.reason')}`).sort()).toEqual(
-      hostile.map(({ key, stage, reason }) => `${key} ${stage}/${reason}`).sort(),
-    );
+    expect(
+      letters.map((letter) => `${letter.key?.toString() ?? null} ${header(letter, 'kelt.stage')}/${header(letter, 'kelt.reason')}`).sort(),
+    ).toEqual(hostile.map(({ key, stage, reason }) => `${key} ${stage}/${reason}`).sort());
     for (const letter of letters) expect(header(letter, 'kelt.error'), letter.key?.toString()).toBeTruthy();
     expect(letters.find((letter) => letter.key === null)?.partition).toBe(3);
     expect(await countRows(t.db, 'stg_orders')).toBe(GOOD + stagedHostile);

@@ -67,7 +67,13 @@ describe('the pageviews pipeline end to end', () => {
     const expected = [...last.values()].sort((a, b) => (a.eventId < b.eventId ? -1 : 1));
 
     await Promise.all([t.start('extract'), t.start('load'), t.start('transform')]);
-    await produceEvents(t.pipeline, (async function* () { yield* sent; })(), t.connections);
+    await produceEvents(
+      t.pipeline,
+      (async function* () {
+        yield* sent;
+      })(),
+      t.connections,
+    );
 
     await waitFor('every event in fct_pageviews', async () => (await countRows(t.db, 'fct_pageviews')) >= expected.length);
     // Re-sent ids do not add rows, so wait until every stage has consumed all of its input.

@@ -79,16 +79,28 @@ describe('poison records', () => {
     const producer = kafka.producer({ createPartitioner: javaCompatiblePartitioner });
     await producer.connect();
     const good = generatedEvents(t.pipeline.source.generatorPath!, GOOD);
-    await produceEvents(t.pipeline, (async function* () {
-      let i = 0;
-      for await (const event of good) {
-        yield event;
-        // Poison in the middle of the good records, not at the edges of a batch.
-        if (++i === GOOD / 2) {
-          await producer.send({ topic: t.pipeline.topics.raw, messages: poison.map(({ key, value, ...placed }) => ({ key, value, ...('partition' in placed ? { partition: placed.partition } : {}) })) });
+    await produceEvents(
+      t.pipeline,
+      (async function* () {
+        let i = 0;
+        for await (const event of good) {
+          yield event;
+          // Poison in the middle of the good records, not at the edges of a batch.
+          if (++i === GOOD / 2) {
+            await producer.send({
+              topic: t.pipeline.topics.raw,
+              messages: poison.map(({ key, value, ...placed }) => ({
+                key,
+                value,
+                ...('partition' in placed ? { partition: placed.partition } : {}),
+              })),
+            });
+          }
         }
-      }
-    })(), t.connections, { batchSize: 50 });
+      })(),
+      t.connections,
+      { batchSize: 50 },
+    );
     await producer.disconnect();
 
     const letters: KafkaMessage[] = [];
@@ -103,7 +115,9 @@ describe('poison records', () => {
     expect(letters).toHaveLength(poison.length);
     const header = (message: KafkaMessage, name: string) => message.headers?.[name]?.toString();
     for (const expected of poison) {
-      const letter = letters.find((message) => header(message, 'kelt.reason') === expected.reason && (message.key?.toString() ?? null) === expected.key);
+      const letter = letters.find(
+        (message) => header(message, 'kelt.reason') === expected.reason && (message.key?.toString() ?? null) === expected.key,
+      );
       expect(letter, `a dead letter for ${expected.reason}`).toBeDefined();
       expect(header(letter!, 'kelt.stage')).toBe(expected.stage);
       expect(header(letter!, 'kelt.error')).toBeTruthy();

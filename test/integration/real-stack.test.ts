@@ -70,9 +70,7 @@ describe('the real stack: registry, Kafka and MySQL together', () => {
     const sent = Array.from({ length: RECORDS }, (_, i) => pageView(i));
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
-    const messages = await Promise.all(
-      sent.map(async (event) => ({ key: event.userId, value: await registry.encodeAvro(schemaId, event) })),
-    );
+    const messages = await Promise.all(sent.map(async (event) => ({ key: event.userId, value: await registry.encodeAvro(schemaId, event) })));
     await producer.send({ topic, messages });
     await producer.disconnect();
 
@@ -105,8 +103,15 @@ describe('the real stack: registry, Kafka and MySQL together', () => {
               const keys = keysByPartition.get(batch.partition) ?? new Set<string>();
               keysByPartition.set(batch.partition, keys.add(key));
               rows.push([
-                event.eventId, event.userId, event.url, event.referrer, event.userAgent, event.ip,
-                new Date(event.ts), batch.partition, message.offset,
+                event.eventId,
+                event.userId,
+                event.url,
+                event.referrer,
+                event.userAgent,
+                event.ip,
+                new Date(event.ts),
+                batch.partition,
+                message.offset,
               ]);
             }
             if (rows.length > 0) {

@@ -34,7 +34,6 @@ const transformSource = `export default (r) => ({ fct_orders: { order_id: r.orde
 const modelV1 = { name: 'fct_orders', primaryKey: ['order_id'], columns: { order_id: 'varchar(64)', qty: 'int', currency: 'varchar(3)' } };
 const modelV2 = { ...modelV1, columns: { ...modelV1.columns, qty: 'long' } };
 
-
 /** The test pipeline's spec with another source schema and model table, as a user edits it. */
 function specWith(t: TestPipeline, schema: object, model: object): Pipeline {
   const document = parseYaml(readFileSync(t.specPath, 'utf8')) as Record<string, Record<string, unknown>>;
@@ -44,9 +43,13 @@ function specWith(t: TestPipeline, schema: object, model: object): Pipeline {
 }
 
 async function produce(pipeline: Pipeline, t: TestPipeline, events: Array<Record<string, unknown>>): Promise<void> {
-  await produceEvents(pipeline, (async function* () {
-    yield* events;
-  })(), t.connections);
+  await produceEvents(
+    pipeline,
+    (async function* () {
+      yield* events;
+    })(),
+    t.connections,
+  );
 }
 
 describe('schema evolution', () => {
@@ -70,22 +73,36 @@ describe('schema evolution', () => {
     };
     await startAll(pipelineV1);
 
-    await produce(pipelineV1, t, Array.from({ length: 100 }, (_, i) => ({ orderId: `a${i}`, qty: i, note: 'v1' })));
+    await produce(
+      pipelineV1,
+      t,
+      Array.from({ length: 100 }, (_, i) => ({ orderId: `a${i}`, qty: i, note: 'v1' })),
+    );
     // The producer moves to v2 before the pipeline does.
     const pipelineV2 = specWith(t, v2, modelV2);
-    await produce(pipelineV2, t, Array.from({ length: 100 }, (_, i) => ({ orderId: `b${i}`, qty: 1000 + i, currency: 'NOK' })));
+    await produce(
+      pipelineV2,
+      t,
+      Array.from({ length: 100 }, (_, i) => ({ orderId: `b${i}`, qty: 1000 + i, currency: 'NOK' })),
+    );
     await waitFor('v1 and early v2 orders modeled', async () => (await countRows(t!.db, 'fct_orders')) === 200);
 
     // The procedure: update the spec, migrate, roll the stages.
     const report = await migrate(pipelineV2, { ...t.connections, mysql: t.db.pool });
-    expect(report.tableChanges.sort()).toEqual([
-      'fct_orders: widened qty from int(11) to BIGINT',
-      'stg_orders: added currency VARCHAR(255)',
-      'stg_orders: widened qty from int(11) to BIGINT',
-    ].sort());
+    expect(report.tableChanges.sort()).toEqual(
+      [
+        'fct_orders: widened qty from int(11) to BIGINT',
+        'stg_orders: added currency VARCHAR(255)',
+        'stg_orders: widened qty from int(11) to BIGINT',
+      ].sort(),
+    );
     await Promise.all(running.splice(0).map((stage) => stage.stop()));
     await startAll(pipelineV2);
-    await produce(pipelineV2, t, Array.from({ length: 100 }, (_, i) => ({ orderId: `c${i}`, qty: 2 ** 40 + i, currency: 'SEK' })));
+    await produce(
+      pipelineV2,
+      t,
+      Array.from({ length: 100 }, (_, i) => ({ orderId: `c${i}`, qty: 2 ** 40 + i, currency: 'SEK' })),
+    );
     await waitFor('every order modeled', async () => (await countRows(t!.db, 'fct_orders')) === 300);
 
     const [staged] = await t.db.pool.query(

@@ -40,7 +40,6 @@ function event(n: number, kind: string, overrides: Record<string, unknown> = {})
   };
 }
 
-
 const testTable = { name: 'fct_test', primaryKey: ['event_id'], columns: { event_id: 'string', user_id: 'string', payload: 'json' } };
 
 describe('records that used to stall a partition', () => {
@@ -57,9 +56,14 @@ describe('records that used to stall a partition', () => {
     t = await createTestPipeline({ transform: { module: tempFile('transform.mjs', transformSource), tables: [testTable] } as never });
     await Promise.all([t.start('extract'), t.start('load'), t.start('transform')]);
     const events = Array.from({ length: PER_KIND * kinds.length }, (_, n) => event(n, kinds[n % kinds.length]!));
-    await produceEvents(t.pipeline, (async function* () {
-      yield* events;
-    })(), t.connections, { batchSize: 50 });
+    await produceEvents(
+      t.pipeline,
+      (async function* () {
+        yield* events;
+      })(),
+      t.connections,
+      { batchSize: 50 },
+    );
     const expectedDead = events.length - 2 * PER_KIND;
     await waitFor('every record modeled or dead-lettered', async () => (await countRows(t!.db, 'fct_test')) >= 2 * PER_KIND);
     await waitFor('the dead letters', async () => (await readTopic(t!.connections.kafka, t!.pipeline.topics.dlq)).length >= expectedDead);
@@ -78,9 +82,14 @@ describe('records that used to stall a partition', () => {
     t = await createTestPipeline({ transform: { module: broken, tables: [testTable] } as never });
     await Promise.all([t.start('extract'), t.start('load')]);
     const events = Array.from({ length: PER_KIND }, (_, n) => event(n, 'ok'));
-    await produceEvents(t.pipeline, (async function* () {
-      yield* events;
-    })(), t.connections, { batchSize: 50 });
+    await produceEvents(
+      t.pipeline,
+      (async function* () {
+        yield* events;
+      })(),
+      t.connections,
+      { batchSize: 50 },
+    );
     await waitFor('every record staged', async () => (await countRows(t!.db, 'stg_pageviews')) >= PER_KIND);
 
     const failing = startTestStage('transform', t.specPath, t.endpoints, `${t.pipeline.name}-transform-broken`);
@@ -114,15 +123,28 @@ describe('records that used to stall a partition', () => {
     await admin.disconnect();
     await Promise.all([t.start('extract'), t.start('load'), t.start('transform')]);
     // 300 kB passes no topic; 150 kB passes the extracted topic but not the loaded one.
-    const sizes = new Map([[50, 300_000], [70, 150_000]]);
-    const events = Array.from({ length: 102 }, (_, n) => (sizes.has(n) ? event(n, 'huge', { userAgent: 'x'.repeat(sizes.get(n)!) }) : event(n, 'ok')));
-    await produceEvents(t.pipeline, (async function* () {
-      yield* events;
-    })(), t.connections, { batchSize: 50 });
+    const sizes = new Map([
+      [50, 300_000],
+      [70, 150_000],
+    ]);
+    const events = Array.from({ length: 102 }, (_, n) =>
+      sizes.has(n) ? event(n, 'huge', { userAgent: 'x'.repeat(sizes.get(n)!) }) : event(n, 'ok'),
+    );
+    await produceEvents(
+      t.pipeline,
+      (async function* () {
+        yield* events;
+      })(),
+      t.connections,
+      { batchSize: 50 },
+    );
     await waitFor('the good records modeled', async () => (await countRows(t!.db, 'fct_pageviews')) >= 100);
     await waitFor('two dead letters', async () => (await readTopic(t!.connections.kafka, t!.pipeline.topics.dlq)).length >= 2);
     const letters = await readTopic(t.connections.kafka, t.pipeline.topics.dlq);
-    expect(letters.map((letter) => `${letter.headers?.['kelt.stage']}/${letter.headers?.['kelt.reason']}`).sort()).toEqual(['extract/record_too_large', 'load/record_too_large']);
+    expect(letters.map((letter) => `${letter.headers?.['kelt.stage']}/${letter.headers?.['kelt.reason']}`).sort()).toEqual([
+      'extract/record_too_large',
+      'load/record_too_large',
+    ]);
     for (const letter of letters) {
       expect(letter.value).toBeNull();
       expect(letter.headers?.['kelt.value.omitted']?.toString()).toMatch(/^\d+ bytes/);
@@ -151,9 +173,14 @@ export default async function transform(record) {
     await transform.joined();
     const hostile = ['loops', 'hangs', 'hoards'];
     const events = Array.from({ length: 3 * PER_KIND }, (_, n) => event(n, n % PER_KIND === 7 ? hostile[Math.floor(n / PER_KIND)]! : 'ok'));
-    await produceEvents(t.pipeline, (async function* () {
-      yield* events;
-    })(), t.connections, { batchSize: 50 });
+    await produceEvents(
+      t.pipeline,
+      (async function* () {
+        yield* events;
+      })(),
+      t.connections,
+      { batchSize: 50 },
+    );
     await waitFor('every good record modeled', async () => (await countRows(t!.db, 'fct_test')) >= events.length - hostile.length);
     await waitFor('the dead letters', async () => (await readTopic(t!.connections.kafka, t!.pipeline.topics.dlq)).length >= hostile.length);
     const letters = await readTopic(t.connections.kafka, t.pipeline.topics.dlq);
@@ -177,10 +204,17 @@ export default async function transform(record) {
     await Promise.all([t.start('extract'), t.start('load')]);
     const broken = await t.start('transform');
     const events = Array.from({ length: 8 * PER_KIND }, (_, n) => event(n, 'ok'));
-    await produceEvents(t.pipeline, (async function* () {
-      yield* events;
-    })(), t.connections, { batchSize: 50 });
-    await waitFor('the breaker to hold the records', async () => broken.runner.faults.reasons.some((reason) => reason.includes('would be dead-lettered')));
+    await produceEvents(
+      t.pipeline,
+      (async function* () {
+        yield* events;
+      })(),
+      t.connections,
+      { batchSize: 50 },
+    );
+    await waitFor('the breaker to hold the records', async () =>
+      broken.runner.faults.reasons.some((reason) => reason.includes('would be dead-lettered')),
+    );
     expect(broken.runner.faults.ready).toBe(false);
     const heldBack = (await readTopic(t.connections.kafka, t.pipeline.topics.dlq)).length;
     expect(heldBack).toBeLessThan(events.length / 2);
@@ -211,22 +245,31 @@ export default function transform(record) {
     await Promise.all([t.start('extract'), t.start('load'), t.start('transform')]);
     const HUGE = 3;
     const events = Array.from({ length: 5 * PER_KIND }, (_, n) => event(n, 'ok', n % 50 === 9 && n < 50 * HUGE ? { userId: 'huge' } : {}));
-    await produceEvents(t.pipeline, (async function* () {
-      yield* events;
-    })(), t.connections, { batchSize: 50 });
+    await produceEvents(
+      t.pipeline,
+      (async function* () {
+        yield* events;
+      })(),
+      t.connections,
+      { batchSize: 50 },
+    );
     await waitFor('every record modeled or dead-lettered', async () => (await countRows(t!.db, 'fct_amounts')) >= events.length - (HUGE - 1));
     await waitFor('the dead letters', async () => (await readTopic(t!.connections.kafka, t!.pipeline.topics.dlq)).length >= HUGE - 1);
     const letters = await readTopic(t.connections.kafka, t.pipeline.topics.dlq);
-    expect(letters.map((letter) => `${letter.headers?.['kelt.stage']}/${letter.headers?.['kelt.reason']}`)).toEqual(Array(HUGE - 1).fill('transform/row_rejected'));
+    expect(letters.map((letter) => `${letter.headers?.['kelt.stage']}/${letter.headers?.['kelt.reason']}`)).toEqual(
+      Array(HUGE - 1).fill('transform/row_rejected'),
+    );
     expect(String(letters[0]!.headers?.['kelt.error'])).toMatch(/out of range|past the range of a DOUBLE/i);
     expect(await countRows(t.db, 'fct_amounts')).toBe(events.length - (HUGE - 1));
     const [sums] = await t.db.pool.query('SELECT user_id, total, records FROM agg_amounts ORDER BY user_id');
     const perUser = new Map<string, number>();
     for (const e of events) if (e.userId !== 'huge') perUser.set(e.userId, (perUser.get(e.userId) ?? 0) + 1);
-    expect(sums).toEqual([
-      ...[...perUser].sort(([a], [b]) => a.localeCompare(b)).map(([user_id, n]) => ({ user_id, total: 2.5 * n, records: n })),
-      { user_id: 'huge', total: 1.5e308, records: 1 },
-    ].sort((a, b) => (a.user_id < b.user_id ? -1 : 1)));
+    expect(sums).toEqual(
+      [
+        ...[...perUser].sort(([a], [b]) => a.localeCompare(b)).map(([user_id, n]) => ({ user_id, total: 2.5 * n, records: n })),
+        { user_id: 'huge', total: 1.5e308, records: 1 },
+      ].sort((a, b) => (a.user_id < b.user_id ? -1 : 1)),
+    );
   });
 
   it('drains on SIGTERM while a record’s transform never settles, within the grace period, and the next member finishes the rest once', async () => {
@@ -245,9 +288,14 @@ export default async function transform(record) {
     processes.push(first);
     await first.joined();
     const events = Array.from({ length: 3 * PER_KIND }, (_, n) => event(n, n === PER_KIND ? 'hangs' : 'ok'));
-    await produceEvents(t.pipeline, (async function* () {
-      yield* events;
-    })(), t.connections, { batchSize: 50 });
+    await produceEvents(
+      t.pipeline,
+      (async function* () {
+        yield* events;
+      })(),
+      t.connections,
+      { batchSize: 50 },
+    );
     // SIGTERM while the record hangs in a worker: the drain waits for its time limit (5 s), not for ever.
     await waitFor('the hanging record staged', async () => (await countRows(t!.db, 'stg_pageviews')) >= events.length);
     expect(await first.stopWithin(25_000)).toBe('drained');

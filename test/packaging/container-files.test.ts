@@ -40,7 +40,12 @@ describe('container image and compose files', () => {
     // The build step of the image, here: compile, then run the compiled CLI and find the compiled workers.
     await run(join(root, 'scripts/with-node'), ['tsc', '-p', join(root, 'tsconfig.build.json')]);
     for (const worker of ['extract-worker.js', 'transform-worker.js']) expect(existsSync(join(root, 'dist/workers', worker)), worker).toBe(true);
-    const { stdout } = await run(join(root, 'scripts/with-node'), ['node', join(root, 'dist/src/cli/main.js'), 'validate', join(root, 'schemas/pageviews.pipeline.yaml')]);
+    const { stdout } = await run(join(root, 'scripts/with-node'), [
+      'node',
+      join(root, 'dist/src/cli/main.js'),
+      'validate',
+      join(root, 'schemas/pageviews.pipeline.yaml'),
+    ]);
     expect(stdout).toContain('valid');
   });
 

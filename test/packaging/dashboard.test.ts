@@ -24,7 +24,9 @@ describe('Grafana dashboard and alert rules', () => {
 
   it('query only metrics that kelt defines', () => {
     // Prometheus queries; the MySQL ones (rawSql) run against real aggregate tables in test/integration/aggregates.test.ts.
-    const queries = dashboard.panels.flatMap((panel) => (panel.targets ?? []).flatMap((target) => (target.expr === undefined ? [] : [{ panel: panel.title, expr: target.expr }])));
+    const queries = dashboard.panels.flatMap((panel) =>
+      (panel.targets ?? []).flatMap((target) => (target.expr === undefined ? [] : [{ panel: panel.title, expr: target.expr }])),
+    );
     expect(queries.length).toBeGreaterThan(10);
     for (const { panel, expr } of queries) {
       for (const name of usedNames(expr)) expect(defined, `${panel}: ${expr}`).toContain(name);
@@ -37,7 +39,17 @@ describe('Grafana dashboard and alert rules', () => {
 
   it('has the panels an operator needs', () => {
     const titles = dashboard.panels.map((panel) => panel.title.toLowerCase()).join('\n');
-    for (const topic of ['records in', 'records out', 'lag per partition', 'end-to-end latency', 'dead letters', 'worker pool', 'mysql write latency', 'ready members', 'memory']) {
+    for (const topic of [
+      'records in',
+      'records out',
+      'lag per partition',
+      'end-to-end latency',
+      'dead letters',
+      'worker pool',
+      'mysql write latency',
+      'ready members',
+      'memory',
+    ]) {
       expect(titles).toContain(topic);
     }
     expect(dashboard.uid).toBe('kelt-pipeline');

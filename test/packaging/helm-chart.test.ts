@@ -54,7 +54,11 @@ describe('Helm chart (helm lint, helm template)', () => {
   it('renders the pageviews example from one values file, as helm install would', async () => {
     // `helm install --dry-run` needs a reachable cluster; `helm template` is the same render without one.
     const example = await render(exampleValues);
-    expect(byKind(example, 'Deployment').map((d) => d.metadata.name).sort()).toEqual(stages.map((s) => `kelt-${s}`));
+    expect(
+      byKind(example, 'Deployment')
+        .map((d) => d.metadata.name)
+        .sort(),
+    ).toEqual(stages.map((s) => `kelt-${s}`));
     const spec = parseYaml(named(example, 'ConfigMap', 'kelt-pipeline').data!['pipeline.yaml']!) as { name: string; transform: { module: string } };
     expect(spec.name).toBe('pageviews');
     // The example's files are in the image (docker/Dockerfile copies schemas/ and workers/transforms/).
@@ -159,10 +163,19 @@ describe('Helm chart (helm lint, helm template)', () => {
   it('rolls the pods when the pipeline changes', async () => {
     const before = named(await render(exampleValues), 'Deployment', 'kelt-load').spec.template.metadata.annotations;
     const { stdout } = await helm(
-      'template', 'kelt', chart, '--kube-version', '1.30.0', '-f', exampleValues, '--set', 'pipeline.spec.batch.insertRows=500',
+      'template',
+      'kelt',
+      chart,
+      '--kube-version',
+      '1.30.0',
+      '-f',
+      exampleValues,
+      '--set',
+      'pipeline.spec.batch.insertRows=500',
     );
-    const after = (parseAllDocuments(stdout).map((d) => d.toJS() as Manifest).find((m) => m?.kind === 'Deployment' && m.metadata.name === 'kelt-load'))!
-      .spec.template.metadata.annotations;
+    const after = parseAllDocuments(stdout)
+      .map((d) => d.toJS() as Manifest)
+      .find((m) => m?.kind === 'Deployment' && m.metadata.name === 'kelt-load')!.spec.template.metadata.annotations;
     expect(after['checksum/pipeline']).not.toBe(before['checksum/pipeline']);
   });
 

@@ -58,9 +58,7 @@ export function expectedAggregates(events: Iterable<AggregatedEvent>): Aggregate
 
 /** The aggregate tables as they are, in the shape of `expectedAggregates`. */
 export async function aggregatesIn(db: TestDatabase): Promise<AggregateExpectations> {
-  const [hourRows] = await db.pool.query(
-    'SELECT hour, url_host, url_path, views, visitors, first_view, last_view FROM agg_pageviews_hourly',
-  );
+  const [hourRows] = await db.pool.query('SELECT hour, url_host, url_path, views, visitors, first_view, last_view FROM agg_pageviews_hourly');
   const [dayRows] = await db.pool.query('SELECT day, active_users, pageviews FROM agg_daily_active_users');
   const ms = (value: Date) => value.getTime();
   return {
@@ -88,7 +86,8 @@ export function aggregateMismatches(expected: AggregateExpectations, actual: Agg
     const want = expected[table] as Map<string, object>;
     const have = actual[table] as Map<string, object>;
     for (const [key, row] of want) {
-      if (JSON.stringify(have.get(key)) !== JSON.stringify(row)) differences.push(`${table} ${key}: expected ${JSON.stringify(row)}, found ${JSON.stringify(have.get(key))}`);
+      if (JSON.stringify(have.get(key)) !== JSON.stringify(row))
+        differences.push(`${table} ${key}: expected ${JSON.stringify(row)}, found ${JSON.stringify(have.get(key))}`);
     }
     for (const key of have.keys()) if (!want.has(key)) differences.push(`${table} ${key}: not expected, found ${JSON.stringify(have.get(key))}`);
   }

@@ -28,7 +28,10 @@ export class FakeCluster implements TransactionalClient {
   failInits = 0;
   inits = 0;
   private epochs = new Map<string, number>();
-  private pending = new Map<string, { records: Array<[string, OutgoingRecord]>; offset?: [string, bigint]; landed: boolean; offsetsDropped?: boolean }>();
+  private pending = new Map<
+    string,
+    { records: Array<[string, OutgoingRecord]>; offset?: [string, bigint]; landed: boolean; offsetsDropped?: boolean }
+  >();
 
   async producer(transactionalId: string): Promise<TransactionalProducer> {
     if (this.failInits > 0) {
@@ -44,7 +47,12 @@ export class FakeCluster implements TransactionalClient {
     const fenced = () => this.epochs.get(transactionalId) !== epoch;
     return {
       transaction: async (): Promise<OpenTransaction> => {
-        const state = { records: [] as Array<[string, OutgoingRecord]>, offset: undefined as [string, bigint] | undefined, landed: false, offsetsDropped: false };
+        const state = {
+          records: [] as Array<[string, OutgoingRecord]>,
+          offset: undefined as [string, bigint] | undefined,
+          landed: false,
+          offsetsDropped: false,
+        };
         this.pending.set(transactionalId, state);
         return {
           sink: {

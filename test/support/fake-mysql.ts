@@ -13,7 +13,11 @@ export function fakePool() {
   let pending: Array<[string, unknown]> = [];
   const connection = {
     query: async (sql: string, values?: unknown) => {
-      if (sql.startsWith('ROLLBACK TO SAVEPOINT')) pending = pending.slice(0, pending.findLastIndex(([done]) => done.startsWith('SAVEPOINT')));
+      if (sql.startsWith('ROLLBACK TO SAVEPOINT'))
+        pending = pending.slice(
+          0,
+          pending.findLastIndex(([done]) => done.startsWith('SAVEPOINT')),
+        );
       else pending.push([sql, values]);
       return [{}];
     },
@@ -28,7 +32,7 @@ export function fakePool() {
     rollback: async () => void (pending = []),
     release: () => undefined,
   };
-    // Reads outside a transaction (positions, origins, floors) find nothing stored.
+  // Reads outside a transaction (positions, origins, floors) find nothing stored.
   const pool = { getConnection: async () => connection, query: async () => [[]], end: async () => undefined };
   return { pool: pool as unknown as MySqlPool, committed, committedValues, connection };
 }

@@ -80,10 +80,7 @@ export interface FaultRunOptions {
  * id appears more than once in a topic).
  */
 export async function faultRun(options: FaultRunOptions): Promise<FaultCounts & { t: TestPipeline }> {
-  const t = await createTestPipeline(
-    { consumer: { sessionTimeoutMs: 10_000 }, ...options.spec },
-    options.kafkaBrokers,
-  );
+  const t = await createTestPipeline({ consumer: { sessionTimeoutMs: 10_000 }, ...options.spec }, options.kafkaBrokers);
   const members = new Map<StageName, StageProcess[]>(stages.map((stage) => [stage, []]));
   let started = 0;
   const context: FaultContext = {
@@ -102,7 +99,13 @@ export async function faultRun(options: FaultRunOptions): Promise<FaultCounts & 
       const exits: Array<{ stage: StageName; exit: Exit }> = [];
       for (const [i, stage] of stages.entries()) {
         await context.at(3 + i * 6);
-        exits.push({ stage, exit: await members.get(stage)!.find((member) => member.running)!.signal(signal) });
+        exits.push({
+          stage,
+          exit: await members
+            .get(stage)!
+            .find((member) => member.running)!
+            .signal(signal),
+        });
         await context.addMember(stage);
       }
       return exits;
@@ -120,12 +123,9 @@ export async function faultRun(options: FaultRunOptions): Promise<FaultCounts & 
   try {
     await Promise.all(stages.map((stage) => context.addMember(stage)));
     started = Date.now();
-    const producing = produceEvents(
-      t.pipeline,
-      generatedEvents(t.pipeline.source.generatorPath!, options.events),
-      t.connections,
-      { rate: options.rate },
-    );
+    const producing = produceEvents(t.pipeline, generatedEvents(t.pipeline.source.generatorPath!, options.events), t.connections, {
+      rate: options.rate,
+    });
     // The load is awaited after the scenario; until then its failure is kept, not left unhandled.
     const produced = producing.then(
       () => undefined,
@@ -136,10 +136,14 @@ export async function faultRun(options: FaultRunOptions): Promise<FaultCounts & 
     if (produceFailure !== undefined) throw produceFailure;
 
     const admin = await openClusterAdmin(t.connections.kafka);
-    await waitFor('every stage to catch up', async () => {
-      for (const stage of stages) if ((await stageLag(admin, t.pipeline, stage)).lag > 0) return false;
-      return true;
-    }, 240_000);
+    await waitFor(
+      'every stage to catch up',
+      async () => {
+        for (const stage of stages) if ((await stageLag(admin, t.pipeline, stage)).lag > 0) return false;
+        return true;
+      },
+      240_000,
+    );
     await admin.close();
 
     const counts = await count(t, options.scenario, options.events, context.elapsed());
@@ -183,7 +187,8 @@ async function count(t: TestPipeline, scenario: string, produced: number, second
     const events = await eventsOf(topic);
     const copies = new Map<string, string[]>();
     for (const { eventId, at } of events) copies.set(eventId, [...(copies.get(eventId) ?? []), at]);
-    for (const [eventId, where] of copies) if (where.length > 1 && duplicateCopies.length < 10) duplicateCopies.push(`${eventId}: ${where.join(', ')}`);
+    for (const [eventId, where] of copies)
+      if (where.length > 1 && duplicateCopies.length < 10) duplicateCopies.push(`${eventId}: ${where.join(', ')}`);
     return { records: events.length, distinct: copies.size };
   };
   const rawEvents = await eventsOf(t.pipeline.topics.raw);
@@ -205,8 +210,7 @@ async function count(t: TestPipeline, scenario: string, produced: number, second
     staged: await countRows(t.db, 'stg_pageviews'),
     modeled: await countRows(t.db, 'fct_pageviews'),
     deadLettered: (await readTopic(kafka, t.pipeline.topics.dlq)).length,
-    duplicates:
-      raw.records - raw.distinct + (extracted.records - extracted.distinct) + (loaded.records - loaded.distinct),
+    duplicates: raw.records - raw.distinct + (extracted.records - extracted.distinct) + (loaded.records - loaded.distinct),
     aggregateMismatches: differences.length,
     aggregateDifferences: differences.slice(0, 5),
     duplicateCopies,

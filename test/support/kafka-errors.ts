@@ -6,7 +6,8 @@ import kafkajs from 'kafkajs';
  * their classes and protocol types.
  */
 export const kafkaErrors = {
-  protocol: (type: string, retriable = true) => new kafkajs.KafkaJSProtocolError({ message: `protocol error ${type}`, type, code: 0, retriable } as never),
+  protocol: (type: string, retriable = true) =>
+    new kafkajs.KafkaJSProtocolError({ message: `protocol error ${type}`, type, code: 0, retriable } as never),
   retriesExceeded: (cause: Error) => new kafkajs.KafkaJSNumberOfRetriesExceeded(cause, { retryCount: 5, retryTime: 1_000 }),
   connection: (message: string) => new kafkajs.KafkaJSConnectionError(message),
   requestTimeout: (message: string) => new kafkajs.KafkaJSRequestTimeoutError(message),

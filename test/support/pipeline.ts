@@ -85,7 +85,11 @@ export async function createTestPipeline(
  */
 export function filesAt(spec: PipelineSpecInput, at: (relative: string) => string): Pick<PipelineSpecInput, 'source' | 'transform'> {
   return {
-    source: { ...spec.source, schema: at(spec.source.schema), ...(spec.source.generator === undefined ? {} : { generator: at(spec.source.generator) }) },
+    source: {
+      ...spec.source,
+      schema: at(spec.source.schema),
+      ...(spec.source.generator === undefined ? {} : { generator: at(spec.source.generator) }),
+    },
     transform: { ...spec.transform, module: at(spec.transform.module) },
   };
 }
@@ -131,11 +135,15 @@ export async function readTopic(kafka: Kafka, topic: string): Promise<ReadRecord
     },
   });
   try {
-    await waitFor(`a reader at the end of ${topic}`, async () => {
-      const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-      const at = new Map(committed!.partitions.map((p) => [p.partition, BigInt(p.offset)]));
-      return ends.every((end) => BigInt(end.high) === BigInt(end.low) || (at.get(end.partition) ?? -1n) >= BigInt(end.high));
-    }, 60_000);
+    await waitFor(
+      `a reader at the end of ${topic}`,
+      async () => {
+        const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+        const at = new Map(committed!.partitions.map((p) => [p.partition, BigInt(p.offset)]));
+        return ends.every((end) => BigInt(end.high) === BigInt(end.low) || (at.get(end.partition) ?? -1n) >= BigInt(end.high));
+      },
+      60_000,
+    );
   } finally {
     await consumer.disconnect();
     await admin.disconnect();

@@ -48,18 +48,18 @@ export class PrometheusServer {
     const log = openSync(join(logDir, 'prometheus.log'), 'a');
     const child = spawn(
       binary,
-      [
-        `--config.file=${join(dataDir, 'prometheus.yml')}`,
-        `--storage.tsdb.path=${join(dataDir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-      ],
+      [`--config.file=${join(dataDir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dataDir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`],
       { stdio: ['ignore', log, log] },
     );
     const server = new PrometheusServer(`http://127.0.0.1:${port}`, child, dataDir);
-    await waitFor('Prometheus to be ready', async () => {
-      if (child.exitCode !== null) throw new Error(`prometheus exited with ${child.exitCode}; see test-results/prometheus.log`);
-      return (await fetch(`${server.url}/-/ready`).catch(() => undefined))?.ok === true;
-    }, 60_000);
+    await waitFor(
+      'Prometheus to be ready',
+      async () => {
+        if (child.exitCode !== null) throw new Error(`prometheus exited with ${child.exitCode}; see test-results/prometheus.log`);
+        return (await fetch(`${server.url}/-/ready`).catch(() => undefined))?.ok === true;
+      },
+      60_000,
+    );
     return server;
   }
 

@@ -17,5 +17,10 @@ export function startTestStage(stage: StageName, specPath: string, endpoints: En
 
 /** Stops (SIGTERM, then SIGKILL past 25 s) the stage processes a test started that still run, and forgets them: a test's afterEach, whatever the outcome. */
 export async function stopStageProcesses(processes: StageProcess[]): Promise<void> {
-  await Promise.all(processes.splice(0).filter((member) => member.running).map((member) => member.stopWithin(25_000)));
+  await Promise.all(
+    processes
+      .splice(0)
+      .filter((member) => member.running)
+      .map((member) => member.stopWithin(25_000)),
+  );
 }

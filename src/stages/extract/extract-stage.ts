@@ -73,7 +73,10 @@ export class ExtractProcessor implements BatchProcessor {
     const recordLimit = await this.recordLimitOf(this.pipeline.topics.extracted);
     const writerSchemas =
       this.pipeline.source.format === 'avro'
-        ? await writerSchemasOf(this.registry, batch.messages.map((message) => message.value))
+        ? await writerSchemasOf(
+            this.registry,
+            batch.messages.map((message) => message.value),
+          )
         : {};
     const ingestedAt = Date.now();
     const chunks = chunk(batch.messages, this.pipeline.batch.chunkRecords);
@@ -124,7 +127,10 @@ export class ExtractProcessor implements BatchProcessor {
         });
       });
     }
-    deadLetters.admit(batch.messages.length, dead.map((letter) => letter.reason));
+    deadLetters.admit(
+      batch.messages.length,
+      dead.map((letter) => letter.reason),
+    );
     await this.transactions.run(batch.topic, batch.partition, batch.nextOffset, async (sink) => {
       await sink.send(this.pipeline.topics.extracted, out, this.pipeline.partitions);
       await deadLetters.send(sink, dead);

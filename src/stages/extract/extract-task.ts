@@ -22,9 +22,7 @@ export interface ExtractTask {
 }
 
 /** A tombstone that deletes has no key of the worker's making (key null): its own key names the row. */
-export type ExtractOutcome =
-  | { ok: true; key: string | null; deletes: boolean }
-  | { ok: false; reason: DeadLetterReason; error: string };
+export type ExtractOutcome = { ok: true; key: string | null; deletes: boolean } | { ok: false; reason: DeadLetterReason; error: string };
 
 /** What a worker says of each record of a task, and the extracted values (null where the record failed), packed. */
 export interface ExtractResult {

@@ -13,7 +13,14 @@ import type avro from 'avsc';
 import { avroType } from '../../avro/logical-types.ts';
 import { extractedSchema } from '../../pipeline/extracted-schema.ts';
 import { isDelete, lastPerKey } from '../record-ops.ts';
-import { finishPositioned, inOffsetOrder, positionBatch, rowsWrittenBefore, type StageDeadLetterLog, type StagePositions } from '../mysql-stage-batch.ts';
+import {
+  finishPositioned,
+  inOffsetOrder,
+  positionBatch,
+  rowsWrittenBefore,
+  type StageDeadLetterLog,
+  type StagePositions,
+} from '../mysql-stage-batch.ts';
 import type { BatchAbilities, BatchProcessor, BatchReport, PartitionBatch, TopicPartition } from '../batch-processor.ts';
 
 /** What a record does to the staging table: upserts `row`, or (without one) deletes the row with `key`. */
@@ -88,7 +95,9 @@ export class LoadProcessor implements BatchProcessor {
         const bytes = loneRecordBytes(message);
         // The loaded topic's limit may be below the extracted one's: such a record is neither staged nor forwarded.
         if (bytes > recordLimit) {
-          throw new PermanentError(`the record (${bytes} bytes) exceeds ${this.pipeline.topics.loaded}'s max.message.bytes (${recordLimit})`, { reason: 'record_too_large' });
+          throw new PermanentError(`the record (${bytes} bytes) exceeds ${this.pipeline.topics.loaded}'s max.message.bytes (${recordLimit})`, {
+            reason: 'record_too_large',
+          });
         }
         staged.push(await this.stage(message));
       } catch (error) {

@@ -81,13 +81,19 @@ export class OffsetCommitter {
    * batch's start when a transaction landed after the records were fetched
    * again; the records below it are dropped, and undefined means none is left.
    */
-  async uncommitted(batch: PartitionBatch, settle: ((topic: string, partition: number) => Promise<bigint | undefined>) | undefined): Promise<PartitionBatch | undefined> {
+  async uncommitted(
+    batch: PartitionBatch,
+    settle: ((topic: string, partition: number) => Promise<bigint | undefined>) | undefined,
+  ): Promise<PartitionBatch | undefined> {
     const { topic, partition } = batch;
     const committed = await settle?.(topic, partition);
     if (committed === undefined || BigInt(batch.messages[0]!.offset) >= committed) return batch;
     this.committedInTransaction(topic, partition, committed.toString());
     const rest = batch.messages.filter((message) => BigInt(message.offset) >= committed);
-    this.logger.info({ partition, from: batch.messages[0]!.offset, committed: committed.toString() }, 'records fetched again are committed already; skipped');
+    this.logger.info(
+      { partition, from: batch.messages[0]!.offset, committed: committed.toString() },
+      'records fetched again are committed already; skipped',
+    );
     return rest.length === 0 ? undefined : { ...batch, messages: rest };
   }
 

@@ -35,7 +35,13 @@ export class AggregateIncrements {
   constructor({ aggregates, modelTables, pool, groupId }: AggregateIncrementsOptions) {
     this.pool = pool;
     this.groupId = groupId;
-    this.tables = aggregates.map((aggregate) => new MySqlAggregateTable(aggregate, modelTables.find((table) => table.name === aggregate.from)!));
+    this.tables = aggregates.map(
+      (aggregate) =>
+        new MySqlAggregateTable(
+          aggregate,
+          modelTables.find((table) => table.name === aggregate.from)!,
+        ),
+    );
     this.sources = aggregates.map((aggregate) => {
       const index = modelTables.findIndex((table) => table.name === aggregate.from);
       const positions = new Map(modelTables[index]!.columns.map((column, i) => [column.name, i]));

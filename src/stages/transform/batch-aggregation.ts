@@ -72,7 +72,10 @@ export function aggregateBatch(aggregate: Aggregate, contributions: Iterable<Con
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([, { memberSets, ...group }]) => {
       for (const [m, members] of memberSets) {
-        group.members.set(m, [...members.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, hash]) => hash));
+        group.members.set(
+          m,
+          [...members.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, hash]) => hash),
+        );
       }
       return group;
     });

@@ -12,7 +12,14 @@ import { chunk } from '../chunks.ts';
 import { packBytes, transferablesOf } from '../../worker-threads/packed-bytes.ts';
 import type { DeadLetter } from '../dead-letter.ts';
 import { isDelete, lastPerKey } from '../record-ops.ts';
-import { finishPositioned, inOffsetOrder, positionBatch, rowsWrittenBefore, type StageDeadLetterLog, type StagePositions } from '../mysql-stage-batch.ts';
+import {
+  finishPositioned,
+  inOffsetOrder,
+  positionBatch,
+  rowsWrittenBefore,
+  type StageDeadLetterLog,
+  type StagePositions,
+} from '../mysql-stage-batch.ts';
 import type { BatchAbilities, BatchProcessor, BatchReport, PartitionBatch, TopicPartition } from '../batch-processor.ts';
 import type { TransformOutcome, TransformTask } from './transform-task.ts';
 import type { AggregateIncrements, RecordContributions } from './aggregate-increments.ts';
@@ -170,7 +177,12 @@ export class TransformProcessor implements BatchProcessor {
 
   private logRepeats(batch: PartitionBatch, repeats: readonly ConsumedRecord[]): void {
     const first = originOf(repeats[0]!)!;
-    const details = { partition: batch.partition, repeats: repeats.length, firstOffset: repeats[0]!.offset, origin: `${first.partition}@${first.offset}` };
+    const details = {
+      partition: batch.partition,
+      repeats: repeats.length,
+      firstOffset: repeats[0]!.offset,
+      origin: `${first.partition}@${first.offset}`,
+    };
     const message = 'records already applied from the same raw offsets arrived again (written twice upstream); skipped';
     if (this.repeatsLogged.has(batch.partition)) {
       this.logger.debug(details, message);
@@ -187,7 +199,10 @@ export class TransformProcessor implements BatchProcessor {
    * one), joins `dead` instead.
    */
   private async transform(batch: PartitionBatch, messages: ConsumedRecord[], dead: DeadLetter[]): Promise<Transformed[]> {
-    const writerSchemas = await writerSchemasOf(this.registry, messages.map((message) => message.value));
+    const writerSchemas = await writerSchemasOf(
+      this.registry,
+      messages.map((message) => message.value),
+    );
     const limits = { recordMs: this.pipeline.transform.timeoutMs, memoryMb: this.pipeline.pool.memoryMb };
     const run: RunChunk<ConsumedRecord> = (part, progress, signal) => {
       const values = packBytes(part.map((message) => message.value));
@@ -195,7 +210,14 @@ export class TransformProcessor implements BatchProcessor {
       part.forEach((message, i) => {
         if (isDelete(message)) deletes[i] = { key: message.value === null ? (message.key?.toString('utf8') ?? null) : null };
       });
-      const task = { modulePath: this.pipeline.transform.modulePath, writerSchemas, values, deletes, keyField: this.pipeline.staging.primaryKey[0]!, progress };
+      const task = {
+        modulePath: this.pipeline.transform.modulePath,
+        writerSchemas,
+        values,
+        deletes,
+        keyField: this.pipeline.staging.primaryKey[0]!,
+        progress,
+      };
       return this.pool.run(task, transferablesOf(values), signal);
     };
     const results = await Promise.all(chunk(messages, this.pipeline.batch.chunkRecords).map((part) => runWatched(part, run, limits)));

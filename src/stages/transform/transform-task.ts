@@ -19,5 +19,4 @@ export interface TransformTask {
 
 export type TransformOutcome =
   /** `deletes`: the model rows (their primary keys) a deleting record removes. */
-  | { ok: true; rows: Record<string, Row[]>; deletes: Record<string, Row[]> }
-  | { ok: false; reason: DeadLetterReason; error: string };
+  { ok: true; rows: Record<string, Row[]>; deletes: Record<string, Row[]> } | { ok: false; reason: DeadLetterReason; error: string };

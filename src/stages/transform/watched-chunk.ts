@@ -56,10 +56,20 @@ export async function runWatched<T>(records: readonly T[], run: RunChunk<T>, lim
     return await run(records, progress, controller.signal);
   } catch (error) {
     if (stuckAt >= 0) {
-      failed = { at: stuckAt, outcome: { ok: false, reason: 'transform_timeout', error: `the transform did not finish this record within ${limits.recordMs} ms` } };
+      failed = {
+        at: stuckAt,
+        outcome: { ok: false, reason: 'transform_timeout', error: `the transform did not finish this record within ${limits.recordMs} ms` },
+      };
     } else if ((error as { code?: unknown }).code === 'ERR_WORKER_OUT_OF_MEMORY' && Atomics.load(progress, 0) >= 0) {
       const at = Atomics.load(progress, 0);
-      failed = { at, outcome: { ok: false, reason: 'transform_out_of_memory', error: `the transform ran its worker out of memory (${limits.memoryMb} MB) on this record` } };
+      failed = {
+        at,
+        outcome: {
+          ok: false,
+          reason: 'transform_out_of_memory',
+          error: `the transform ran its worker out of memory (${limits.memoryMb} MB) on this record`,
+        },
+      };
     } else {
       throw error;
     }

@@ -11,7 +11,14 @@ describe('Avro arrays and maps, read', () => {
     { type: 'array', items: 'string' },
     { type: 'array', items: 'null' },
     { type: 'map', values: 'double' },
-    { type: 'record', name: 'R', fields: [{ name: 'id', type: 'string' }, { name: 'tags', type: { type: 'array', items: 'long' } }] },
+    {
+      type: 'record',
+      name: 'R',
+      fields: [
+        { name: 'id', type: 'string' },
+        { name: 'tags', type: { type: 'array', items: 'long' } },
+      ],
+    },
   ] as const)('refuses a count of 2^31 items in seven bytes at once, as truncated (%j)', (schema) => {
     const type = avroType(schema as avro.Schema);
     const bytes = schema.type === 'record' ? Buffer.concat([Buffer.from([0x02, 0x61]), claims2to31]) : claims2to31;
@@ -19,9 +26,18 @@ describe('Avro arrays and maps, read', () => {
   });
 
   it('skips such an array as truncated too, when a reader has no field for it', () => {
-    const writer = avroType({ type: 'record', name: 'R', fields: [{ name: 'id', type: 'string' }, { name: 'tags', type: { type: 'array', items: 'long' } }] });
+    const writer = avroType({
+      type: 'record',
+      name: 'R',
+      fields: [
+        { name: 'id', type: 'string' },
+        { name: 'tags', type: { type: 'array', items: 'long' } },
+      ],
+    });
     const reader = avroType({ type: 'record', name: 'R', fields: [{ name: 'id', type: 'string' }] });
-    expect(() => reader.fromBuffer(Buffer.concat([Buffer.from([0x02, 0x61]), claims2to31]), reader.createResolver(writer))).toThrow(/truncated buffer/);
+    expect(() => reader.fromBuffer(Buffer.concat([Buffer.from([0x02, 0x61]), claims2to31]), reader.createResolver(writer))).toThrow(
+      /truncated buffer/,
+    );
   });
 
   it('reads blocks with negative counts (followed by their size), as the Java writer may write them', () => {

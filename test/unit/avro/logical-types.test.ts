@@ -15,7 +15,14 @@ const schema = {
   ],
 } as avro.Schema;
 
-const order = { amount: '-0.01', fee: '-12345678901234.5678', updatedAt: 1, day: '2024-02-29', opens: '08:30:00.000', ref: '123e4567-e89b-12d3-a456-426614174000' };
+const order = {
+  amount: '-0.01',
+  fee: '-12345678901234.5678',
+  updatedAt: 1,
+  day: '2024-02-29',
+  opens: '08:30:00.000',
+  ref: '123e4567-e89b-12d3-a456-426614174000',
+};
 
 describe('kelt’s Avro logical types', () => {
   it('hands out logical values, and writes the bytes any Avro client reads', () => {
@@ -39,9 +46,12 @@ describe('kelt’s Avro logical types', () => {
   it('names what a field expects when a value does not fit', () => {
     const type = avroType(schema);
     const problems: string[] = [];
-    type.isValid({ ...order, amount: '1.234', day: '2023-02-29' }, {
-      errorHook: (path: string[], _value: unknown, t: avro.Type) => problems.push(`${path.join('.')}: ${expectedOf(t)}`),
-    });
+    type.isValid(
+      { ...order, amount: '1.234', day: '2023-02-29' },
+      {
+        errorHook: (path: string[], _value: unknown, t: avro.Type) => problems.push(`${path.join('.')}: ${expectedOf(t)}`),
+      },
+    );
     expect(problems).toEqual(['amount: a decimal(12,2) as text or a number', 'day: a date: YYYY-MM-DD, or days since the epoch']);
   });
 
@@ -55,7 +65,14 @@ describe('kelt’s Avro logical types', () => {
   });
 
   it('keeps a long exact over its whole range (avsc alone flips the sign past 2^52)', () => {
-    const type = avroType({ type: 'record', name: 'L', fields: [{ name: 'n', type: 'long' }, { name: 'at', type: { type: 'long', logicalType: 'timestamp-micros' } }] } as avro.Schema);
+    const type = avroType({
+      type: 'record',
+      name: 'L',
+      fields: [
+        { name: 'n', type: 'long' },
+        { name: 'at', type: { type: 'long', logicalType: 'timestamp-micros' } },
+      ],
+    } as avro.Schema);
     for (const n of [-4_503_599_627_370_497, -9_007_199_254_740_991, 9_007_199_254_740_991, 2n ** 63n - 1n, -(2n ** 63n)]) {
       expect((type.fromBuffer(type.toBuffer({ n, at: '9999-12-31T23:59:59.999999Z' })) as { n: unknown }).n).toBe(n);
     }

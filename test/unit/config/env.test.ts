@@ -83,17 +83,11 @@ describe('readEnv', () => {
   });
 
   it('names every missing variable', () => {
-    expect(issuesOf({})).toEqual([
-      'KELT_KAFKA_BROKERS: is not set',
-      'KELT_SCHEMA_REGISTRY_URL: is not set',
-      'KELT_MYSQL_URL: is not set',
-    ]);
+    expect(issuesOf({})).toEqual(['KELT_KAFKA_BROKERS: is not set', 'KELT_SCHEMA_REGISTRY_URL: is not set', 'KELT_MYSQL_URL: is not set']);
   });
 
   it('names the bad field and says what is expected', () => {
-    expect(issuesOf({ ...valid, KELT_KAFKA_BROKERS: 'localhost' })).toEqual([
-      'KELT_KAFKA_BROKERS: each broker must be host:port',
-    ]);
+    expect(issuesOf({ ...valid, KELT_KAFKA_BROKERS: 'localhost' })).toEqual(['KELT_KAFKA_BROKERS: each broker must be host:port']);
     expect(issuesOf({ ...valid, KELT_MYSQL_URL: 'postgres://x@y/z' })).toEqual([
       'KELT_MYSQL_URL: must be a mysql://user:password@host:port/database URL',
     ]);

@@ -45,7 +45,10 @@ describe('kafkajs fix: CONCURRENT_TRANSACTIONS retried from 20 ms', () => {
     const partitions = refusedRequest(2, concurrentTransactions);
     const offsets = refusedRequest(1, concurrentTransactions);
     const commit = refusedRequest(1, concurrentTransactions);
-    const create = retryingConcurrentTransactions(() => ({ addPartitionsToTransaction: partitions.request, sendOffsets: offsets.request, commit: commit.request }), [1, 1, 1]);
+    const create = retryingConcurrentTransactions(
+      () => ({ addPartitionsToTransaction: partitions.request, sendOffsets: offsets.request, commit: commit.request }),
+      [1, 1, 1],
+    );
     const manager = create({}) as ReturnType<typeof create> & { commit(): Promise<unknown> };
     await manager.addPartitionsToTransaction([{ topic: 't', partitions: [{ partition: 0 }] }]);
     await manager.sendOffsets({ consumerGroupId: 'g', topics: [] });

@@ -69,7 +69,13 @@ describe('PartitionTransactions', () => {
     // the topic, and the group's offset still says 5: the batch goes out a second time.
     expect(await attempt(transactions, 5, 10)).toEqual([5, 6, 7, 8, 9]);
     expect(sentValues(cluster)).toEqual([...values(0, 10), ...values(5, 10)]);
-    const downstream = cluster.topic.map((record, offset) => ({ key: null, value: Buffer.from(String(record.value)), offset: String(offset), timestamp: '0', headers: record.headers }));
+    const downstream = cluster.topic.map((record, offset) => ({
+      key: null,
+      value: Buffer.from(String(record.value)),
+      offset: String(offset),
+      timestamp: '0',
+      headers: record.headers,
+    }));
     const { fresh, repeats } = skipRepeats(downstream, new Map());
     expect(fresh.map((record) => String(record.value))).toEqual(values(0, 10));
     expect(repeats.map((record) => String(record.value))).toEqual(values(5, 10));

@@ -29,11 +29,19 @@ describe('murmur2, as the Java client computes it', () => {
 });
 
 describe('the partitioner kelt gives kafkajs', () => {
-  const partitionMetadata = Array.from({ length: 12 }, (_, partitionId) => ({ partitionId, leader: 1, partitionErrorCode: 0, replicas: [1], isr: [1] }));
+  const partitionMetadata = Array.from({ length: 12 }, (_, partitionId) => ({
+    partitionId,
+    leader: 1,
+    partitionErrorCode: 0,
+    replicas: [1],
+    isr: [1],
+  }));
   const place = javaCompatiblePartitioner();
 
   it('places a keyed record by murmur2 of its key', () => {
-    expect(place({ topic: 't', partitionMetadata, message: { key: Buffer.from('foobar'), value: null } })).toBe(partitionForKey(Buffer.from('foobar'), 12));
+    expect(place({ topic: 't', partitionMetadata, message: { key: Buffer.from('foobar'), value: null } })).toBe(
+      partitionForKey(Buffer.from('foobar'), 12),
+    );
   });
 
   it('sends a record that names its partition there, keyed or not: a dead letter keeps its original partition', () => {

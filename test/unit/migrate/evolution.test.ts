@@ -15,7 +15,10 @@ const v1 = {
 
 describe('schema evolution', () => {
   it('accepts an added field with a default, a widened type and a removed optional field', () => {
-    const v2 = { ...v1, fields: [v1.fields[0]!, { name: 'qty', type: 'long' }, { name: 'currency', type: 'string', default: 'EUR' }] } as avro.schema.RecordType;
+    const v2 = {
+      ...v1,
+      fields: [v1.fields[0]!, { name: 'qty', type: 'long' }, { name: 'currency', type: 'string', default: 'EUR' }],
+    } as avro.schema.RecordType;
     expect(backwardProblems(v2, v1, 'version 1')).toEqual([]);
   });
 

@@ -57,9 +57,14 @@ describe('writeBatch', () => {
       [new DeadLetterFloodError('most of the window would be dead-lettered'), DeadLetterFloodError],
     ] as const) {
       const { pool, committed } = fakePool();
-      const failing = writeBatch(pool, [1, 2], async () => undefined, async () => {
-        throw thrown;
-      });
+      const failing = writeBatch(
+        pool,
+        [1, 2],
+        async () => undefined,
+        async () => {
+          throw thrown;
+        },
+      );
       await expect(failing).rejects.toBeInstanceOf(expected);
       expect(committed).toEqual([]);
     }

@@ -24,7 +24,15 @@ describe('which MySQL failures may be a row’s fault', () => {
     expect(mayBeRowRejection(mysqlError('ER_DATA_TOO_LONG'))).toBe(true);
     expect(mayBeRowRejection(mysqlError('ER_INVALID_JSON_TEXT_IN_PARAM'))).toBe(true);
     expect(mayBeRowRejection(mysqlError('ER_PARSE_ERROR'))).toBe(true);
-    for (const code of ['ECONNREFUSED', 'PROTOCOL_CONNECTION_LOST', 'ER_LOCK_DEADLOCK', 'ER_OPTION_PREVENTS_STATEMENT', 'ER_NO_SUCH_TABLE', 'ER_CON_COUNT_ERROR', 'ER_ACCESS_DENIED_ERROR']) {
+    for (const code of [
+      'ECONNREFUSED',
+      'PROTOCOL_CONNECTION_LOST',
+      'ER_LOCK_DEADLOCK',
+      'ER_OPTION_PREVENTS_STATEMENT',
+      'ER_NO_SUCH_TABLE',
+      'ER_CON_COUNT_ERROR',
+      'ER_ACCESS_DENIED_ERROR',
+    ]) {
       expect(mayBeRowRejection(mysqlError(code)), code).toBe(false);
     }
     expect(mayBeRowRejection(new Error('no code'))).toBe(false);

@@ -15,7 +15,8 @@ const refused = (convert: (value: unknown) => unknown, value: unknown) => {
 describe('numeric and boolean column values', () => {
   it('refuses NaN and the infinities for every number column, which MySQL would read as column names', () => {
     for (const convert of [intValue, longValue, floatValue, doubleValue]) {
-      for (const value of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) expect(refused(convert, value)).toMatch(/not (an integer|a finite number)/);
+      for (const value of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY])
+        expect(refused(convert, value)).toMatch(/not (an integer|a finite number)/);
     }
   });
 

@@ -12,7 +12,9 @@ describe('the pipeline spec reference', () => {
   });
 
   it('describes every field, and the example spec names the schema for editors', () => {
-    const undescribed = specReferenceMarkdown().split('\n').filter((line) => line.startsWith('| `') && line.endsWith('|  |'));
+    const undescribed = specReferenceMarkdown()
+      .split('\n')
+      .filter((line) => line.startsWith('| `') && line.endsWith('|  |'));
     expect(undescribed).toEqual([]);
     const example = readFileSync(projectFile('schemas/pageviews.pipeline.yaml'), 'utf8');
     expect(example.split('\n')[0]).toBe('# yaml-language-server: $schema=./pipeline.schema.json');

@@ -47,12 +47,8 @@ describe('the pipeline spec', () => {
   });
 
   it('names a field of the wrong type or shape', () => {
-    expect(issuesOf({ ...document(), partitions: 'twelve' })).toEqual([
-      'partitions: Invalid input: expected number, received string',
-    ]);
-    expect(issuesOf({ ...document(), name: 'Page Views' })).toEqual([
-      'name: must start with a lowercase letter; lowercase letters, digits, _ and -',
-    ]);
+    expect(issuesOf({ ...document(), partitions: 'twelve' })).toEqual(['partitions: Invalid input: expected number, received string']);
+    expect(issuesOf({ ...document(), name: 'Page Views' })).toEqual(['name: must start with a lowercase letter; lowercase letters, digits, _ and -']);
   });
 
   it('checks the key field and primary key against the schema', () => {
@@ -62,10 +58,7 @@ describe('the pipeline spec', () => {
       source: { ...(spec.source as object), keyField: 'user' },
       staging: { table: 'stg', primaryKey: ['id'] },
     });
-    expect(issues).toEqual([
-      'source.keyField: user is not a field of pageview.avsc',
-      'staging.primaryKey.0: id is not a field of pageview.avsc',
-    ]);
+    expect(issues).toEqual(['source.keyField: user is not a field of pageview.avsc', 'staging.primaryKey.0: id is not a field of pageview.avsc']);
   });
 
   it('names files that do not exist and a schema that does not parse', () => {
@@ -83,7 +76,7 @@ describe('the pipeline spec', () => {
       ...spec,
       transform: { ...transform, tables: [{ ...transform.tables[0], primaryKey: ['id'] }] },
     });
-    expect(issues).toEqual(['transform.tables.0.primaryKey.0: id is not one of the table\'s columns']);
+    expect(issues).toEqual(["transform.tables.0.primaryKey.0: id is not one of the table's columns"]);
   });
 
   it("refuses kelt's own table names and a name two tables share, whatever its case", () => {
@@ -104,7 +97,10 @@ describe('the pipeline spec', () => {
     const spec = document();
     const transform = spec.transform as { module: string; tables: Array<{ columns: Record<string, string> }> };
     const table = transform.tables[0]!;
-    const issues = issuesOf({ ...spec, transform: { ...transform, tables: [{ ...table, columns: { ...table.columns, constructor: 'string', __proto__x: 'string' } }] } });
+    const issues = issuesOf({
+      ...spec,
+      transform: { ...transform, tables: [{ ...table, columns: { ...table.columns, constructor: 'string', __proto__x: 'string' } }] },
+    });
     expect(issues).toEqual([
       'transform.tables.0.columns.constructor: every JavaScript object has a constructor, so a row could not leave it unset; choose another name',
     ]);
@@ -119,10 +115,18 @@ describe('the pipeline spec', () => {
       JSON.stringify({
         type: 'record',
         name: 'Clash',
-        fields: [{ name: 'userId', type: 'string' }, { name: 'user_id', type: 'string' }, { name: long, type: 'string' }],
+        fields: [
+          { name: 'userId', type: 'string' },
+          { name: 'user_id', type: 'string' },
+          { name: long, type: 'string' },
+        ],
       }),
     );
-    const issues = issuesOf({ ...spec, source: { ...(spec.source as object), schema: schemaFile }, staging: { table: 'stg', primaryKey: ['userId'] } });
+    const issues = issuesOf({
+      ...spec,
+      source: { ...(spec.source as object), schema: schemaFile },
+      staging: { table: 'stg', primaryKey: ['userId'] },
+    });
     expect(issues).toEqual([
       'source.schema: fields userId and user_id both become column user_id',
       `source.schema: field ${long} becomes column ${snakeCase(long)}, longer than MySQL's 64 characters`,

@@ -66,7 +66,10 @@ describe('Avro → SQL columns', () => {
   });
 
   it('refuses what MySQL cannot hold, naming the field', () => {
-    const wide = { ...schema, fields: [{ name: 'x', type: { type: 'bytes', logicalType: 'decimal', precision: 70, scale: 2 } }] } as avro.schema.RecordType;
+    const wide = {
+      ...schema,
+      fields: [{ name: 'x', type: { type: 'bytes', logicalType: 'decimal', precision: 70, scale: 2 } }],
+    } as avro.schema.RecordType;
     expect(() => columnsFromAvro(wide, [])).toThrow(/field x: decimal\(70,2\) does not fit/);
     expect(() => columnsFromAvro(schema, ['id'], { id: 'text' })).toThrow(/field id: a primary key column cannot be text/);
     expect(() => columnsFromAvro(schema, ['id'], { count: 'text' })).toThrow(/field count: staging.columns declares text, but the field is a int/);
@@ -81,14 +84,54 @@ describe('Avro → SQL columns', () => {
   it('writes staging values exactly, as MySQL text where a float or a Date would lose them', () => {
     const table = new MySqlTable('stg', columnsFromAvro(schema, ['id']), ['id']);
     const row = table.rowOf({
-      id: 'a', note: null, body: '😀'.repeat(255), count: 1, total: 2, ratio: 0.5, flag: true, blob: Buffer.from([0xff]), hash: Buffer.alloc(16),
-      amount: '-0.01', rate: null, at: 1, updatedAt: 1, localAt: -1, day: '2024-02-29', opens: '00:00:00.001', closes: '23:59:59.999999',
-      ref: '123E4567-E89B-12D3-A456-426614174000', kind: 'A', tags: ['x'], attrs: { n: 1 }, address: { city: 'Oslo' }, either: 3,
+      id: 'a',
+      note: null,
+      body: '😀'.repeat(255),
+      count: 1,
+      total: 2,
+      ratio: 0.5,
+      flag: true,
+      blob: Buffer.from([0xff]),
+      hash: Buffer.alloc(16),
+      amount: '-0.01',
+      rate: null,
+      at: 1,
+      updatedAt: 1,
+      localAt: -1,
+      day: '2024-02-29',
+      opens: '00:00:00.001',
+      closes: '23:59:59.999999',
+      ref: '123E4567-E89B-12D3-A456-426614174000',
+      kind: 'A',
+      tags: ['x'],
+      attrs: { n: 1 },
+      address: { city: 'Oslo' },
+      either: 3,
     });
     expect(row).toEqual([
-      'a', null, '😀'.repeat(255), 1, 2, 0.5, true, Buffer.from([0xff]), Buffer.alloc(16),
-      '-0.01', null, '1970-01-01 00:00:00.001', '1970-01-01 00:00:00.000001', '1969-12-31 23:59:59.999999', '2024-02-29', '00:00:00.001', '23:59:59.999999',
-      '123e4567-e89b-12d3-a456-426614174000', 'A', '["x"]', '{"n":1}', '{"city":"Oslo"}', '3',
+      'a',
+      null,
+      '😀'.repeat(255),
+      1,
+      2,
+      0.5,
+      true,
+      Buffer.from([0xff]),
+      Buffer.alloc(16),
+      '-0.01',
+      null,
+      '1970-01-01 00:00:00.001',
+      '1970-01-01 00:00:00.000001',
+      '1969-12-31 23:59:59.999999',
+      '2024-02-29',
+      '00:00:00.001',
+      '23:59:59.999999',
+      '123e4567-e89b-12d3-a456-426614174000',
+      'A',
+      '["x"]',
+      '{"n":1}',
+      '{"city":"Oslo"}',
+      '3',
     ]);
     expect(() => table.rowOf({ id: 'a', body: '😀'.repeat(256) })).toThrow(/stg\.body: 256 characters do not fit VARCHAR\(255\)/);
   });
@@ -122,12 +165,11 @@ describe('model column types', () => {
     expect([12.5, '12.50', 7n, '-0.01'].map((v) => amount!.toSql(v))).toEqual(['12.50', '12.50', '7.00', '-0.01']);
     expect(() => amount!.toSql(0.1 + 0.2)).toThrow(PermanentError);
     expect(() => amount!.toSql('12345678901.00')).toThrow(/more than 12 digits/);
-    expect([1_700_000_000_000_001, '2023-11-14T22:13:20.000001Z', '2023-11-15T00:13:20.000001+02:00', new Date(1_700_000_000_000)].map((v) => at!.toSql(v))).toEqual([
-      '2023-11-14 22:13:20.000001',
-      '2023-11-14 22:13:20.000001',
-      '2023-11-14 22:13:20.000001',
-      '2023-11-14 22:13:20.000000',
-    ]);
+    expect(
+      [1_700_000_000_000_001, '2023-11-14T22:13:20.000001Z', '2023-11-15T00:13:20.000001+02:00', new Date(1_700_000_000_000)].map((v) =>
+        at!.toSql(v),
+      ),
+    ).toEqual(['2023-11-14 22:13:20.000001', '2023-11-14 22:13:20.000001', '2023-11-14 22:13:20.000001', '2023-11-14 22:13:20.000000']);
     expect([0, '2024-02-29', new Date(Date.UTC(2024, 1, 29, 23))].map((v) => day!.toSql(v))).toEqual(['1970-01-01', '2024-02-29', '2024-02-29']);
     expect(() => day!.toSql('2023-02-29')).toThrow(/not a date that exists/);
     expect(['12:00', 43_200_001].map((v) => t!.toSql(v))).toEqual(['12:00:00.000', '12:00:00.001']);

@@ -48,7 +48,9 @@ describe('decoding a framed record, for any bytes', () => {
     n: fc.maxSafeInteger(),
     tags: fc.array(fc.string(), { maxLength: 3 }),
     attrs: fc.dictionary(fc.string(), fc.double({ noNaN: true }), { maxKeys: 3 }),
-    amount: fc.integer({ min: -99_999_999, max: 99_999_999 }).map((cents) => `${cents < 0 ? '-' : ''}${Math.floor(Math.abs(cents) / 100)}.${String(Math.abs(cents) % 100).padStart(2, '0')}`),
+    amount: fc
+      .integer({ min: -99_999_999, max: 99_999_999 })
+      .map((cents) => `${cents < 0 ? '-' : ''}${Math.floor(Math.abs(cents) / 100)}.${String(Math.abs(cents) % 100).padStart(2, '0')}`),
     note: fc.option(fc.string(), { nil: null }),
   });
 

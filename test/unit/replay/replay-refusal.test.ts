@@ -14,7 +14,9 @@ describe('replay refusal', () => {
   it('rebuilds an aggregate without a window only from the beginning', () => {
     const [hourly] = pageviews.transform.aggregates;
     const unwindowed = { ...pageviews, transform: { ...pageviews.transform, aggregates: [{ ...hourly!, name: 'agg_total', window: undefined }] } };
-    expect(replayRefusal(unwindowed, { kind: 'timestamp', ms: 0 })).toBe('agg_total has no window, so only a replay from the beginning can rebuild it');
+    expect(replayRefusal(unwindowed, { kind: 'timestamp', ms: 0 })).toBe(
+      'agg_total has no window, so only a replay from the beginning can rebuild it',
+    );
     expect(replayRefusal(unwindowed, { kind: 'beginning' })).toBeUndefined();
   });
 

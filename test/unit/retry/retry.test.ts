@@ -47,14 +47,29 @@ describe('retryTransient', () => {
   it('throws a permanent failure at once', async () => {
     let calls = 0;
     await expect(
-      retryTransient(async () => { calls++; throw new PermanentError('bad'); }, () => undefined, () => false, fast),
+      retryTransient(
+        async () => {
+          calls++;
+          throw new PermanentError('bad');
+        },
+        () => undefined,
+        () => false,
+        fast,
+      ),
     ).rejects.toBeInstanceOf(PermanentError);
     expect(calls).toBe(1);
   });
 
   it('gives up when told to stop', async () => {
     await expect(
-      retryTransient(async () => { throw new TransientError('down'); }, () => undefined, () => true, fast),
+      retryTransient(
+        async () => {
+          throw new TransientError('down');
+        },
+        () => undefined,
+        () => true,
+        fast,
+      ),
     ).rejects.toBeInstanceOf(TransientError);
   });
 });

@@ -67,7 +67,10 @@ describe('ExtractProcessor', () => {
   it('dead-letters a record the extracted topic would refuse as too large, and sends the others', async () => {
     const { registry, cluster, processor, rawId, batchOf, abilities } = await extractWith(400);
     const huge = { ...event(2), url: `https://shop.example.com/${'x'.repeat(1_000)}` };
-    const report = await processor.processBatch(batchOf([await registry.encodeAvro(rawId, event(1)), await registry.encodeAvro(rawId, huge)]), abilities);
+    const report = await processor.processBatch(
+      batchOf([await registry.encodeAvro(rawId, event(1)), await registry.encodeAvro(rawId, huge)]),
+      abilities,
+    );
     expect(report.deadLettered).toEqual(['record_too_large']);
     expect(cluster.topics.get(pipeline.topics.extracted)).toHaveLength(1);
   });

@@ -39,7 +39,12 @@ async function loadWith() {
     topic,
     partition: 5,
     messages: await Promise.all(
-      records.map(async (record, i) => ({ key: Buffer.from(String(record.userId)), value: await registry.encodeAvro(id, record), offset: String(from + i), timestamp: '0' })),
+      records.map(async (record, i) => ({
+        key: Buffer.from(String(record.userId)),
+        value: await registry.encodeAvro(id, record),
+        offset: String(from + i),
+        timestamp: '0',
+      })),
     ),
     nextOffset: String(from + records.length),
   });

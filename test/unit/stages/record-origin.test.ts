@@ -42,7 +42,12 @@ describe('record origins', () => {
     const { fresh, repeats, applied } = skipRepeats(batch, new Map([[2, 10n]]));
     expect(offsets(fresh)).toEqual(['0', '1', '2', '4']);
     expect(offsets(repeats)).toEqual(['3']);
-    expect(applied).toEqual(new Map([[1, 12n], [2, 12n]]));
+    expect(applied).toEqual(
+      new Map([
+        [1, 12n],
+        [2, 12n],
+      ]),
+    );
   });
 
   it('applies records without an origin, and leaves the watermarks it was given as they were', () => {

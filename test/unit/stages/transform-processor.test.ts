@@ -19,7 +19,12 @@ import { FakeRegistry } from '../../support/fake-registry.ts';
 const pipeline = loadPipeline(new URL('../../../schemas/pageviews.pipeline.yaml', import.meta.url).pathname);
 const topic = pipeline.topics.loaded;
 const groupId = 'kelt.pageviews.transform';
-const pool = new WorkerPool<TransformTask, TransformOutcome[]>({ file: transformWorkerFile, threads: 1, maxQueue: 16, memoryMb: pipeline.pool.memoryMb });
+const pool = new WorkerPool<TransformTask, TransformOutcome[]>({
+  file: transformWorkerFile,
+  threads: 1,
+  maxQueue: 16,
+  memoryMb: pipeline.pool.memoryMb,
+});
 afterAll(() => pool.close());
 
 /** The example pipeline's transform processor over the real worker pool and its module, a fake cluster, registry and MySQL. */

@@ -84,7 +84,9 @@ const validRecord = fc.record({
     const digits = (unscaled < 0n ? -unscaled : unscaled).toString().padStart(3, '0');
     return `${unscaled < 0n ? '-' : ''}${digits.slice(0, -2)}.${digits.slice(-2)}`;
   }),
-  day: fc.date({ min: new Date('0001-01-01T00:00:00Z'), max: new Date('9999-12-31T00:00:00Z'), noInvalidDate: true }).map((date) => date.toISOString().slice(0, 10)),
+  day: fc
+    .date({ min: new Date('0001-01-01T00:00:00Z'), max: new Date('9999-12-31T00:00:00Z'), noInvalidDate: true })
+    .map((date) => date.toISOString().slice(0, 10)),
   at: fc.integer({ min: -62_135_596_800_000, max: 253_402_300_799_999 }),
   tags: fc.array(fc.string(), { maxLength: 3 }),
   attrs: fc.dictionary(fc.string(), fc.double(finite), { maxKeys: 3 }),
@@ -113,14 +115,20 @@ describe('extract, for any input', () => {
 
   it('refuses corrupt Avro (flipped or cut bytes, a wider writer’s values, any bytes at all) with the record’s reason', () => {
     fc.assert(
-      fc.property(validRecord, mutation, fc.uint8Array({ maxLength: 120 }), fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), (record, { at, byte, cut }, noise, n) => {
-        const payload = Buffer.from(reader.toBuffer(record));
-        const spot = at % payload.length;
-        const corrupt = cut ? payload.subarray(0, spot) : Buffer.from(payload.map((b, i) => (i === spot ? byte : b)));
-        const wider = typeOf(widerWriter).toBuffer({ ...record, n: Number(n) === Number(n) && Number.isSafeInteger(Number(n)) ? Number(n) : 0 });
-        const values = [frame(SCHEMA_ID, corrupt), frame(SCHEMA_ID, noise), Buffer.from(noise), frame(WIDER_ID, wider), frame(12_345, noise)];
-        expectOnlyRecordFaults(extract(task('avro', values)), values.length);
-      }),
+      fc.property(
+        validRecord,
+        mutation,
+        fc.uint8Array({ maxLength: 120 }),
+        fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
+        (record, { at, byte, cut }, noise, n) => {
+          const payload = Buffer.from(reader.toBuffer(record));
+          const spot = at % payload.length;
+          const corrupt = cut ? payload.subarray(0, spot) : Buffer.from(payload.map((b, i) => (i === spot ? byte : b)));
+          const wider = typeOf(widerWriter).toBuffer({ ...record, n: Number(n) === Number(n) && Number.isSafeInteger(Number(n)) ? Number(n) : 0 });
+          const values = [frame(SCHEMA_ID, corrupt), frame(SCHEMA_ID, noise), Buffer.from(noise), frame(WIDER_ID, wider), frame(12_345, noise)];
+          expectOnlyRecordFaults(extract(task('avro', values)), values.length);
+        },
+      ),
       { numRuns: 300 },
     );
   });

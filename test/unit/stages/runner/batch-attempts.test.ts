@@ -47,7 +47,11 @@ describe('BatchAttempts', () => {
         return { produced: 3, written: 3, deadLettered: [] };
       },
     });
-    const report = await attempts.process(batch, async () => undefined, () => true);
+    const report = await attempts.process(
+      batch,
+      async () => undefined,
+      () => true,
+    );
     expect(report?.written).toBe(3);
     expect(retries).toEqual([0, 1]);
     expect(readyDuring).toEqual([false, false]);
@@ -61,7 +65,11 @@ describe('BatchAttempts', () => {
       settle: async () => 2n,
       processBatch: async (b) => (seen.push(b.messages.map((m) => m.offset)), emptyReport()),
     });
-    await attempts.process(batch, async () => undefined, () => true);
+    await attempts.process(
+      batch,
+      async () => undefined,
+      () => true,
+    );
     expect(seen).toEqual([['2']]);
   });
 
@@ -73,14 +81,26 @@ describe('BatchAttempts', () => {
         throw new TransientError('MySQL down');
       },
     });
-    expect(await attempts.process(batch, async () => undefined, () => ours)).toBeUndefined();
+    expect(
+      await attempts.process(
+        batch,
+        async () => undefined,
+        () => ours,
+      ),
+    ).toBeUndefined();
     expect(switches).toEqual([]);
     const stale = attemptsWith({
       processBatch: async () => {
         throw new StaleBatchError('revoked');
       },
     });
-    expect(await stale.attempts.process(batch, async () => undefined, () => false)).toBeUndefined();
+    expect(
+      await stale.attempts.process(
+        batch,
+        async () => undefined,
+        () => false,
+      ),
+    ).toBeUndefined();
   });
 
   it('passes a permanent failure on while the partition is still this member’s, with the fault cleared', async () => {
@@ -89,7 +109,13 @@ describe('BatchAttempts', () => {
         throw new PermanentError('a bug');
       },
     });
-    await expect(attempts.process(batch, async () => undefined, () => true)).rejects.toThrow('a bug');
+    await expect(
+      attempts.process(
+        batch,
+        async () => undefined,
+        () => true,
+      ),
+    ).rejects.toThrow('a bug');
     expect(faults.ready).toBe(true);
   });
 });

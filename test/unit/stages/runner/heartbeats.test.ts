@@ -71,7 +71,13 @@ describe('Heartbeats', () => {
     const clock = steppedClock();
     const { beats } = heartbeats(clock);
     let sent = 0;
-    expect(await beats.waitBeating(60_000, async () => void sent++, () => sent < 2)).toBe(true);
+    expect(
+      await beats.waitBeating(
+        60_000,
+        async () => void sent++,
+        () => sent < 2,
+      ),
+    ).toBe(true);
     expect(sent).toBe(2);
   });
 });

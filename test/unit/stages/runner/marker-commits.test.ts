@@ -56,7 +56,10 @@ describe('MarkerCommits', () => {
       throw new PermanentError('refused');
     });
     await broken.markers.commitPast('in', 0, '5', 1);
-    const given = markersWith(async () => void calls.push('given'), () => false);
+    const given = markersWith(
+      async () => void calls.push('given'),
+      () => false,
+    );
     await given.markers.commitPast('in', 0, '5', 1);
     expect(calls).toEqual(['broken']);
   });

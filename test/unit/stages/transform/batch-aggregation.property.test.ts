@@ -23,13 +23,23 @@ const converters = columnNames.map((name) => {
 });
 const issues: string[] = [];
 const [aggregate] = aggregatesFrom(
-  [{
-    name: 'agg',
-    from: 'fct',
-    groupBy: ['host', 'small'],
-    window: { column: 'at', size: '1h', as: 'hour' },
-    measures: { rows: 'count', users: 'count_distinct(user)', bytes: 'sum(bytes)', small_sum: 'sum(small)', score: 'sum(score)', first: 'min(at)', top: 'max(score)' },
-  }],
+  [
+    {
+      name: 'agg',
+      from: 'fct',
+      groupBy: ['host', 'small'],
+      window: { column: 'at', size: '1h', as: 'hour' },
+      measures: {
+        rows: 'count',
+        users: 'count_distinct(user)',
+        bytes: 'sum(bytes)',
+        small_sum: 'sum(small)',
+        score: 'sum(score)',
+        first: 'min(at)',
+        top: 'max(score)',
+      },
+    },
+  ],
   [source],
   issues,
 );
@@ -37,8 +47,25 @@ const exactSums = aggregate!.measures.map((measure) => measure.kind === 'sum' &&
 const index = (column: string) => columnNames.indexOf(column);
 
 const edge = fc.constantFrom<unknown>(
-  null, 0, -0, 1, -1, 2 ** 31 - 1, -(2 ** 31), 2 ** 53, Number.MAX_VALUE, -Number.MAX_VALUE, Number.MIN_VALUE, 9_223_372_036_854_775_807n,
-  -(2n ** 63n), '9223372036854775807', '1970-01-01T00:00:00Z', '9999-12-31T23:59:59.999Z', '0001-01-01T00:00:00Z', 1_767_225_600_000, '',
+  null,
+  0,
+  -0,
+  1,
+  -1,
+  2 ** 31 - 1,
+  -(2 ** 31),
+  2 ** 53,
+  Number.MAX_VALUE,
+  -Number.MAX_VALUE,
+  Number.MIN_VALUE,
+  9_223_372_036_854_775_807n,
+  -(2n ** 63n),
+  '9223372036854775807',
+  '1970-01-01T00:00:00Z',
+  '9999-12-31T23:59:59.999Z',
+  '0001-01-01T00:00:00Z',
+  1_767_225_600_000,
+  '',
 );
 const anyValue = fc.oneof(edge, fc.anything({ withBigInt: true, withDate: true, maxDepth: 1 }));
 
@@ -90,7 +117,9 @@ describe('aggregate measures, for any rows the model table takes', () => {
         }
         const measure = (name: string) => aggregate!.measures.findIndex((m) => m.name === name);
         expect(groups.reduce((sum, group) => sum + (group.measures[measure('rows')] as number), 0)).toBe(accepted.length);
-        const bytes = accepted.filter((row) => row[index('bytes')] !== null).reduce((sum, row) => sum + BigInt(row[index('bytes')] as string | number), 0n);
+        const bytes = accepted
+          .filter((row) => row[index('bytes')] !== null)
+          .reduce((sum, row) => sum + BigInt(row[index('bytes')] as string | number), 0n);
         const summed = groups.reduce((sum, group) => sum + ((group.measures[measure('bytes')] as bigint | null) ?? 0n), 0n);
         expect(summed).toBe(bytes);
         if (accepted.length > 0) aggregated++;

@@ -17,7 +17,13 @@ function aggregateOf(spec: Parameters<typeof aggregatesFrom>[0][number]): Aggreg
 
 const columns = Object.keys(source.columns);
 const row = (id: string, host: string | null, user: string | null, at: string | null, bytes: number | string | null, score: number | null) => [
-  id, host, user, at, bytes, score, null,
+  id,
+  host,
+  user,
+  at,
+  bytes,
+  score,
+  null,
 ];
 const index = (column: string) => columns.indexOf(column);
 
@@ -49,7 +55,11 @@ describe('batch aggregation', () => {
       row('5', 'a', 'u3', '2026-11-23 10:00:00.000', 1, 1),
       row('6', null, 'u1', '2026-11-23 09:00:00.000', 1, 1),
     ];
-    const groups = aggregateBatch(hourly, rows.map((r) => contributionOf(hourly, r, index)), [false, false, true, false, false, false]);
+    const groups = aggregateBatch(
+      hourly,
+      rows.map((r) => contributionOf(hourly, r, index)),
+      [false, false, true, false, false, false],
+    );
     expect(groups).toHaveLength(4);
     const a9 = groups.find((group) => group.groupValues[0] === 'a' && group.windowStart === '2026-11-23 09:00:00.000')!;
     expect(a9.measures).toEqual([3, null, 9007199254740995n, 0.75, '2026-11-23 09:05:00.000', '2026-11-23 09:20:00.000']);
@@ -78,7 +88,13 @@ describe('batch aggregation', () => {
     const issues: string[] = [];
     aggregatesFrom(
       [
-        { name: 'bad', from: 'fct', groupBy: ['nope'], window: { column: 'host', size: '1h', as: 'h' }, measures: { s: 'sum(note)', m: 'median(bytes)', c: 'count(id)' } },
+        {
+          name: 'bad',
+          from: 'fct',
+          groupBy: ['nope'],
+          window: { column: 'host', size: '1h', as: 'h' },
+          measures: { s: 'sum(note)', m: 'median(bytes)', c: 'count(id)' },
+        },
         { name: 'fct', from: 'other', groupBy: [], measures: { c: 'count' } },
       ],
       [source],

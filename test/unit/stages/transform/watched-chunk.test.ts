@@ -6,10 +6,16 @@ import { WorkerPool } from '../../../../src/worker-threads/worker-pool.ts';
 type Task = { records: string[]; progress: Int32Array };
 
 /** A real Piscina pool (two threads, a 64 MB heap each) over a worker whose records say what they do. */
-const pool = new WorkerPool<Task, TransformOutcome[]>({ file: new URL('./fixtures/chunk-worker.ts', import.meta.url), threads: 2, maxQueue: 8, memoryMb: 64 });
+const pool = new WorkerPool<Task, TransformOutcome[]>({
+  file: new URL('./fixtures/chunk-worker.ts', import.meta.url),
+  threads: 2,
+  maxQueue: 8,
+  memoryMb: 64,
+});
 const run: RunChunk<string> = (records, progress, signal) => pool.run({ records: [...records], progress }, [], signal);
 const limits = { recordMs: 1_000, memoryMb: 64 };
-const summary = (outcomes: TransformOutcome[]) => outcomes.map((outcome) => (outcome.ok ? (outcome.rows.t![0] as { record: string }).record : outcome.reason));
+const summary = (outcomes: TransformOutcome[]) =>
+  outcomes.map((outcome) => (outcome.ok ? (outcome.rows.t![0] as { record: string }).record : outcome.reason));
 
 describe('a watched chunk', () => {
   afterAll(() => pool.close());
@@ -38,9 +44,16 @@ describe('a watched chunk', () => {
 
 describe('a pool of abortable tasks', () => {
   it('says when its queue has drained (Piscina’s drain event never fires while an abortable task runs)', async () => {
-    const small = new WorkerPool<Task, TransformOutcome[]>({ file: new URL('./fixtures/chunk-worker.ts', import.meta.url), threads: 1, maxQueue: 2, memoryMb: 64 });
+    const small = new WorkerPool<Task, TransformOutcome[]>({
+      file: new URL('./fixtures/chunk-worker.ts', import.meta.url),
+      threads: 1,
+      maxQueue: 2,
+      memoryMb: 64,
+    });
     try {
-      const tasks = Array.from({ length: 6 }, (_, i) => runWatched([`r${i}`, `s${i}`], (records, progress, signal) => small.run({ records: [...records], progress }, [], signal), limits));
+      const tasks = Array.from({ length: 6 }, (_, i) =>
+        runWatched([`r${i}`, `s${i}`], (records, progress, signal) => small.run({ records: [...records], progress }, [], signal), limits),
+      );
       await new Promise((resolve) => setImmediate(resolve));
       expect(small.saturated).toBe(true);
       await small.drained();
