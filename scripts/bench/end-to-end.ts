@@ -23,6 +23,15 @@ export interface RateStep {
   drainSeconds: number;
   latencyP50: number;
   latencyP99: number;
+  /** Per stage: the age of its records at its commit (a record's producer timestamp to the stage's commit). */
+  byStage: Record<StageName, StageLatency>;
+}
+
+export interface StageLatency {
+  p50: number;
+  p99: number;
+  /** The upper bound of the highest bucket any record of the step fell in (a histogram keeps no maximum). */
+  maxAtMost: number;
 }
 
 type Buckets = Map<number, number>;
@@ -34,6 +43,19 @@ function latencyBuckets(text: string): Buckets {
     buckets.set(match[1] === '+Inf' ? Number.POSITIVE_INFINITY : Number(match[1]), Number(match[2]));
   }
   return buckets;
+}
+
+/** The upper bound of the highest bucket that gained observations between two scrapes. */
+function highestBound(before: Buckets, after: Buckets): number {
+  const bounds = [...after.keys()].sort((a, b) => a - b);
+  let highest = Number.NaN;
+  let below = 0;
+  for (const bound of bounds) {
+    const count = (after.get(bound) ?? 0) - (before.get(bound) ?? 0);
+    if (count > below) highest = bound;
+    below = count;
+  }
+  return highest;
 }
 
 /** A quantile of the observations between two scrapes, interpolated within its bucket (as histogram_quantile does). */
@@ -63,7 +85,7 @@ export class PipelineUnderLoad {
   private readonly fixture: BenchFixture;
   private readonly admin: ClusterAdmin;
   private readonly members: StageProcess[] = [];
-  private transformPort = 0;
+  private readonly ports = new Map<StageName, number>();
   /** The spec the stages run (its name gives their groups). */
   private pipeline: Pipeline | undefined;
 
@@ -81,14 +103,17 @@ export class PipelineUnderLoad {
         const member = new StageProcess(stage, specPath, this.fixture.endpoints, { logFile: join(logDir, `${stage}.log`) });
         this.members.push(member);
         await member.joined(120_000);
-        const port = await member.httpPort();
-        if (stage === 'transform') this.transformPort = port;
+        this.ports.set(stage, await member.httpPort());
       }),
     );
   }
 
-  private async scrape(): Promise<Buckets> {
-    return latencyBuckets(await (await fetch(`http://127.0.0.1:${this.transformPort}/metrics`)).text());
+  /** Each stage's latency histogram. */
+  private async scrape(): Promise<Map<StageName, Buckets>> {
+    const scraped = await Promise.all(
+      stages.map(async (stage) => [stage, latencyBuckets(await (await fetch(`http://127.0.0.1:${this.ports.get(stage)}/metrics`)).text())] as const),
+    );
+    return new Map(scraped);
   }
 
   /** Fails rather than retrying for ever: a benchmark that hangs says nothing. */
@@ -117,8 +142,16 @@ export class PipelineUnderLoad {
     const drainSeconds = (performance.now() - produced) / 1000;
     // The last records' latency lands in the histogram with their commit.
     await sleep(200);
-    const after = await this.scrape();
-    const latencyP99 = quantile(before, after, 0.99);
+    const afterAll = await this.scrape();
+    const beforeTransform = before.get('transform')!;
+    const after = afterAll.get('transform')!;
+    const latencyP99 = quantile(beforeTransform, after, 0.99);
+    const byStage = Object.fromEntries(
+      stages.map((stage) => {
+        const [from, to] = [before.get(stage)!, afterAll.get(stage)!];
+        return [stage, { p50: quantile(from, to, 0.5), p99: quantile(from, to, 0.99), maxAtMost: highestBound(from, to) }];
+      }),
+    ) as Record<StageName, StageLatency>;
     // Settle before the next step: nothing in flight, background work done.
     await sleep(5_000);
     return {
@@ -126,8 +159,9 @@ export class PipelineUnderLoad {
       producedRate,
       keptUp: drained && drainSeconds <= drainAllowance && producedRate >= rate * 0.95 && latencyP99 <= maxP99Seconds,
       drainSeconds,
-      latencyP50: quantile(before, after, 0.5),
+      latencyP50: quantile(beforeTransform, after, 0.5),
       latencyP99,
+      byStage,
     };
   }
 

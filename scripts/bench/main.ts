@@ -28,7 +28,7 @@ function positiveInteger(value: string): number {
   return number;
 }
 
-const parts = ['stages', 'peer', 'end-to-end'] as const;
+const parts = ['stages', 'peer', 'end-to-end', 'latency'] as const;
 type Part = (typeof parts)[number];
 
 function partList(value: string): Part[] {
@@ -229,13 +229,42 @@ async function endToEndPart(): Promise<BenchReport['endToEnd']> {
   }
 }
 
+/**
+ * Everyday rates (500, 1,000, 2,000 pageviews/s, the example's aggregates on):
+ * each stage's record age at its commit, p50/p99 and the highest bucket reached.
+ */
+async function latencyPart(): Promise<BenchReport['latency']> {
+  const fixture = await BenchFixture.create(endpoints, 12);
+  const admin = await openClusterAdmin(fixture.connections.kafka);
+  const underLoad = new PipelineUnderLoad(fixture, admin);
+  const steps: BenchReport['latency'] = [];
+  try {
+    await underLoad.start();
+    for (const target of [500, 1_000, 2_000]) {
+      const step = await underLoad.step(target, options.stepSeconds, 3, Number.POSITIVE_INFINITY);
+      steps.push({ targetRate: target, producedRate: step.producedRate, keptUp: step.keptUp, byStage: step.byStage });
+      const parts = stages.map((stage) => {
+        const { p50, p99, maxAtMost } = step.byStage[stage];
+        return `${stage} p50 ${p50.toFixed(3)} / p99 ${p99.toFixed(3)} / max ≤ ${maxAtMost} s`;
+      });
+      say(`latency at ${rate(target)} (produced ${rate(step.producedRate)}): ${parts.join('; ')}`);
+    }
+    return steps;
+  } finally {
+    await underLoad.stop();
+    await admin.close();
+    await fixture.drop();
+  }
+}
+
 const admin = await openClusterAdmin(connectTo(endpoints, 'warn', 'bench').kafka);
 try {
   const stageFigures = runs('stages') ? await stageParts(admin) : undefined;
   const peer = runs('peer') ? await peerPart() : undefined;
   const endToEnd = runs('end-to-end') ? await endToEndPart() : undefined;
-  if (stageFigures === undefined || peer === undefined || endToEnd === undefined) {
-    console.log(JSON.stringify({ ...stageFigures, peer, endToEnd }, null, 2));
+  const latency = runs('latency') ? await latencyPart() : undefined;
+  if (stageFigures === undefined || peer === undefined || endToEnd === undefined || latency === undefined) {
+    console.log(JSON.stringify({ ...stageFigures, peer, endToEnd, latency }, null, 2));
   } else {
     const date = new Date().toISOString().slice(0, 10);
     const report: BenchReport = {
@@ -246,6 +275,7 @@ try {
       ...stageFigures,
       peer,
       endToEnd,
+      latency,
       targets: [],
     };
     report.targets = targetsOf(report);

@@ -29,6 +29,13 @@ export interface BenchReport {
     at50: { rate: number; latencyP50: number; latencyP99: number };
     at80: { rate: number; latencyP50: number; latencyP99: number };
   };
+  /** Each stage's record age at its commit at everyday rates (the aggregates on). */
+  latency: Array<{
+    targetRate: number;
+    producedRate: number;
+    keptUp: boolean;
+    byStage: Record<'extract' | 'load' | 'transform', { p50: number; p99: number; maxAtMost: number }>;
+  }>;
   /** Transform with the example's aggregate tables and without, alternated. */
   aggregates: {
     tables: string[];
@@ -139,6 +146,16 @@ ${r.endToEnd.steps.map((s) => `| ${n(s.targetRate)} | ${n(s.producedRate)} | ${s
 
 Highest sustained rate: **${n(r.endToEnd.sustainedRate)} pageviews/s**. At 50% of it (${n(r.endToEnd.at50.rate)}/s): p50 ${n(r.endToEnd.at50.latencyP50, 3)} s,
 p99 ${n(r.endToEnd.at50.latencyP99, 3)} s. At 80% (${n(r.endToEnd.at80.rate)}/s): p50 ${n(r.endToEnd.at80.latencyP50, 3)} s, p99 ${n(r.endToEnd.at80.latencyP99, 3)} s.
+
+## Latency at everyday rates
+
+The same three processes at fixed rates, the example's aggregates on: each record's age at its stage's
+commit (its producer timestamp to the stage's Kafka or MySQL commit; kelt_end_to_end_latency_seconds per
+stage, interpolated; "max ≤" is the upper bound of the highest bucket reached).
+
+| rate/s | produced/s | extract p50 / p99 s | load p50 / p99 s | transform p50 / p99 / max ≤ s |
+|---|---|---|---|---|
+${r.latency.map((l) => `| ${n(l.targetRate)} | ${n(l.producedRate)} | ${n(l.byStage.extract.p50, 3)} / ${n(l.byStage.extract.p99, 3)} | ${n(l.byStage.load.p50, 3)} / ${n(l.byStage.load.p99, 3)} | ${n(l.byStage.transform.p50, 3)} / ${n(l.byStage.transform.p99, 3)} / ${n(l.byStage.transform.maxAtMost, 2)} |`).join('\n')}
 
 ## Instrumentation
 
