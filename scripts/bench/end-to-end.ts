@@ -30,16 +30,19 @@ export interface RateStep {
 export interface StageLatency {
   p50: number;
   p99: number;
+  /** The same records' age when the stage's consumer handed them over (what was spent before the stage). */
+  atFetchP50: number;
+  atFetchP99: number;
   /** The upper bound of the highest bucket any record of the step fell in (a histogram keeps no maximum). */
   maxAtMost: number;
 }
 
 type Buckets = Map<number, number>;
 
-/** The cumulative buckets of kelt_end_to_end_latency_seconds in a /metrics text. */
-function latencyBuckets(text: string): Buckets {
+/** The cumulative buckets of a histogram (kelt_end_to_end_latency_seconds unless named) in a /metrics text. */
+function latencyBuckets(text: string, histogram = 'kelt_end_to_end_latency_seconds'): Buckets {
   const buckets: Buckets = new Map();
-  for (const match of text.matchAll(/^kelt_end_to_end_latency_seconds_bucket\{le="([^"]+)"[^}]*\} (\d+)/gm)) {
+  for (const match of text.matchAll(new RegExp(`^${histogram}_bucket\\{le="([^"]+)"[^}]*\\} (\\d+)`, 'gm'))) {
     buckets.set(match[1] === '+Inf' ? Number.POSITIVE_INFINITY : Number(match[1]), Number(match[2]));
   }
   return buckets;
@@ -108,12 +111,18 @@ export class PipelineUnderLoad {
     );
   }
 
-  /** Each stage's latency histogram. */
-  private async scrape(): Promise<Map<StageName, Buckets>> {
+  /** Each stage's latency histograms: at its commit, and on arrival (keyed `<stage>@fetch`). */
+  private async scrape(): Promise<Map<string, Buckets>> {
     const scraped = await Promise.all(
-      stages.map(async (stage) => [stage, latencyBuckets(await (await fetch(`http://127.0.0.1:${this.ports.get(stage)}/metrics`)).text())] as const),
+      stages.map(async (stage) => {
+        const text = await (await fetch(`http://127.0.0.1:${this.ports.get(stage)}/metrics`)).text();
+        return [
+          [stage, latencyBuckets(text)],
+          [`${stage}@fetch`, latencyBuckets(text, 'kelt_record_age_at_fetch_seconds')],
+        ] as const;
+      }),
     );
-    return new Map(scraped);
+    return new Map(scraped.flat());
   }
 
   /** Fails rather than retrying for ever: a benchmark that hangs says nothing. */
@@ -149,7 +158,17 @@ export class PipelineUnderLoad {
     const byStage = Object.fromEntries(
       stages.map((stage) => {
         const [from, to] = [before.get(stage)!, afterAll.get(stage)!];
-        return [stage, { p50: quantile(from, to, 0.5), p99: quantile(from, to, 0.99), maxAtMost: highestBound(from, to) }];
+        const [fetchFrom, fetchTo] = [before.get(`${stage}@fetch`)!, afterAll.get(`${stage}@fetch`)!];
+        return [
+          stage,
+          {
+            p50: quantile(from, to, 0.5),
+            p99: quantile(from, to, 0.99),
+            atFetchP50: quantile(fetchFrom, fetchTo, 0.5),
+            atFetchP99: quantile(fetchFrom, fetchTo, 0.99),
+            maxAtMost: highestBound(from, to),
+          },
+        ];
       }),
     ) as Record<StageName, StageLatency>;
     // Settle before the next step: nothing in flight, background work done.

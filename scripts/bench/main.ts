@@ -244,8 +244,8 @@ async function latencyPart(): Promise<BenchReport['latency']> {
       const step = await underLoad.step(target, options.stepSeconds, 3, Number.POSITIVE_INFINITY);
       steps.push({ targetRate: target, producedRate: step.producedRate, keptUp: step.keptUp, byStage: step.byStage });
       const parts = stages.map((stage) => {
-        const { p50, p99, maxAtMost } = step.byStage[stage];
-        return `${stage} p50 ${p50.toFixed(3)} / p99 ${p99.toFixed(3)} / max ≤ ${maxAtMost} s`;
+        const { p50, p99, maxAtMost, atFetchP50, atFetchP99 } = step.byStage[stage];
+        return `${stage} on arrival p50 ${atFetchP50.toFixed(3)} / p99 ${atFetchP99.toFixed(3)}, at commit p50 ${p50.toFixed(3)} / p99 ${p99.toFixed(3)} / max ≤ ${maxAtMost} s`;
       });
       say(`latency at ${rate(target)} (produced ${rate(step.producedRate)}): ${parts.join('; ')}`);
     }

@@ -34,7 +34,7 @@ export interface BenchReport {
     targetRate: number;
     producedRate: number;
     keptUp: boolean;
-    byStage: Record<'extract' | 'load' | 'transform', { p50: number; p99: number; maxAtMost: number }>;
+    byStage: Record<'extract' | 'load' | 'transform', { p50: number; p99: number; atFetchP50: number; atFetchP99: number; maxAtMost: number }>;
   }>;
   /** Transform with the example's aggregate tables and without, alternated. */
   aggregates: {

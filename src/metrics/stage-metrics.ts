@@ -28,6 +28,9 @@ export class StageMetrics {
   private readonly mysqlSeconds: Histogram;
   private readonly workerTaskSeconds: Histogram;
   private readonly endToEndSeconds: Histogram;
+  private readonly ageAtFetchSeconds: Histogram;
+  private readonly batchWaitSeconds: Histogram;
+  private readonly kafkaSeconds: Histogram;
   private readonly assigned: Gauge;
   readonly lag: Gauge<'topic' | 'partition'>;
 
@@ -96,6 +99,24 @@ export class StageMetrics {
       buckets: latencyBuckets,
       registers,
     });
+    this.ageAtFetchSeconds = new Histogram({
+      name: 'kelt_record_age_at_fetch_seconds',
+      help: "Time from a record's own timestamp until this stage's consumer handed it over: with kelt_end_to_end_latency_seconds, where an event's time goes (before the stage, or in it).",
+      buckets: latencyBuckets,
+      registers,
+    });
+    this.batchWaitSeconds = new Histogram({
+      name: 'kelt_batch_wait_seconds',
+      help: "Time a fetched batch waited before processing began (the partition's previous batch, a new assignment's work, a saturated worker pool).",
+      buckets: fastBuckets,
+      registers,
+    });
+    this.kafkaSeconds = new Histogram({
+      name: 'kelt_kafka_transaction_duration_seconds',
+      help: "Time in one batch's Kafka transaction: its output, dead letters and offset sent, and the commit.",
+      buckets: fastBuckets,
+      registers,
+    });
     this.assigned = new Gauge({
       name: 'kelt_assigned_partitions',
       help: 'Partitions of the input topic this member owns.',
@@ -128,18 +149,22 @@ export class StageMetrics {
     // increase() see the first records and the first dead letter.
     this.consumed.inc({ topic: runner.inputTopic }, 0);
     for (const reason of deadLetterReasons) this.deadLettered.inc({ reason }, 0);
-    runner.events.on('batch', ({ topic, messages, seconds, report }) => {
+    runner.events.on('batch', ({ topic, messages, seconds, waitedSeconds, fetchedAtMs, report }) => {
       this.consumed.inc({ topic }, messages.length);
       if (report.produced > 0) this.produced.inc(report.produced);
       if (report.written > 0) this.written.inc(report.written);
       for (const reason of report.deadLettered) this.deadLettered.inc({ reason });
       if (report.repeated !== undefined && report.repeated > 0) this.repeated.inc(report.repeated);
       if (report.mysqlSeconds !== undefined) this.mysqlSeconds.observe(report.mysqlSeconds);
+      if (report.kafkaSeconds !== undefined) this.kafkaSeconds.observe(report.kafkaSeconds);
       this.batchSeconds.observe(seconds);
+      this.batchWaitSeconds.observe(waitedSeconds);
       const now = Date.now();
       for (const message of messages) {
         const timestamp = Number(message.timestamp);
-        if (timestamp > 0) this.endToEndSeconds.observe(Math.max(0, now - timestamp) / 1000);
+        if (timestamp <= 0) continue;
+        this.ageAtFetchSeconds.observe(Math.max(0, fetchedAtMs - timestamp) / 1000);
+        this.endToEndSeconds.observe(Math.max(0, now - timestamp) / 1000);
       }
     });
     const breakerOpen = new Gauge({

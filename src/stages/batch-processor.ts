@@ -37,6 +37,8 @@ export interface BatchReport {
   repeated?: number;
   /** Time spent writing to MySQL, when the stage writes there. */
   mysqlSeconds?: number;
+  /** Time spent in the batch's Kafka transaction, its commit included. */
+  kafkaSeconds?: number;
 }
 
 export const emptyReport = (): BatchReport => ({ produced: 0, written: 0, deadLettered: [] });
@@ -77,7 +79,20 @@ export interface BatchProcessor {
 /** What a runner reports as it works; metrics and tests subscribe instead of being called from the stages. */
 export interface StageEvents {
   /** A batch was processed and its offset committed (`messages` is the fetched batch, not a copy). */
-  batch: [{ topic: string; partition: number; messages: readonly ConsumedRecord[]; seconds: number; report: BatchReport }];
+  batch: [
+    {
+      topic: string;
+      partition: number;
+      messages: readonly ConsumedRecord[];
+      /** From the fetched batch's arrival to its commit. */
+      seconds: number;
+      /** Of `seconds`, the wait before processing began (the partition's previous batch, a new assignment's work, a saturated pool). */
+      waitedSeconds: number;
+      /** When the batch arrived (epoch ms): a record's age on arrival is this minus its timestamp. */
+      fetchedAtMs: number;
+      report: BatchReport;
+    },
+  ];
   /** A transient failure; the batch is retried after `waitMs`. */
   retry: [{ topic: string; partition: number; attempt: number; waitMs: number; error: unknown }];
   /** Fetching paused because the worker pool is saturated (paused: true), or resumed. */

@@ -170,31 +170,38 @@ export class StageRunner {
   }
 
   private async onBatch(fetched: FetchedBatch, controls: BatchControls): Promise<void> {
+    const arrived = { ms: Date.now(), at: performance.now() };
     const turn = this.turns.take(fetched.topic, fetched.partition);
     try {
       const send = () => controls.heartbeat();
       if (!(await this.heartbeats.waitBeating(turn.previous, send))) return;
       if (!(await this.heartbeats.waitBeating(this.membership.ready(), send))) return;
-      await this.processFetched(fetched, controls, send);
+      await this.processFetched(fetched, controls, send, arrived);
     } finally {
       turn.end();
     }
   }
 
-  private async processFetched(fetched: FetchedBatch, controls: BatchControls, send: SendHeartbeat): Promise<void> {
+  private async processFetched(
+    fetched: FetchedBatch,
+    controls: BatchControls,
+    send: SendHeartbeat,
+    arrived: { ms: number; at: number },
+  ): Promise<void> {
     const { topic, partition } = fetched;
     const generation = this.membership.generation;
     const stillOurs = () => controls.isRunning() && !controls.isStale() && this.membership.owns({ topic, partition }, generation);
     if (!stillOurs()) return;
     await this.committer.settled(topic, partition);
-    const started = performance.now();
     const batch: PartitionBatch = { topic, partition, messages: fetched.records, nextOffset: (BigInt(fetched.lastOffset) + 1n).toString() };
     await this.backpressure.waitForRoom(topic);
+    const waitedSeconds = (performance.now() - arrived.at) / 1000;
     const report = await this.attempts.process(batch, send, stillOurs);
     if (report === undefined) return;
     controls.resolve(fetched.lastOffset);
     await this.committer.batchDone(batch, generation, this.options.processor.commitsOffsets);
     this.faults.sign();
-    this.events.emit('batch', { topic, partition, messages: fetched.records, seconds: (performance.now() - started) / 1000, report });
+    const seconds = (performance.now() - arrived.at) / 1000;
+    this.events.emit('batch', { topic, partition, messages: fetched.records, seconds, waitedSeconds, fetchedAtMs: arrived.ms, report });
   }
 }

@@ -131,11 +131,13 @@ export class ExtractProcessor implements BatchProcessor {
       batch.messages.length,
       dead.map((letter) => letter.reason),
     );
+    const kafkaStarted = performance.now();
     await this.transactions.run(batch.topic, batch.partition, batch.nextOffset, async (sink) => {
       await sink.send(this.pipeline.topics.extracted, out, this.pipeline.partitions);
       await deadLetters.send(sink, dead);
     });
-    return { produced: out.length, written: 0, deadLettered: dead.map((letter) => letter.reason) };
+    const kafkaSeconds = (performance.now() - kafkaStarted) / 1000;
+    return { produced: out.length, written: 0, deadLettered: dead.map((letter) => letter.reason), kafkaSeconds };
   }
 
   settle(topic: string, partition: number): Promise<bigint | undefined> {

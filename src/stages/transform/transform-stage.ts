@@ -171,8 +171,10 @@ export class TransformProcessor implements BatchProcessor {
       }
     }
     const letters = inOffsetOrder([...writtenLetters, ...dead]);
+    const kafkaStarted = performance.now();
     await this.transactions.run(batch.topic, batch.partition, batch.nextOffset, (sink) => deadLetters.send(sink, letters));
-    return { produced: 0, written, deadLettered: letters.map((letter) => letter.reason), repeated, mysqlSeconds };
+    const kafkaSeconds = (performance.now() - kafkaStarted) / 1000;
+    return { produced: 0, written, deadLettered: letters.map((letter) => letter.reason), repeated, mysqlSeconds, kafkaSeconds };
   }
 
   private logRepeats(batch: PartitionBatch, repeats: readonly ConsumedRecord[]): void {
