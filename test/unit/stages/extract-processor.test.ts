@@ -52,7 +52,7 @@ describe('ExtractProcessor', () => {
     const values = [await registry.encodeAvro(rawId, event(1)), Buffer.from('not avro at all'), await registry.encodeAvro(rawId, event(2))];
     const report = await processor.processBatch(batchOf(values), abilities);
 
-    expect(report).toEqual({ produced: 2, written: 0, deadLettered: ['undecodable'] });
+    expect(report).toMatchObject({ produced: 2, written: 0, deadLettered: ['undecodable'] });
     const extracted = cluster.topics.get(pipeline.topics.extracted)!;
     expect(extracted.map((record) => String(record.key))).toEqual(['u1', 'u2']);
     expect(extracted.map((record) => headerText(record.headers, originHeaders.offset))).toEqual(['0', '2']);
