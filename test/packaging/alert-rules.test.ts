@@ -10,7 +10,7 @@ const ruleTests = fileURLToPath(new URL('./kelt-alerts.test.yml', import.meta.ur
 describe('Prometheus alert rules (promtool)', () => {
   it('pass promtool check rules', async () => {
     const { stdout } = await run(inject('tools').promtool, ['check', 'rules', rules]);
-    expect(stdout).toContain('SUCCESS: 8 rules found');
+    expect(stdout).toContain('SUCCESS: 10 rules found');
   });
 
   it("pass promtool's unit tests: each alert fires on its series and stays quiet on healthy ones", async () => {
