@@ -1,5 +1,6 @@
 import avro from 'avsc';
 import './avsc-collection-fixes.ts';
+import './avsc-check-fixes.ts';
 import { decimalText, fromTwosComplement, toTwosComplement, unscaledOf } from '../values/decimal.ts';
 import { dateText, daysOf, epochOf, timeOfDay, timeText, type TimeUnit } from '../values/temporal.ts';
 
@@ -305,7 +306,9 @@ export function schemaTextOf(type: avro.Type): string {
 /** What a value of `type` must look like, for an error that names a field. */
 export function expectedOf(type: avro.Type): string {
   if ('expected' in type && typeof (type as Described).expected === 'string') return (type as Described).expected;
-  return type.typeName.startsWith('union') ? 'one of the union’s types' : `a ${kindOf(type)}`;
+  if (type.typeName.startsWith('union')) return 'one of the union’s types';
+  const kind = kindOf(type);
+  return `${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind}`;
 }
 
 /** Where `value` does not fit `type`: each field's path, its value and what the type expects. */
