@@ -40,6 +40,18 @@ function event(n: number, kind: string, overrides: Record<string, unknown> = {})
   };
 }
 
+/** Produces the events to the pipeline's raw topic, 50 per request. */
+async function produceInFifties(t: TestPipeline, events: ReadonlyArray<Record<string, unknown>>): Promise<void> {
+  await produceEvents(
+    t.pipeline,
+    (async function* () {
+      yield* events;
+    })(),
+    t.connections,
+    { batchSize: 50 },
+  );
+}
+
 const testTable = { name: 'fct_test', primaryKey: ['event_id'], columns: { event_id: 'string', user_id: 'string', payload: 'json' } };
 
 describe('records that used to stall a partition', () => {
@@ -56,14 +68,7 @@ describe('records that used to stall a partition', () => {
     t = await createTestPipeline({ transform: { module: tempFile('transform.mjs', transformSource), tables: [testTable] } as never });
     await Promise.all([t.start('extract'), t.start('load'), t.start('transform')]);
     const events = Array.from({ length: PER_KIND * kinds.length }, (_, n) => event(n, kinds[n % kinds.length]!));
-    await produceEvents(
-      t.pipeline,
-      (async function* () {
-        yield* events;
-      })(),
-      t.connections,
-      { batchSize: 50 },
-    );
+    await produceInFifties(t, events);
     const expectedDead = events.length - 2 * PER_KIND;
     await waitFor('every record modeled or dead-lettered', async () => (await countRows(t!.db, 'fct_test')) >= 2 * PER_KIND);
     await waitFor('the dead letters', async () => (await readTopic(t!.connections.kafka, t!.pipeline.topics.dlq)).length >= expectedDead);
@@ -82,14 +87,7 @@ describe('records that used to stall a partition', () => {
     t = await createTestPipeline({ transform: { module: broken, tables: [testTable] } as never });
     await Promise.all([t.start('extract'), t.start('load')]);
     const events = Array.from({ length: PER_KIND }, (_, n) => event(n, 'ok'));
-    await produceEvents(
-      t.pipeline,
-      (async function* () {
-        yield* events;
-      })(),
-      t.connections,
-      { batchSize: 50 },
-    );
+    await produceInFifties(t, events);
     await waitFor('every record staged', async () => (await countRows(t!.db, 'stg_pageviews')) >= PER_KIND);
 
     const failing = startTestStage('transform', t.specPath, t.endpoints, `${t.pipeline.name}-transform-broken`);
@@ -130,14 +128,7 @@ describe('records that used to stall a partition', () => {
     const events = Array.from({ length: 102 }, (_, n) =>
       sizes.has(n) ? event(n, 'huge', { userAgent: 'x'.repeat(sizes.get(n)!) }) : event(n, 'ok'),
     );
-    await produceEvents(
-      t.pipeline,
-      (async function* () {
-        yield* events;
-      })(),
-      t.connections,
-      { batchSize: 50 },
-    );
+    await produceInFifties(t, events);
     await waitFor('the good records modeled', async () => (await countRows(t!.db, 'fct_pageviews')) >= 100);
     await waitFor('two dead letters', async () => (await readTopic(t!.connections.kafka, t!.pipeline.topics.dlq)).length >= 2);
     const letters = await readTopic(t.connections.kafka, t.pipeline.topics.dlq);
@@ -173,14 +164,7 @@ export default async function transform(record) {
     await transform.joined();
     const hostile = ['loops', 'hangs', 'hoards'];
     const events = Array.from({ length: 3 * PER_KIND }, (_, n) => event(n, n % PER_KIND === 7 ? hostile[Math.floor(n / PER_KIND)]! : 'ok'));
-    await produceEvents(
-      t.pipeline,
-      (async function* () {
-        yield* events;
-      })(),
-      t.connections,
-      { batchSize: 50 },
-    );
+    await produceInFifties(t, events);
     await waitFor('every good record modeled', async () => (await countRows(t!.db, 'fct_test')) >= events.length - hostile.length);
     await waitFor('the dead letters', async () => (await readTopic(t!.connections.kafka, t!.pipeline.topics.dlq)).length >= hostile.length);
     const letters = await readTopic(t.connections.kafka, t.pipeline.topics.dlq);
@@ -204,14 +188,7 @@ export default async function transform(record) {
     await Promise.all([t.start('extract'), t.start('load')]);
     const broken = await t.start('transform');
     const events = Array.from({ length: 8 * PER_KIND }, (_, n) => event(n, 'ok'));
-    await produceEvents(
-      t.pipeline,
-      (async function* () {
-        yield* events;
-      })(),
-      t.connections,
-      { batchSize: 50 },
-    );
+    await produceInFifties(t, events);
     await waitFor('the breaker to hold the records', async () =>
       broken.runner.faults.reasons.some((reason) => reason.includes('would be dead-lettered')),
     );
@@ -245,14 +222,7 @@ export default function transform(record) {
     await Promise.all([t.start('extract'), t.start('load'), t.start('transform')]);
     const HUGE = 3;
     const events = Array.from({ length: 5 * PER_KIND }, (_, n) => event(n, 'ok', n % 50 === 9 && n < 50 * HUGE ? { userId: 'huge' } : {}));
-    await produceEvents(
-      t.pipeline,
-      (async function* () {
-        yield* events;
-      })(),
-      t.connections,
-      { batchSize: 50 },
-    );
+    await produceInFifties(t, events);
     await waitFor('every record modeled or dead-lettered', async () => (await countRows(t!.db, 'fct_amounts')) >= events.length - (HUGE - 1));
     await waitFor('the dead letters', async () => (await readTopic(t!.connections.kafka, t!.pipeline.topics.dlq)).length >= HUGE - 1);
     const letters = await readTopic(t.connections.kafka, t.pipeline.topics.dlq);
@@ -288,14 +258,7 @@ export default async function transform(record) {
     processes.push(first);
     await first.joined();
     const events = Array.from({ length: 3 * PER_KIND }, (_, n) => event(n, n === PER_KIND ? 'hangs' : 'ok'));
-    await produceEvents(
-      t.pipeline,
-      (async function* () {
-        yield* events;
-      })(),
-      t.connections,
-      { batchSize: 50 },
-    );
+    await produceInFifties(t, events);
     // SIGTERM while the record hangs in a worker: the drain waits for its time limit (5 s), not for ever.
     await waitFor('the hanging record staged', async () => (await countRows(t!.db, 'stg_pageviews')) >= events.length);
     expect(await first.stopWithin(25_000)).toBe('drained');
