@@ -67,6 +67,33 @@ export function epochOf(text: string, unit: TimeUnit, local = false): number | b
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
+/**
+ * An ISO-8601 timestamp → milliseconds since the epoch, any finer fraction
+ * cut off (so floored: the fraction only ever adds). What an aggregate's
+ * window needs, once per row and aggregate, without epochOf's bigints.
+ */
+export function epochMillisFloor(text: string): number {
+  const match = TIMESTAMP.exec(text);
+  if (match === null) throw new TemporalFormatError(`${JSON.stringify(text)} is not an ISO-8601 timestamp`);
+  const [, y, mo, d, h, mi, s = '0', fraction = '', zone] = match;
+  if (Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) throw new TemporalFormatError(`${text} is not a time of day`);
+  const seconds = dayOf(text, y!, mo!, d!) * 86_400 + Number(h) * 3600 + Number(mi) * 60 + Number(s) - zoneSeconds(zone);
+  return seconds * 1000 + (fraction === '' ? 0 : Number(fraction.slice(0, 3).padEnd(3, '0')));
+}
+
+/** Rows of a batch mostly share their day: the last date's day number is kept. */
+let lastDate = '';
+let lastDateDay = 0;
+
+function dayOf(text: string, y: string, mo: string, d: string): number {
+  const date = `${y}-${mo}-${d}`;
+  if (date !== lastDate) {
+    lastDateDay = epochDay(text, Number(y), Number(mo), Number(d));
+    lastDate = date;
+  }
+  return lastDateDay;
+}
+
 /** Units since the epoch → 'YYYY-MM-DD HH:MM:SS.fff[fff]' (UTC), as MySQL's DATETIME reads it. */
 export function timestampText(units: number | bigint, unit: TimeUnit): string {
   if (typeof units === 'number') {

@@ -1,6 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decimalText, fromTwosComplement, toTwosComplement, unscaledOf } from '../../../src/values/decimal.ts';
-import { dateText, daysOf, epochOf, timeOfDay, timestampText, timeText } from '../../../src/values/temporal.ts';
+import { dateText, daysOf, epochMillisFloor, epochOf, timeOfDay, timestampText, timeText } from '../../../src/values/temporal.ts';
 
 describe('decimals', () => {
   it('round-trips through Avro’s two’s complement at the edges', () => {
@@ -36,6 +37,21 @@ describe('dates, times and timestamps', () => {
     expect(daysOf('0001-01-01')).toBe(-719_162);
     expect(dateText(-719_162)).toBe('0001-01-01');
     expect(timeOfDay('23:59:59.999999', 'micros')).toBe(86_399_999_999);
+  });
+
+  it('floors a timestamp to its millisecond as epochOf in micros would, before the epoch too', () => {
+    expect(epochMillisFloor('1969-12-31 23:59:59.999500')).toBe(-1);
+    expect(epochMillisFloor('2024-02-29T12:00:00.123999+01:00')).toBe(Date.UTC(2024, 1, 29, 11, 0, 0, 123));
+    expect(epochMillisFloor('2024-02-29 12:00')).toBe(Date.UTC(2024, 1, 29, 12));
+    expect(() => epochMillisFloor('2023-02-29 00:00:00')).toThrow(/not a date that exists/);
+    const micros = fc.bigInt({ min: -62_135_596_800_000_000n, max: 253_402_300_799_999_999n });
+    fc.assert(
+      fc.property(micros, (units) => {
+        const floored = units / 1000n - (units % 1000n < 0n ? 1n : 0n);
+        expect(epochMillisFloor(timestampText(units, 'micros'))).toBe(Number(floored));
+      }),
+      { numRuns: 5_000 },
+    );
   });
 
   it('writes what MySQL’s DATETIME and TIME read back exactly', () => {
