@@ -6,7 +6,8 @@ import { avroType } from '../avro/logical-types.ts';
  * each type once and reuses it for every task that names it.
  */
 const types = new Map<string, avro.Type>();
-const resolvers = new Map<string, avro.Resolver | undefined>();
+/** Per writer's text, per reader's text (a key of both texts joined was a copy of both per record). */
+const resolvers = new Map<string, Map<string, avro.Resolver | undefined>>();
 
 export function typeOf(schemaText: string): avro.Type {
   let type = types.get(schemaText);
@@ -26,8 +27,12 @@ export function typeOf(schemaText: string): avro.Type {
  * does, and its values that fit still go through.
  */
 export function resolverOf(writerText: string, readerText: string): avro.Resolver | undefined {
-  const key = `${writerText}\u0000${readerText}`;
-  if (!resolvers.has(key)) {
+  let byReader = resolvers.get(writerText);
+  if (byReader === undefined) {
+    byReader = new Map();
+    resolvers.set(writerText, byReader);
+  }
+  if (!byReader.has(readerText)) {
     let resolver: avro.Resolver | undefined;
     try {
       resolver = typeOf(readerText).createResolver(typeOf(writerText));
@@ -35,7 +40,7 @@ export function resolverOf(writerText: string, readerText: string): avro.Resolve
       if (!(error instanceof Error)) throw error;
       resolver = undefined;
     }
-    resolvers.set(key, resolver);
+    byReader.set(readerText, resolver);
   }
-  return resolvers.get(key);
+  return byReader.get(readerText);
 }
