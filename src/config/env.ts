@@ -21,6 +21,23 @@ const brokerList = z
     message: 'each broker must be host:port',
   });
 
+/**
+ * Settings a MySQL URL's query may carry in other clients, each refused by
+ * name with the variable that sets it here: a `?ssl-mode=REQUIRED` read as
+ * nothing would connect in clear text while the operator believes otherwise.
+ */
+const mysqlUrlParameters: Record<string, string> = {
+  ssl: 'KELT_MYSQL_TLS',
+  'ssl-mode': 'KELT_MYSQL_TLS',
+  sslmode: 'KELT_MYSQL_TLS',
+  'ssl-ca': 'KELT_MYSQL_TLS_CA_FILE',
+  sslca: 'KELT_MYSQL_TLS_CA_FILE',
+  'ssl-cert': 'KELT_MYSQL_TLS_CERT_FILE',
+  sslcert: 'KELT_MYSQL_TLS_CERT_FILE',
+  'ssl-key': 'KELT_MYSQL_TLS_KEY_FILE',
+  sslkey: 'KELT_MYSQL_TLS_KEY_FILE',
+};
+
 const mysqlUrl = z
   .string()
   .trim()
@@ -29,6 +46,16 @@ const mysqlUrl = z
   })
   .refine((value) => !URL.canParse(value) || new URL(value).pathname.length > 1, {
     message: 'must name the database in its path (mysql://…/database)',
+  })
+  .superRefine((value, context) => {
+    if (!URL.canParse(value)) return;
+    for (const name of new URL(value).searchParams.keys()) {
+      const instead = mysqlUrlParameters[name.toLowerCase()];
+      context.addIssue({
+        code: 'custom',
+        message: `the URL's query parameter ${name} is not read; ${instead === undefined ? 'kelt takes no URL parameters' : `set ${instead} instead`}`,
+      });
+    }
   });
 
 const httpUrl = z
@@ -44,68 +71,127 @@ const flag = z
   .transform((value) => value === 'true');
 const optionalText = z.string().trim().min(1).optional();
 
-export const envSchema = z
-  .object({
-    KELT_KAFKA_BROKERS: brokerList,
-    KELT_SCHEMA_REGISTRY_URL: httpUrl,
-    KELT_MYSQL_URL: mysqlUrl,
-    // Kafka security: TLS (with a CA file for a private CA) and SASL.
-    KELT_KAFKA_TLS: flag,
-    KELT_KAFKA_TLS_CA_FILE: optionalText,
-    KELT_KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
-    KELT_KAFKA_SASL_USERNAME: optionalText,
-    KELT_KAFKA_SASL_PASSWORD: optionalText,
-    // Registry basic auth (Confluent Cloud: API key and secret).
-    KELT_SCHEMA_REGISTRY_USERNAME: optionalText,
-    KELT_SCHEMA_REGISTRY_PASSWORD: optionalText,
-    // MySQL over TLS; the server's certificate is always verified.
-    KELT_MYSQL_TLS: flag,
-    KELT_MYSQL_TLS_CA_FILE: optionalText,
-    KELT_LOG_LEVEL: z.enum(logLevels).default('info'),
-    // A stage's HTTP port (/metrics, /healthz, /readyz). Loopback by default;
-    // a container sets 0.0.0.0 so that probes and scrapes reach it.
-    KELT_HTTP_HOST: z.string().trim().min(1).default('127.0.0.1'),
-    KELT_HTTP_PORT: z.coerce.number().int().min(0).max(65_535).default(9464),
-    // off: no HTTP port, no metrics (for measuring what instrumentation costs).
-    KELT_METRICS: z.enum(['on', 'off']).default('on'),
-    KELT_LAG_INTERVAL_SECONDS: z.coerce.number().positive().default(10),
-    KELT_LIVENESS_TIMEOUT_SECONDS: z.coerce.number().positive().default(60),
-  })
-  .superRefine((env, context) => {
-    const sasl = [env.KELT_KAFKA_SASL_MECHANISM, env.KELT_KAFKA_SASL_USERNAME, env.KELT_KAFKA_SASL_PASSWORD];
+const envShape = z.object({
+  KELT_KAFKA_BROKERS: brokerList,
+  KELT_SCHEMA_REGISTRY_URL: httpUrl,
+  KELT_MYSQL_URL: mysqlUrl,
+  // Kafka security: TLS (a CA file for a private CA; a client certificate
+  // and key for mTLS) and SASL, never in clear text unless allowed by name.
+  KELT_KAFKA_TLS: flag,
+  KELT_KAFKA_TLS_CA_FILE: optionalText,
+  KELT_KAFKA_TLS_CERT_FILE: optionalText,
+  KELT_KAFKA_TLS_KEY_FILE: optionalText,
+  KELT_KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512', 'oauthbearer']).optional(),
+  KELT_KAFKA_SASL_USERNAME: optionalText,
+  KELT_KAFKA_SASL_PASSWORD: optionalText,
+  // OAUTHBEARER: the token is read again from the file, or printed by the command, whenever the client authenticates.
+  KELT_KAFKA_OAUTH_TOKEN_FILE: optionalText,
+  KELT_KAFKA_OAUTH_TOKEN_COMMAND: optionalText,
+  KELT_KAFKA_SASL_ALLOW_PLAINTEXT: flag,
+  // Registry basic auth (Confluent Cloud: API key and secret), and its TLS files.
+  KELT_SCHEMA_REGISTRY_USERNAME: optionalText,
+  KELT_SCHEMA_REGISTRY_PASSWORD: optionalText,
+  KELT_SCHEMA_REGISTRY_CA_FILE: optionalText,
+  KELT_SCHEMA_REGISTRY_CERT_FILE: optionalText,
+  KELT_SCHEMA_REGISTRY_KEY_FILE: optionalText,
+  // MySQL over TLS; the server's certificate is always verified.
+  KELT_MYSQL_TLS: flag,
+  KELT_MYSQL_TLS_CA_FILE: optionalText,
+  KELT_MYSQL_TLS_CERT_FILE: optionalText,
+  KELT_MYSQL_TLS_KEY_FILE: optionalText,
+  KELT_LOG_LEVEL: z.enum(logLevels).default('info'),
+  // A stage's HTTP port (/metrics, /healthz, /readyz). Loopback by default;
+  // a container sets 0.0.0.0 so that probes and scrapes reach it.
+  KELT_HTTP_HOST: z.string().trim().min(1).default('127.0.0.1'),
+  KELT_HTTP_PORT: z.coerce.number().int().min(0).max(65_535).default(9464),
+  // off: no HTTP port, no metrics (for measuring what instrumentation costs).
+  KELT_METRICS: z.enum(['on', 'off']).default('on'),
+  KELT_LAG_INTERVAL_SECONDS: z.coerce.number().positive().default(10),
+  KELT_LIVENESS_TIMEOUT_SECONDS: z.coerce.number().positive().default(60),
+});
+
+export const envSchema = envShape.superRefine((env, context) => {
+  const issue = (name: keyof typeof env, message: string) => context.addIssue({ code: 'custom', path: [name], message });
+  saslIssues(env, issue);
+  if ((env.KELT_SCHEMA_REGISTRY_USERNAME === undefined) !== (env.KELT_SCHEMA_REGISTRY_PASSWORD === undefined)) {
+    const missing = env.KELT_SCHEMA_REGISTRY_USERNAME === undefined ? 'KELT_SCHEMA_REGISTRY_USERNAME' : 'KELT_SCHEMA_REGISTRY_PASSWORD';
+    issue(missing, 'registry basic auth needs both a username and a password');
+  }
+  const registryHttps = URL.canParse(env.KELT_SCHEMA_REGISTRY_URL) && new URL(env.KELT_SCHEMA_REGISTRY_URL).protocol === 'https:';
+  for (const [prefix, enabled, because] of [
+    ['KELT_KAFKA_TLS', env.KELT_KAFKA_TLS, 'KELT_KAFKA_TLS is not true'],
+    ['KELT_MYSQL_TLS', env.KELT_MYSQL_TLS, 'KELT_MYSQL_TLS is not true'],
+    ['KELT_SCHEMA_REGISTRY', registryHttps, 'KELT_SCHEMA_REGISTRY_URL is not https://'],
+  ] as const) {
+    const [ca, cert, key] = [`${prefix}_CA_FILE`, `${prefix}_CERT_FILE`, `${prefix}_KEY_FILE`] as const;
+    for (const file of [ca, cert, key]) if (env[file] !== undefined && !enabled) issue(file, `is set but ${because}`);
+    if ((env[cert] === undefined) !== (env[key] === undefined)) {
+      issue(env[cert] === undefined ? cert : key, 'a client certificate needs both its certificate and its key file');
+    }
+  }
+});
+
+/** SASL's settings: complete for the mechanism, and over TLS unless clear text is allowed by name. */
+function saslIssues(env: z.infer<typeof envShape>, issue: (name: keyof z.infer<typeof envShape>, message: string) => void): void {
+  const mechanism = env.KELT_KAFKA_SASL_MECHANISM;
+  const oauth = [env.KELT_KAFKA_OAUTH_TOKEN_FILE, env.KELT_KAFKA_OAUTH_TOKEN_COMMAND];
+  if (mechanism === 'oauthbearer') {
+    if (oauth.every((value) => value === undefined) || oauth.every((value) => value !== undefined)) {
+      issue('KELT_KAFKA_OAUTH_TOKEN_FILE', 'OAUTHBEARER needs a token from either KELT_KAFKA_OAUTH_TOKEN_FILE or KELT_KAFKA_OAUTH_TOKEN_COMMAND');
+    }
+    for (const name of ['KELT_KAFKA_SASL_USERNAME', 'KELT_KAFKA_SASL_PASSWORD'] as const) {
+      if (env[name] !== undefined) issue(name, 'is not used with OAUTHBEARER (its token is the credential)');
+    }
+  } else {
+    for (const name of ['KELT_KAFKA_OAUTH_TOKEN_FILE', 'KELT_KAFKA_OAUTH_TOKEN_COMMAND'] as const) {
+      if (env[name] !== undefined) issue(name, 'is set but KELT_KAFKA_SASL_MECHANISM is not oauthbearer');
+    }
+    const sasl = [mechanism, env.KELT_KAFKA_SASL_USERNAME, env.KELT_KAFKA_SASL_PASSWORD];
     if (sasl.some((value) => value !== undefined) && sasl.some((value) => value === undefined)) {
       for (const [name, value] of [
-        ['KELT_KAFKA_SASL_MECHANISM', env.KELT_KAFKA_SASL_MECHANISM],
+        ['KELT_KAFKA_SASL_MECHANISM', mechanism],
         ['KELT_KAFKA_SASL_USERNAME', env.KELT_KAFKA_SASL_USERNAME],
         ['KELT_KAFKA_SASL_PASSWORD', env.KELT_KAFKA_SASL_PASSWORD],
       ] as const) {
-        if (value === undefined) context.addIssue({ code: 'custom', path: [name], message: 'SASL needs a mechanism, a username and a password' });
+        if (value === undefined) issue(name, 'SASL needs a mechanism, a username and a password');
       }
     }
-    if ((env.KELT_SCHEMA_REGISTRY_USERNAME === undefined) !== (env.KELT_SCHEMA_REGISTRY_PASSWORD === undefined)) {
-      const missing = env.KELT_SCHEMA_REGISTRY_USERNAME === undefined ? 'KELT_SCHEMA_REGISTRY_USERNAME' : 'KELT_SCHEMA_REGISTRY_PASSWORD';
-      context.addIssue({ code: 'custom', path: [missing], message: 'registry basic auth needs both a username and a password' });
-    }
-    for (const [file, enabled, name] of [
-      ['KELT_KAFKA_TLS_CA_FILE', env.KELT_KAFKA_TLS, 'KELT_KAFKA_TLS'],
-      ['KELT_MYSQL_TLS_CA_FILE', env.KELT_MYSQL_TLS, 'KELT_MYSQL_TLS'],
-    ] as const) {
-      if (env[file] !== undefined && !enabled) context.addIssue({ code: 'custom', path: [file], message: `is set but ${name} is not true` });
-    }
-  });
+  }
+  if (mechanism !== undefined && !env.KELT_KAFKA_TLS && !env.KELT_KAFKA_SASL_ALLOW_PLAINTEXT) {
+    issue(
+      'KELT_KAFKA_SASL_MECHANISM',
+      'SASL without TLS sends its credentials in clear text: set KELT_KAFKA_TLS=true, or KELT_KAFKA_SASL_ALLOW_PLAINTEXT=true to allow it',
+    );
+  }
+}
 
 export type Env = z.infer<typeof envSchema>;
 export type LogLevel = (typeof logLevels)[number];
+
+/** Files for a TLS connection: a private CA's certificate, and a client certificate and its key (mutual TLS). */
+export interface TlsFiles {
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+}
+
+export type KafkaSasl =
+  | { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string }
+  /** The token is obtained again whenever the client authenticates: re-read from the file, or printed by the command. */
+  | { mechanism: 'oauthbearer'; tokenFile?: string; tokenCommand?: string };
 
 /** The endpoints a kelt process talks to, and how it authenticates to them. */
 export interface Endpoints {
   kafkaBrokers: string[];
   schemaRegistryUrl: string;
   mysqlUrl: string;
-  kafkaTls?: { caFile?: string };
-  kafkaSasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+  kafkaTls?: TlsFiles;
+  kafkaSasl?: KafkaSasl;
+  /** Clear-text SASL allowed by name (KELT_KAFKA_SASL_ALLOW_PLAINTEXT). */
+  kafkaSaslPlaintext?: true;
   registryAuth?: { username: string; password: string };
-  mysqlTls?: { caFile?: string };
+  registryTls?: TlsFiles;
+  mysqlTls?: TlsFiles;
 }
 
 export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
@@ -120,21 +206,53 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
   return parsed.data;
 }
 
-const caFile = (file: string | undefined) => (file === undefined ? {} : { caFile: file });
+const tlsVariables = (prefix: 'KELT_KAFKA_TLS' | 'KELT_MYSQL_TLS' | 'KELT_SCHEMA_REGISTRY') =>
+  [
+    ['caFile', `${prefix}_CA_FILE`],
+    ['certFile', `${prefix}_CERT_FILE`],
+    ['keyFile', `${prefix}_KEY_FILE`],
+  ] as const;
+
+function tlsFiles(env: Env, prefix: 'KELT_KAFKA_TLS' | 'KELT_MYSQL_TLS' | 'KELT_SCHEMA_REGISTRY'): TlsFiles {
+  const files: TlsFiles = {};
+  for (const [field, name] of tlsVariables(prefix)) if (env[name] !== undefined) files[field] = env[name];
+  return files;
+}
+
+function tlsEnv(files: TlsFiles | undefined, prefix: 'KELT_KAFKA_TLS' | 'KELT_MYSQL_TLS' | 'KELT_SCHEMA_REGISTRY'): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [field, name] of tlsVariables(prefix)) if (files?.[field] !== undefined) out[name] = files[field];
+  return out;
+}
+
+function saslOf(env: Env): KafkaSasl | undefined {
+  const mechanism = env.KELT_KAFKA_SASL_MECHANISM;
+  if (mechanism === 'oauthbearer') {
+    return {
+      mechanism,
+      ...(env.KELT_KAFKA_OAUTH_TOKEN_FILE === undefined ? {} : { tokenFile: env.KELT_KAFKA_OAUTH_TOKEN_FILE }),
+      ...(env.KELT_KAFKA_OAUTH_TOKEN_COMMAND === undefined ? {} : { tokenCommand: env.KELT_KAFKA_OAUTH_TOKEN_COMMAND }),
+    };
+  }
+  if (mechanism === undefined || env.KELT_KAFKA_SASL_USERNAME === undefined || env.KELT_KAFKA_SASL_PASSWORD === undefined) return undefined;
+  return { mechanism, username: env.KELT_KAFKA_SASL_USERNAME, password: env.KELT_KAFKA_SASL_PASSWORD };
+}
 
 export function endpointsFrom(env: Env): Endpoints {
+  const sasl = saslOf(env);
+  const registryTls = tlsFiles(env, 'KELT_SCHEMA_REGISTRY');
   return {
     kafkaBrokers: env.KELT_KAFKA_BROKERS,
     schemaRegistryUrl: env.KELT_SCHEMA_REGISTRY_URL,
     mysqlUrl: env.KELT_MYSQL_URL,
-    ...(env.KELT_KAFKA_TLS ? { kafkaTls: caFile(env.KELT_KAFKA_TLS_CA_FILE) } : {}),
-    ...(env.KELT_KAFKA_SASL_MECHANISM !== undefined && env.KELT_KAFKA_SASL_USERNAME !== undefined && env.KELT_KAFKA_SASL_PASSWORD !== undefined
-      ? { kafkaSasl: { mechanism: env.KELT_KAFKA_SASL_MECHANISM, username: env.KELT_KAFKA_SASL_USERNAME, password: env.KELT_KAFKA_SASL_PASSWORD } }
-      : {}),
+    ...(env.KELT_KAFKA_TLS ? { kafkaTls: tlsFiles(env, 'KELT_KAFKA_TLS') } : {}),
+    ...(sasl === undefined ? {} : { kafkaSasl: sasl }),
+    ...(env.KELT_KAFKA_SASL_ALLOW_PLAINTEXT ? { kafkaSaslPlaintext: true as const } : {}),
     ...(env.KELT_SCHEMA_REGISTRY_USERNAME !== undefined && env.KELT_SCHEMA_REGISTRY_PASSWORD !== undefined
       ? { registryAuth: { username: env.KELT_SCHEMA_REGISTRY_USERNAME, password: env.KELT_SCHEMA_REGISTRY_PASSWORD } }
       : {}),
-    ...(env.KELT_MYSQL_TLS ? { mysqlTls: caFile(env.KELT_MYSQL_TLS_CA_FILE) } : {}),
+    ...(Object.keys(registryTls).length > 0 ? { registryTls } : {}),
+    ...(env.KELT_MYSQL_TLS ? { mysqlTls: tlsFiles(env, 'KELT_MYSQL_TLS') } : {}),
   };
 }
 
@@ -144,27 +262,41 @@ export function endpointsFrom(env: Env): Endpoints {
  * run stages as processes).
  */
 export function envOf(endpoints: Endpoints): Record<string, string> {
+  const sasl = endpoints.kafkaSasl;
   return {
     KELT_KAFKA_BROKERS: endpoints.kafkaBrokers.join(','),
     KELT_SCHEMA_REGISTRY_URL: endpoints.schemaRegistryUrl,
     KELT_MYSQL_URL: endpoints.mysqlUrl,
-    ...(endpoints.kafkaTls === undefined
+    ...(endpoints.kafkaTls === undefined ? {} : { KELT_KAFKA_TLS: 'true', ...tlsEnv(endpoints.kafkaTls, 'KELT_KAFKA_TLS') }),
+    ...(sasl === undefined
       ? {}
-      : { KELT_KAFKA_TLS: 'true', ...(endpoints.kafkaTls.caFile === undefined ? {} : { KELT_KAFKA_TLS_CA_FILE: endpoints.kafkaTls.caFile }) }),
-    ...(endpoints.kafkaSasl === undefined
-      ? {}
-      : {
-          KELT_KAFKA_SASL_MECHANISM: endpoints.kafkaSasl.mechanism,
-          KELT_KAFKA_SASL_USERNAME: endpoints.kafkaSasl.username,
-          KELT_KAFKA_SASL_PASSWORD: endpoints.kafkaSasl.password,
-        }),
+      : sasl.mechanism === 'oauthbearer'
+        ? {
+            KELT_KAFKA_SASL_MECHANISM: sasl.mechanism,
+            ...(sasl.tokenFile === undefined ? {} : { KELT_KAFKA_OAUTH_TOKEN_FILE: sasl.tokenFile }),
+            ...(sasl.tokenCommand === undefined ? {} : { KELT_KAFKA_OAUTH_TOKEN_COMMAND: sasl.tokenCommand }),
+          }
+        : { KELT_KAFKA_SASL_MECHANISM: sasl.mechanism, KELT_KAFKA_SASL_USERNAME: sasl.username, KELT_KAFKA_SASL_PASSWORD: sasl.password }),
+    ...(endpoints.kafkaSaslPlaintext === true ? { KELT_KAFKA_SASL_ALLOW_PLAINTEXT: 'true' } : {}),
     ...(endpoints.registryAuth === undefined
       ? {}
       : { KELT_SCHEMA_REGISTRY_USERNAME: endpoints.registryAuth.username, KELT_SCHEMA_REGISTRY_PASSWORD: endpoints.registryAuth.password }),
-    ...(endpoints.mysqlTls === undefined
-      ? {}
-      : { KELT_MYSQL_TLS: 'true', ...(endpoints.mysqlTls.caFile === undefined ? {} : { KELT_MYSQL_TLS_CA_FILE: endpoints.mysqlTls.caFile }) }),
+    ...tlsEnv(endpoints.registryTls, 'KELT_SCHEMA_REGISTRY'),
+    ...(endpoints.mysqlTls === undefined ? {} : { KELT_MYSQL_TLS: 'true', ...tlsEnv(endpoints.mysqlTls, 'KELT_MYSQL_TLS') }),
   };
+}
+
+/** The passwords in these endpoints, as given and as a URL decodes them: for redaction wherever they might appear. */
+export function secretsOf(endpoints: Endpoints): string[] {
+  const secrets: string[] = [];
+  if (endpoints.kafkaSasl !== undefined && endpoints.kafkaSasl.mechanism !== 'oauthbearer') secrets.push(endpoints.kafkaSasl.password);
+  if (endpoints.registryAuth !== undefined) secrets.push(endpoints.registryAuth.password);
+  for (const url of [endpoints.mysqlUrl, endpoints.schemaRegistryUrl]) {
+    if (!URL.canParse(url)) continue;
+    const { password } = new URL(url);
+    if (password !== '') secrets.push(password, decodeURIComponent(password));
+  }
+  return secrets;
 }
 
 /** A URL fit for logs: its password replaced. */

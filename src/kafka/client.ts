@@ -1,9 +1,9 @@
 // Before kafkajs itself: see the module.
 import './kafkajs-fixes.ts';
-import { readFileSync } from 'node:fs';
-import { Kafka, logLevel as KafkaLogLevel, type LogEntry, type logCreator, type SASLOptions } from 'kafkajs';
+import { Kafka, logLevel as KafkaLogLevel, type LogEntry, type logCreator } from 'kafkajs';
 import type { Endpoints } from '../config/env.ts';
 import type { Logger } from '../log/logger.ts';
+import { kafkaSaslOptions, kafkaTlsOptions } from './security.ts';
 
 /**
  * The one place kelt builds its Kafka client. The stages see kafkajs only
@@ -18,6 +18,8 @@ export interface KafkaClientOptions {
   retries?: number;
   tls?: Endpoints['kafkaTls'];
   sasl?: Endpoints['kafkaSasl'];
+  /** SASL without TLS allowed by name. */
+  saslPlaintext?: boolean;
 }
 
 const levelNames: Record<KafkaLogLevel, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -63,13 +65,12 @@ function pinoLogCreator(logger: Logger): logCreator {
  */
 export type KafkaCluster = Kafka;
 
-export function createKafkaClient({ brokers, clientId, logger, retries = 8, tls, sasl }: KafkaClientOptions): KafkaCluster {
+export function createKafkaClient({ brokers, clientId, logger, retries = 8, tls, sasl, saslPlaintext = false }: KafkaClientOptions): KafkaCluster {
   return new Kafka({
     clientId,
     brokers,
-    ...(tls === undefined ? {} : { ssl: tls.caFile === undefined ? true : { ca: [readFileSync(tls.caFile, 'utf8')] } }),
-    // kafkajs types SASL per mechanism; each of ours takes a username and a password.
-    ...(sasl === undefined ? {} : { sasl: sasl as SASLOptions }),
+    ...(tls === undefined ? {} : { ssl: kafkaTlsOptions(tls) }),
+    ...(sasl === undefined ? {} : { sasl: kafkaSaslOptions(sasl, tls !== undefined, saslPlaintext) }),
     // kafkajs logs at INFO far more than an operator needs (every join, every
     // commit); warnings and errors reach the structured log.
     logLevel: KafkaLogLevel.WARN,

@@ -12,7 +12,15 @@ import { createKafkaClient } from './client.ts';
 export async function preflightKafka(endpoints: Endpoints, topics: readonly string[], logger: Logger): Promise<void> {
   const brokers = endpoints.kafkaBrokers;
   const client = (retries: number) =>
-    createKafkaClient({ brokers, clientId: 'kelt-preflight', logger, retries, tls: endpoints.kafkaTls, sasl: endpoints.kafkaSasl });
+    createKafkaClient({
+      brokers,
+      clientId: 'kelt-preflight',
+      logger,
+      retries,
+      tls: endpoints.kafkaTls,
+      sasl: endpoints.kafkaSasl,
+      saslPlaintext: endpoints.kafkaSaslPlaintext === true,
+    });
   // Reaching no seed broker at all, after a few quick tries, is a wrong address.
   const probe = client(2).admin();
   try {

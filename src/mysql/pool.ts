@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import mysql from 'mysql2/promise';
+import type { TlsFiles } from '../config/env.ts';
 
 export type MySqlPool = mysql.Pool;
 
@@ -18,7 +19,7 @@ interface StatementCommand {
  * With `queryTimeoutMs`, a statement without an answer by then fails
  * (PROTOCOL_SEQUENCE_TIMEOUT, transient) and its connection is destroyed.
  */
-export function createMySqlPool(url: string, connectionLimit = 8, tls?: { caFile?: string }, queryTimeoutMs?: number): MySqlPool {
+export function createMySqlPool(url: string, connectionLimit = 8, tls?: TlsFiles, queryTimeoutMs?: number): MySqlPool {
   const parsed = new URL(url);
   const pool = mysql.createPool({
     host: parsed.hostname,
@@ -34,7 +35,16 @@ export function createMySqlPool(url: string, connectionLimit = 8, tls?: { caFile
     enableKeepAlive: true,
     ...(tls === undefined
       ? {}
-      : { ssl: { rejectUnauthorized: true, ...(tls.caFile === undefined ? {} : { ca: readFileSync(tls.caFile, 'utf8') }) } }),
+      : {
+          ssl: {
+            rejectUnauthorized: true,
+            ...(tls.caFile === undefined ? {} : { ca: readFileSync(tls.caFile, 'utf8') }),
+            // A client certificate, for users the server requires one of (REQUIRE X509).
+            ...(tls.certFile === undefined || tls.keyFile === undefined
+              ? {}
+              : { cert: readFileSync(tls.certFile, 'utf8'), key: readFileSync(tls.keyFile, 'utf8') }),
+          },
+        }),
   });
   pool.pool.on('connection', (connection) => {
     // A connection whose session could not be set up is closed: the

@@ -4,6 +4,8 @@ import { avroOptions, avroType, mismatches, schemaTextOf } from '../avro/logical
 import { PermanentError, TransientError } from '../errors.ts';
 import { redactText } from '../log/redact.ts';
 import { frame, unframe } from './wire-format.ts';
+import type { TlsFiles } from '../config/env.ts';
+import { registryAgent, registryGet } from './registry-http.ts';
 
 const REQUEST_DEADLINE_MS = 10_000;
 const permanentStatuses = new Set([404, 409, 422]);
@@ -24,27 +26,29 @@ export class SchemaRegistryClient {
   /** The URL without its userinfo, for messages. */
   private readonly displayUrl: string;
 
-  private readonly authorization: string | undefined;
+  private readonly headers: Record<string, string>;
+  private readonly agent: ReturnType<typeof registryAgent>;
 
-  constructor(url: string, auth?: { username: string; password: string }) {
+  constructor(url: string, auth?: { username: string; password: string }, tls?: TlsFiles) {
     this.url = url;
     this.displayUrl = redactText(url);
+    this.agent = registryAgent(url, tls);
     // The library builds each fetched schema's type (references resolved) with kelt's logical types.
     this.registry = new SchemaRegistry(
-      { host: url, retry: { retries: 2 }, ...(auth === undefined ? {} : { auth }) },
+      { host: url, retry: { retries: 2 }, ...(auth === undefined ? {} : { auth }), ...(this.agent === undefined ? {} : { agent: this.agent }) },
       { [SchemaType.AVRO]: avroOptions },
     );
-    this.authorization = auth === undefined ? undefined : `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
+    this.headers = auth === undefined ? {} : { authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}` };
+  }
+
+  private endpoint(path: string): URL {
+    return new URL(path, this.url.endsWith('/') ? this.url : `${this.url}/`);
   }
 
   /** Resolves when the registry answers a cheap request (readiness); rejects with why not. */
   async ping(timeoutMs = 3_000): Promise<void> {
-    const response = await fetch(new URL('subjects', this.url.endsWith('/') ? this.url : `${this.url}/`), {
-      signal: AbortSignal.timeout(timeoutMs),
-      ...(this.authorization === undefined ? {} : { headers: { authorization: this.authorization } }),
-    });
-    await response.body?.cancel();
-    if (!response.ok) throw new Error(`GET /subjects answered HTTP ${response.status}`);
+    const { status } = await registryGet(this.endpoint('subjects'), this.headers, this.agent, timeoutMs);
+    if (status < 200 || status > 299) throw new Error(`GET /subjects answered HTTP ${status}`);
   }
 
   /** Registers (or finds) an Avro schema under a subject and returns its id. */
@@ -74,18 +78,10 @@ export class SchemaRegistryClient {
 
   /** GET a registry path; undefined on 404, an error carrying the status otherwise. */
   private async getJson<T>(path: string): Promise<T | undefined> {
-    const response = await fetch(new URL(path, this.url.endsWith('/') ? this.url : `${this.url}/`), {
-      ...(this.authorization === undefined ? {} : { headers: { authorization: this.authorization } }),
-    });
-    if (response.status === 404) {
-      await response.body?.cancel();
-      return undefined;
-    }
-    if (!response.ok) {
-      await response.body?.cancel();
-      throw Object.assign(new Error(`GET /${path} answered HTTP ${response.status}`), { status: response.status });
-    }
-    return (await response.json()) as T;
+    const { status, body } = await registryGet(this.endpoint(path), this.headers, this.agent, REQUEST_DEADLINE_MS);
+    if (status === 404) return undefined;
+    if (status < 200 || status > 299) throw Object.assign(new Error(`GET /${path} answered HTTP ${status}`), { status });
+    return JSON.parse(body) as T;
   }
 
   /** The Avro schema with this id, as JSON text (for workers that build their own types). */

@@ -1,4 +1,5 @@
-import { endpointsFrom, readEnv, type Endpoints, type LogLevel } from '../config/env.ts';
+import { endpointsFrom, readEnv, secretsOf, type Endpoints, type LogLevel } from '../config/env.ts';
+import { registerSecrets } from '../log/redact.ts';
 import { createKafkaClient, type KafkaCluster } from '../kafka/client.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
 import { createMySqlPool, type MySqlPool } from '../mysql/pool.ts';
@@ -20,6 +21,7 @@ export function connect(component: string, bindings: Record<string, unknown> = {
 }
 
 export function connectTo(endpoints: Endpoints, logLevel: LogLevel, component: string, bindings: Record<string, unknown> = {}): Connections {
+  registerSecrets(secretsOf(endpoints));
   const logger = createLogger(logLevel, { component, ...bindings });
   return {
     logger,
@@ -29,8 +31,9 @@ export function connectTo(endpoints: Endpoints, logLevel: LogLevel, component: s
       logger,
       tls: endpoints.kafkaTls,
       sasl: endpoints.kafkaSasl,
+      saslPlaintext: endpoints.kafkaSaslPlaintext === true,
     }),
-    registry: new SchemaRegistryClient(endpoints.schemaRegistryUrl, endpoints.registryAuth),
+    registry: new SchemaRegistryClient(endpoints.schemaRegistryUrl, endpoints.registryAuth, endpoints.registryTls),
     mysql: (connectionLimit, queryTimeoutMs) => createMySqlPool(endpoints.mysqlUrl, connectionLimit, endpoints.mysqlTls, queryTimeoutMs),
   };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/errors.ts';
-import { endpointsFrom, envOf, readEnv, redactUrl } from '../../../src/config/env.ts';
+import { endpointsFrom, envOf, readEnv, redactUrl, secretsOf } from '../../../src/config/env.ts';
 
 const valid = {
   KELT_KAFKA_BROKERS: '127.0.0.1:19092, 127.0.0.1:19094',
@@ -50,6 +50,7 @@ describe('readEnv', () => {
         KELT_MYSQL_TLS: 'true',
       }),
     );
+    expect(secured.kafkaSaslPlaintext).toBeUndefined();
     expect(secured).toMatchObject({
       kafkaTls: { caFile: '/etc/kelt/kafka-ca.pem' },
       kafkaSasl: { mechanism: 'scram-sha-512', username: 'kelt', password: 'pw' },
@@ -63,16 +64,83 @@ describe('readEnv', () => {
       kafkaBrokers: ['k1:9093', 'k2:9093'],
       schemaRegistryUrl: 'https://registry:8081',
       mysqlUrl: 'mysql://u:p@db:3306/d',
-      kafkaTls: { caFile: '/ca.pem' },
+      kafkaTls: { caFile: '/ca.pem', certFile: '/client.pem', keyFile: '/client.key' },
       kafkaSasl: { mechanism: 'plain' as const, username: 'u', password: 'p' },
       registryAuth: { username: 'k', password: 's' },
-      mysqlTls: {},
+      registryTls: { caFile: '/registry-ca.pem', certFile: '/r.pem', keyFile: '/r.key' },
+      mysqlTls: { caFile: '/mysql-ca.pem', certFile: '/m.pem', keyFile: '/m.key' },
     };
     expect(endpointsFrom(readEnv(envOf(endpoints)))).toEqual(endpoints);
+    const oauth = {
+      kafkaBrokers: ['k1:9093'],
+      schemaRegistryUrl: 'http://registry:8081',
+      mysqlUrl: 'mysql://u:p@db:3306/d',
+      kafkaSasl: { mechanism: 'oauthbearer' as const, tokenCommand: 'cat /run/token' },
+      kafkaSaslPlaintext: true as const,
+    };
+    expect(endpointsFrom(readEnv(envOf(oauth)))).toEqual(oauth);
+  });
+
+  it('refuses SASL without TLS unless clear text is allowed by name', () => {
+    const sasl = { KELT_KAFKA_SASL_MECHANISM: 'scram-sha-512', KELT_KAFKA_SASL_USERNAME: 'kelt', KELT_KAFKA_SASL_PASSWORD: 'pw' };
+    expect(issuesOf({ ...valid, ...sasl })).toEqual([
+      'KELT_KAFKA_SASL_MECHANISM: SASL without TLS sends its credentials in clear text: set KELT_KAFKA_TLS=true, or KELT_KAFKA_SASL_ALLOW_PLAINTEXT=true to allow it',
+    ]);
+    expect(endpointsFrom(readEnv({ ...valid, ...sasl, KELT_KAFKA_SASL_ALLOW_PLAINTEXT: 'true' })).kafkaSaslPlaintext).toBe(true);
+    expect(endpointsFrom(readEnv({ ...valid, ...sasl, KELT_KAFKA_TLS: 'true' })).kafkaSaslPlaintext).toBeUndefined();
+  });
+
+  it('takes OAUTHBEARER with one token source and no password', () => {
+    const oauth = { ...valid, KELT_KAFKA_TLS: 'true', KELT_KAFKA_SASL_MECHANISM: 'oauthbearer' };
+    expect(endpointsFrom(readEnv({ ...oauth, KELT_KAFKA_OAUTH_TOKEN_FILE: '/run/token' })).kafkaSasl).toEqual({
+      mechanism: 'oauthbearer',
+      tokenFile: '/run/token',
+    });
+    expect(issuesOf(oauth)).toEqual([
+      'KELT_KAFKA_OAUTH_TOKEN_FILE: OAUTHBEARER needs a token from either KELT_KAFKA_OAUTH_TOKEN_FILE or KELT_KAFKA_OAUTH_TOKEN_COMMAND',
+    ]);
+    expect(issuesOf({ ...oauth, KELT_KAFKA_OAUTH_TOKEN_FILE: '/t', KELT_KAFKA_SASL_PASSWORD: 'pw' })).toEqual([
+      'KELT_KAFKA_SASL_PASSWORD: is not used with OAUTHBEARER (its token is the credential)',
+    ]);
+    expect(issuesOf({ ...valid, KELT_KAFKA_OAUTH_TOKEN_FILE: '/t' })).toEqual([
+      'KELT_KAFKA_OAUTH_TOKEN_FILE: is set but KELT_KAFKA_SASL_MECHANISM is not oauthbearer',
+    ]);
+  });
+
+  it('needs both halves of a client certificate, and TLS (https for the registry) for any TLS file', () => {
+    expect(issuesOf({ ...valid, KELT_KAFKA_TLS: 'true', KELT_KAFKA_TLS_CERT_FILE: '/c.pem' })).toEqual([
+      'KELT_KAFKA_TLS_KEY_FILE: a client certificate needs both its certificate and its key file',
+    ]);
+    expect(issuesOf({ ...valid, KELT_SCHEMA_REGISTRY_CA_FILE: '/ca.pem' })).toEqual([
+      'KELT_SCHEMA_REGISTRY_CA_FILE: is set but KELT_SCHEMA_REGISTRY_URL is not https://',
+    ]);
+    expect(issuesOf({ ...valid, KELT_MYSQL_TLS_KEY_FILE: '/k' })).toEqual([
+      'KELT_MYSQL_TLS_KEY_FILE: is set but KELT_MYSQL_TLS is not true',
+      'KELT_MYSQL_TLS_CERT_FILE: a client certificate needs both its certificate and its key file',
+    ]);
+  });
+
+  it('refuses a MySQL URL’s query parameters by name, saying which variable sets each', () => {
+    expect(issuesOf({ ...valid, KELT_MYSQL_URL: `${valid.KELT_MYSQL_URL}?ssl-mode=REQUIRED&charset=latin1` })).toEqual([
+      "KELT_MYSQL_URL: the URL's query parameter ssl-mode is not read; set KELT_MYSQL_TLS instead",
+      "KELT_MYSQL_URL: the URL's query parameter charset is not read; kelt takes no URL parameters",
+    ]);
+  });
+
+  it('lists the passwords to redact, as given and as the URL decodes them', () => {
+    expect(
+      secretsOf({
+        kafkaBrokers: ['k:9093'],
+        schemaRegistryUrl: 'https://key:reg%21secret@registry',
+        mysqlUrl: 'mysql://u:my%40pw@db/d',
+        kafkaSasl: { mechanism: 'scram-sha-512', username: 'u', password: 'kafka-pw' },
+        registryAuth: { username: 'k', password: 'basic-pw' },
+      }),
+    ).toEqual(['kafka-pw', 'basic-pw', 'my%40pw', 'my@pw', 'reg%21secret', 'reg!secret']);
   });
 
   it('names the missing half of a credential and a CA file without TLS', () => {
-    expect(issuesOf({ ...valid, KELT_KAFKA_SASL_MECHANISM: 'plain', KELT_KAFKA_SASL_USERNAME: 'kelt' })).toEqual([
+    expect(issuesOf({ ...valid, KELT_KAFKA_TLS: 'true', KELT_KAFKA_SASL_MECHANISM: 'plain', KELT_KAFKA_SASL_USERNAME: 'kelt' })).toEqual([
       'KELT_KAFKA_SASL_PASSWORD: SASL needs a mechanism, a username and a password',
     ]);
     expect(issuesOf({ ...valid, KELT_SCHEMA_REGISTRY_PASSWORD: 'x' })).toEqual([

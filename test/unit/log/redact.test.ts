@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { redactDeep, redactText } from '../../../src/log/redact.ts';
+import { isSecretKey, redactDeep, redactText, registerSecrets } from '../../../src/log/redact.ts';
 
 describe('log redaction', () => {
   it('redacts secret keys at any depth', () => {
@@ -24,5 +24,46 @@ describe('log redaction', () => {
     const serialized = redactDeep(pino.stdSerializers.err(error)) as { message: string; stack: string };
     expect(serialized.message).toBe('cannot reach https://***@registry/: GET https://***@registry/subjects');
     expect(JSON.stringify(serialized)).not.toContain('pw@');
+  });
+
+  it('knows a secret key by its name in any case and spelling, and leaves ordinary keys', () => {
+    for (const key of [
+      'password',
+      'PASSWORD',
+      'KELT_KAFKA_SASL_PASSWORD',
+      'KELT_SCHEMA_REGISTRY_PASSWORD',
+      'KELT_MYSQL_URL',
+      'mysqlUrl',
+      'apiKey',
+      'api_key',
+    ]) {
+      expect(isSecretKey(key), key).toBe(true);
+    }
+    for (const key of [
+      'Authorization',
+      'accessToken',
+      'KELT_KAFKA_OAUTH_TOKEN_FILE',
+      'clientSecret',
+      'privateKey',
+      'ssl',
+      'SASL',
+      'credentials',
+      'passphrase',
+    ]) {
+      expect(isSecretKey(key), key).toBe(true);
+    }
+    for (const key of ['key', 'partition', 'topic', 'reason', 'offset', 'brokers', 'username', 'caFile']) expect(isSecretKey(key), key).toBe(false);
+    expect(redactDeep({ config: { nested: [{ Sasl: { password: 'p' } }, { KELT_KAFKA_SASL_PASSWORD: 'x', key: 'order-1' }] } })).toEqual({
+      config: { nested: [{ Sasl: '***' }, { KELT_KAFKA_SASL_PASSWORD: '***', key: 'order-1' }] },
+    });
+  });
+
+  it('replaces a registered secret wherever it appears in text, and ignores values too short to be one', () => {
+    registerSecrets(['hunter2-very-secret', 'abc', undefined]);
+    expect(redactText('SASL failed for kelt with hunter2-very-secret (twice: hunter2-very-secret)')).toBe(
+      'SASL failed for kelt with *** (twice: ***)',
+    );
+    expect(redactDeep({ detail: ['token=hunter2-very-secret'] })).toEqual({ detail: ['token=***'] });
+    expect(redactText('abc stays')).toBe('abc stays');
   });
 });
