@@ -22,6 +22,7 @@ import { formatListing, listDeadLetters, listingJson, showDeadLetter } from '../
 import { redriveDeadLetters } from '../dead-letters/dlq-redrive.ts';
 import { letterFilter } from '../dead-letters/letter-filter.ts';
 import type { StageName } from '../pipeline/topology.ts';
+import { accessRoles, formatAcls, pipelineAcls, type AccessRole } from '../access/pipeline-acls.ts';
 
 const { version, description } = JSON.parse(readFileSync(projectFile('package.json'), 'utf8')) as { version: string; description: string };
 
@@ -198,6 +199,30 @@ Connection settings come from the environment:
       try {
         const statuses = await pipelineStatus(admin, pipeline, options.sample * 1000);
         console.log(options.json ? JSON.stringify(statuses, null, 2) : formatStatus(pipeline, statuses));
+      } finally {
+        await admin.close();
+      }
+    });
+
+  program
+    .command('acls')
+    .description('the Kafka ACLs each role of the pipeline needs (each stage, migrate, produce); --apply grants them')
+    .addOption(pipelineOption())
+    .option('--principal-prefix <prefix>', 'a role runs as <prefix><role> (User:kelt-extract…)', 'User:kelt-')
+    .addOption(new Option('--role <role>', 'only this role').choices(accessRoles))
+    .option('--apply', 'grant them on the cluster (as the environment’s Kafka user, which needs ALTER on the cluster)')
+    .option('--json', 'print them as JSON')
+    .action(async (options: { pipeline: string; principalPrefix: string; role?: AccessRole; apply?: boolean; json?: boolean }) => {
+      const pipeline = loadPipeline(options.pipeline);
+      const roles = options.role === undefined ? accessRoles : [options.role];
+      const rules = roles.flatMap((role) => pipelineAcls(pipeline, role, (of) => `${options.principalPrefix}${of}`));
+      console.log(options.json ? JSON.stringify(rules, null, 2) : formatAcls(rules));
+      if (options.apply !== true) return;
+      const { kafka } = connect('acls', { pipeline: pipeline.name });
+      const admin = await openClusterAdmin(kafka);
+      try {
+        await admin.createAcls(rules);
+        console.error(`granted ${rules.length} ACLs`);
       } finally {
         await admin.close();
       }

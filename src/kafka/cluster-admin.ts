@@ -1,4 +1,7 @@
-import type { Admin } from 'kafkajs';
+import { createRequire } from 'node:module';
+import type kafkajs from 'kafkajs';
+import type { AclEntry, AclOperationTypes, AclResourceTypes, Admin } from 'kafkajs';
+import type { AccessRule } from '../access/pipeline-acls.ts';
 import { TransientError } from '../errors.ts';
 import { retryTransient } from '../retry/retry.ts';
 import type { KafkaCluster } from './client.ts';
@@ -46,7 +49,45 @@ export interface ClusterAdmin {
   setCommittedOffsets(groupId: string, topic: string, offsets: PartitionOffsets): Promise<void>;
   describeGroups(groupIds: readonly string[]): Promise<GroupDescription[]>;
   groupIds(): Promise<string[]>;
+  /** Grants the rules (ALLOW, from any host); rules that exist already are left as they are. */
+  createAcls(rules: readonly AccessRule[]): Promise<void>;
+  /** Removes exactly these rules. */
+  deleteAcls(rules: readonly AccessRule[]): Promise<void>;
   close(): Promise<void>;
+}
+
+// kafkajs's ACL enums, from their own modules (the values its root exports):
+// the root loads its consumer, which must load only after kelt's patches of it.
+const kafkajsModule = createRequire(import.meta.url);
+const operations = kafkajsModule('kafkajs/src/protocol/aclOperationTypes.js') as typeof kafkajs.AclOperationTypes;
+const permissions = kafkajsModule('kafkajs/src/protocol/aclPermissionTypes.js') as typeof kafkajs.AclPermissionTypes;
+const resources = kafkajsModule('kafkajs/src/protocol/aclResourceTypes.js') as typeof kafkajs.AclResourceTypes;
+const patterns = kafkajsModule('kafkajs/src/protocol/resourcePatternTypes.js') as typeof kafkajs.ResourcePatternTypes;
+
+const aclResources: Record<AccessRule['resource'], AclResourceTypes> = {
+  topic: resources.TOPIC,
+  group: resources.GROUP,
+  'transactional-id': resources.TRANSACTIONAL_ID,
+  cluster: resources.CLUSTER,
+};
+const aclOperations: Record<AccessRule['operation'], AclOperationTypes> = {
+  read: operations.READ,
+  write: operations.WRITE,
+  create: operations.CREATE,
+  describe: operations.DESCRIBE,
+  'describe-configs': operations.DESCRIBE_CONFIGS,
+};
+
+function aclEntry(rule: AccessRule): AclEntry {
+  return {
+    resourceType: aclResources[rule.resource],
+    resourceName: rule.name,
+    resourcePatternType: rule.pattern === 'prefixed' ? patterns.PREFIXED : patterns.LITERAL,
+    principal: rule.principal,
+    host: '*',
+    operation: aclOperations[rule.operation],
+    permissionType: permissions.ALLOW,
+  };
 }
 
 /** A connected admin on the cluster (the caller closes it). */
@@ -151,6 +192,14 @@ class KafkajsClusterAdmin implements ClusterAdmin {
   async groupIds(): Promise<string[]> {
     const { groups } = await this.admin.listGroups();
     return groups.map((group) => group.groupId);
+  }
+
+  async createAcls(rules: readonly AccessRule[]): Promise<void> {
+    if (rules.length > 0) await this.admin.createAcls({ acl: rules.map(aclEntry) });
+  }
+
+  async deleteAcls(rules: readonly AccessRule[]): Promise<void> {
+    if (rules.length > 0) await this.admin.deleteAcls({ filters: rules.map(aclEntry) });
   }
 
   async close(): Promise<void> {

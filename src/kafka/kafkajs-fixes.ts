@@ -18,6 +18,8 @@
  * | a failed EndTxn leaves the transaction in COMMITTING, neither commit nor abort allowed | none found | partition-transactions.ts: settle through a new producer | partition-transactions.test.ts, coordinator-loss | kafkajs can retry EndTxn |
  * | no KIP-447: sendOffsets carries no group generation | KIP-447 not implemented | partition-transactions.ts: a transactional id per input partition fences zombies | partition-transactions.test.ts, rebalance fault tests | kafkajs implements KIP-447 |
  * | connect() of a transactional producer does not initialise its id | — | partition-transactions.ts: an empty aborted transaction at connect | partition-transactions.test.ts | connect() initialises it |
+ * | a FindCoordinator refused for want of an ACL is swallowed: "Failed to find group coordinator", the reason lost | none found | kafkajs-authorization-fix.ts (cluster/brokerPool withBroker) | kafkajs-authorization-fix.test.ts, test/integration/secured-stack.test.ts | a release stops swallowing withBroker's errors |
+ * | SASL/OAUTHBEARER takes the broker's error challenge (a refused token) for success; the connection is then closed | #1505 (related) | security.ts: kelt's own OAUTHBEARER authenticator | test/unit/kafka/security.test.ts, test/integration/secured-stack.test.ts | a release reads the challenge |
  * | the request queue arms setTimeout with a negative delay and Node warns on every client | none found | scripts/with-node: --disable-warning=TimeoutNegativeWarning | CI's quiet output | a release clamps the delay |
  * | the idempotent producer warns whenever its retries are bounded | — | client.ts: that warning filtered from the log | — | a release drops the warning |
  */
@@ -26,3 +28,4 @@ import './kafkajs-stop-fix.ts';
 import './kafkajs-grouping-fix.ts';
 import './kafkajs-crc-fix.ts';
 import './kafkajs-transaction-retry-fix.ts';
+import './kafkajs-authorization-fix.ts';

@@ -76,11 +76,12 @@ describe('the Helm chart on a real kube-apiserver', () => {
     });
   }
 
-  it('installs every optional object kind when every feature is on: ServiceMonitor, PrometheusRule, ScaledObject', async () => {
+  it('installs every optional object kind when every feature is on: ServiceMonitor, PrometheusRule, ScaledObject, NetworkPolicy', async () => {
     const namespace = namespaceFor('kinds');
     await helm('install', 'kelt', chart, '-n', namespace, '--create-namespace', '--no-hooks', ...valueSets['every feature on']!);
     const kinds = new Set((await stored('kelt', namespace)).filter(({ status }) => status === 200).map(({ object }) => object.kind));
-    for (const kind of ['ServiceMonitor', 'PrometheusRule', 'ScaledObject', 'PodDisruptionBudget', 'Secret']) expect(kinds, kind).toContain(kind);
+    for (const kind of ['ServiceMonitor', 'PrometheusRule', 'ScaledObject', 'PodDisruptionBudget', 'Secret', 'NetworkPolicy'])
+      expect(kinds, kind).toContain(kind);
     await helm('uninstall', 'kelt', '-n', namespace, '--wait');
   });
 

@@ -88,8 +88,38 @@ describe('Helm chart (helm lint, helm template)', () => {
         capabilities: { drop: ['ALL'] },
       });
       expect(pod.volumes.map((v: { name: string }) => v.name)).toEqual(expect.arrayContaining(['pipeline', 'tmp', 'kafka-ca', 'mysql-ca']));
+      expect(pod.volumes.find((v: { name: string }) => v.name === 'tmp').emptyDir).toEqual({ sizeLimit: '32Mi' });
       expect(deployment.spec.template.metadata.annotations['checksum/pipeline']).toMatch(/^[0-9a-f]{64}$/);
     }
+  });
+
+  it('lets a stage be scraped only from the monitoring namespace, and reach only DNS and the listed ports', async () => {
+    for (const component of [...stages, 'migrate']) {
+      const policy = named(full, 'NetworkPolicy', `kelt-${component}`);
+      expect(policy.spec.podSelector.matchLabels['app.kubernetes.io/component']).toBe(component);
+      expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+      expect(policy.spec.egress).toEqual([
+        {
+          ports: [
+            { protocol: 'UDP', port: 53 },
+            { protocol: 'TCP', port: 53 },
+          ],
+        },
+        { ports: [{ protocol: 'TCP', port: 9096 }], to: [{ ipBlock: { cidr: '10.20.0.0/16' } }] },
+        { ports: [{ protocol: 'TCP', port: 443 }] },
+        { ports: [{ protocol: 'TCP', port: 3306 }], to: [{ ipBlock: { cidr: '10.30.1.5/32' } }] },
+      ]);
+      if (component === 'migrate') expect(policy.spec.ingress).toEqual([]);
+      else {
+        expect(policy.spec.ingress).toEqual([
+          {
+            from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'observability' } } }],
+            ports: [{ protocol: 'TCP', port: 9464 }],
+          },
+        ]);
+      }
+    }
+    expect(byKind(await render(), 'NetworkPolicy')).toHaveLength(0);
   });
 
   it('keeps secrets out of the manifests except in Secrets, and points the env at them', () => {

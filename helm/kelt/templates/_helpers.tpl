@@ -168,7 +168,8 @@ pipeline.yaml: |
   configMap:
     name: {{ .configMap }}
 - name: tmp
-  emptyDir: {}
+  emptyDir:
+    sizeLimit: {{ .root.Values.tmpSizeLimit }}
 {{- if and .root.Values.kafka.tls.enabled .root.Values.kafka.tls.caSecret.name }}
 - name: kafka-ca
   secret:
