@@ -16,6 +16,7 @@ const valueSets: Record<string, string[]> = {
   'the default values': [],
   'the pageviews example': ['-f', path('../../helm/kelt/examples/pageviews.yaml')],
   'every feature on': ['-f', path('../packaging/values-full.yaml')],
+  'mTLS with a principal per role, migrate as the DDL user, the image by digest': ['-f', path('../packaging/values-secured.yaml')],
 };
 
 const kube = inject('kube');

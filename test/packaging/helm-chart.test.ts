@@ -9,6 +9,7 @@ const run = promisify(execFile);
 const path = (relative: string) => fileURLToPath(new URL(relative, import.meta.url));
 const chart = path('../../helm/kelt');
 const fullValues = path('./values-full.yaml');
+const securedValues = path('./values-secured.yaml');
 const exampleValues = path('../../helm/kelt/examples/pageviews.yaml');
 const stages = ['extract', 'load', 'transform'] as const;
 
@@ -120,6 +121,57 @@ describe('Helm chart (helm lint, helm template)', () => {
       }
     }
     expect(byKind(await render(), 'NetworkPolicy')).toHaveLength(0);
+  });
+
+  it('gives each role its own Kafka certificate, migrate its own MySQL user, and mounts every certificate from its Secret', async () => {
+    const secured = await render(securedValues);
+    const podOf = (kind: string, name: string) => named(secured, kind, name).spec.template.spec;
+    const envOf = (pod: any) =>
+      Object.fromEntries(
+        (pod.containers[0].env as Array<{ name: string; value?: string; valueFrom?: any }>).map((e) => [e.name, e.value ?? e.valueFrom]),
+      );
+    const secretOf = (pod: any, volume: string) =>
+      (pod.volumes as Array<{ name: string; secret?: { secretName: string } }>).find((v) => v.name === volume)?.secret?.secretName;
+    const roles = [
+      ...stages.map((stage) => [stage, podOf('Deployment', `kelt-${stage}`)] as const),
+      ['migrate', podOf('Job', 'kelt-migrate')] as const,
+    ];
+    for (const [role, pod] of roles) {
+      expect(pod.containers[0].image).toBe('registry.example.com/kelt@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef');
+      const env = envOf(pod);
+      expect(env).toMatchObject({
+        KELT_KAFKA_TLS_CERT_FILE: '/etc/kelt/tls/kafka-client/tls.crt',
+        KELT_KAFKA_TLS_KEY_FILE: '/etc/kelt/tls/kafka-client/tls.key',
+        KELT_SCHEMA_REGISTRY_CA_FILE: '/etc/kelt/tls/registry/ca.crt',
+        KELT_SCHEMA_REGISTRY_CERT_FILE: '/etc/kelt/tls/registry-client/tls.crt',
+        KELT_MYSQL_TLS_CERT_FILE: '/etc/kelt/tls/mysql-client/tls.crt',
+      });
+      expect(env.KELT_MYSQL_URL.secretKeyRef.name, role).toBe(role === 'migrate' ? 'kelt-mysql-ddl' : 'kelt-mysql-dml');
+      expect(secretOf(pod, 'kafka-client'), role).toBe(`kelt-${role}-cert`);
+      expect(secretOf(pod, 'registry-client')).toBe('registry-client');
+      expect(secretOf(pod, 'mysql-client')).toBe('mysql-client');
+      const mounts = pod.containers[0].volumeMounts as Array<{ name: string; mountPath: string; readOnly?: boolean }>;
+      expect(mounts.find((m) => m.name === 'kafka-client')).toEqual({
+        name: 'kafka-client',
+        mountPath: '/etc/kelt/tls/kafka-client',
+        readOnly: true,
+      });
+    }
+
+    const oauth = await render(securedValues, path('./values-oauth.yaml'));
+    const env = envOf(named(oauth, 'Deployment', 'kelt-load').spec.template.spec);
+    expect(env).toMatchObject({ KELT_KAFKA_SASL_MECHANISM: 'oauthbearer', KELT_KAFKA_OAUTH_TOKEN_FILE: '/etc/kelt/kafka-token/token' });
+    expect(env.KELT_KAFKA_SASL_PASSWORD).toBeUndefined();
+    expect(secretOf(named(oauth, 'Deployment', 'kelt-load').spec.template.spec, 'kafka-token')).toBe('kelt-load-cert');
+  });
+
+  it('refuses SASL without TLS unless allowed, and a client certificate without a Secret', async () => {
+    const plain = ['--set', 'kafka.sasl.mechanism=scram-sha-512', '--set', 'kafka.sasl.existingSecret=kafka-creds'];
+    await expect(helm('template', 'kelt', chart, ...plain)).rejects.toThrow(/SASL without kafka.tls.enabled sends credentials in clear text/);
+    await expect(helm('template', 'kelt', chart, ...plain, '--set', 'kafka.sasl.allowPlaintext=true')).resolves.toBeDefined();
+    await expect(
+      helm('template', 'kelt', chart, '--set', 'kafka.tls.enabled=true', '--set', 'kafka.tls.clientCertificate.enabled=true'),
+    ).rejects.toThrow(/kafka.tls.clientCertificate: give existingSecret, or every role's kafkaSecret/);
   });
 
   it('keeps secrets out of the manifests except in Secrets, and points the env at them', () => {

@@ -32,7 +32,11 @@ app.kubernetes.io/component: {{ .stage }}
 {{- end -}}
 
 {{- define "kelt.image" -}}
+{{- if .Values.image.digest -}}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}
+{{- else -}}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- end -}}
 {{- end -}}
 
 {{- define "kelt.serviceAccountName" -}}
@@ -64,10 +68,11 @@ app.kubernetes.io/component: {{ .stage }}
 {{- get $topics $key | default (printf "%s.%s" $spec.name $key) -}}
 {{- end -}}
 
-{{/* Environment shared by the stages and the migrate job; call with (dict "root" $ "secret" <name of the chart's credentials Secret>). */}}
+{{/* Environment shared by the stages and the migrate job; call with (dict "root" $ "secret" <name of the chart's credentials Secret> "kafkaSecret" <the role's own Kafka Secret, or ""> "migrate" <true for the migrate job>). */}}
 {{- define "kelt.env" -}}
 {{- $v := .root.Values -}}
 {{- $secret := .secret -}}
+{{- $own := .kafkaSecret -}}
 - name: KELT_KAFKA_BROKERS
   value: {{ join "," $v.kafka.brokers | quote }}
 - name: KELT_SCHEMA_REGISTRY_URL
@@ -75,8 +80,13 @@ app.kubernetes.io/component: {{ .stage }}
 - name: KELT_MYSQL_URL
   valueFrom:
     secretKeyRef:
+      {{- if and .migrate $v.mysql.migrate.existingSecret }}
+      name: {{ $v.mysql.migrate.existingSecret }}
+      key: {{ $v.mysql.migrate.urlKey }}
+      {{- else }}
       name: {{ default $secret $v.mysql.existingSecret }}
       key: {{ if $v.mysql.existingSecret }}{{ $v.mysql.urlKey }}{{ else }}mysql-url{{ end }}
+      {{- end }}
 - name: KELT_LOG_LEVEL
   value: {{ $v.logLevel | quote }}
 - name: KELT_HTTP_HOST
@@ -92,21 +102,38 @@ app.kubernetes.io/component: {{ .stage }}
 - name: KELT_KAFKA_TLS_CA_FILE
   value: /etc/kelt/tls/kafka/{{ $v.kafka.tls.caSecret.key }}
 {{- end }}
+{{- if $v.kafka.tls.clientCertificate.enabled }}
+- name: KELT_KAFKA_TLS_CERT_FILE
+  value: /etc/kelt/tls/kafka-client/{{ $v.kafka.tls.clientCertificate.certKey }}
+- name: KELT_KAFKA_TLS_KEY_FILE
+  value: /etc/kelt/tls/kafka-client/{{ $v.kafka.tls.clientCertificate.keyKey }}
+{{- end }}
 {{- end }}
 {{- with $v.kafka.sasl }}
-{{- if .mechanism }}
+{{- if eq .mechanism "oauthbearer" }}
+- name: KELT_KAFKA_SASL_MECHANISM
+  value: oauthbearer
+- name: KELT_KAFKA_OAUTH_TOKEN_FILE
+  value: /etc/kelt/kafka-token/{{ .tokenKey }}
+{{- else if .mechanism }}
+{{- $name := default (default $secret .existingSecret) $own }}
+{{- $given := or $own .existingSecret }}
 - name: KELT_KAFKA_SASL_MECHANISM
   value: {{ .mechanism | quote }}
 - name: KELT_KAFKA_SASL_USERNAME
   valueFrom:
     secretKeyRef:
-      name: {{ default $secret .existingSecret }}
-      key: {{ if .existingSecret }}{{ .usernameKey }}{{ else }}kafka-sasl-username{{ end }}
+      name: {{ $name }}
+      key: {{ if $given }}{{ .usernameKey }}{{ else }}kafka-sasl-username{{ end }}
 - name: KELT_KAFKA_SASL_PASSWORD
   valueFrom:
     secretKeyRef:
-      name: {{ default $secret .existingSecret }}
-      key: {{ if .existingSecret }}{{ .passwordKey }}{{ else }}kafka-sasl-password{{ end }}
+      name: {{ $name }}
+      key: {{ if $given }}{{ .passwordKey }}{{ else }}kafka-sasl-password{{ end }}
+{{- end }}
+{{- if and .mechanism .allowPlaintext }}
+- name: KELT_KAFKA_SASL_ALLOW_PLAINTEXT
+  value: "true"
 {{- end }}
 {{- end }}
 {{- with $v.schemaRegistry.auth }}
@@ -123,12 +150,30 @@ app.kubernetes.io/component: {{ .stage }}
       key: {{ if .existingSecret }}{{ .passwordKey }}{{ else }}registry-password{{ end }}
 {{- end }}
 {{- end }}
+{{- with $v.schemaRegistry.tls }}
+{{- if .caSecret.name }}
+- name: KELT_SCHEMA_REGISTRY_CA_FILE
+  value: /etc/kelt/tls/registry/{{ .caSecret.key }}
+{{- end }}
+{{- if .clientCertificate.existingSecret }}
+- name: KELT_SCHEMA_REGISTRY_CERT_FILE
+  value: /etc/kelt/tls/registry-client/{{ .clientCertificate.certKey }}
+- name: KELT_SCHEMA_REGISTRY_KEY_FILE
+  value: /etc/kelt/tls/registry-client/{{ .clientCertificate.keyKey }}
+{{- end }}
+{{- end }}
 {{- if $v.mysql.tls.enabled }}
 - name: KELT_MYSQL_TLS
   value: "true"
 {{- if $v.mysql.tls.caSecret.name }}
 - name: KELT_MYSQL_TLS_CA_FILE
   value: /etc/kelt/tls/mysql/{{ $v.mysql.tls.caSecret.key }}
+{{- end }}
+{{- if $v.mysql.tls.clientCertificate.existingSecret }}
+- name: KELT_MYSQL_TLS_CERT_FILE
+  value: /etc/kelt/tls/mysql-client/{{ $v.mysql.tls.clientCertificate.certKey }}
+- name: KELT_MYSQL_TLS_KEY_FILE
+  value: /etc/kelt/tls/mysql-client/{{ $v.mysql.tls.clientCertificate.keyKey }}
 {{- end }}
 {{- end }}
 {{- with $v.extraEnv }}
@@ -163,6 +208,21 @@ pipeline.yaml: |
 {{- end -}}
 
 {{/* Volumes: the pipeline, a writable /tmp (the root filesystem is read-only), CA certificates. */}}
+{{/* The Secrets mounted as files, as (name, Secret, path) triples; call with (dict "root" $ "kafkaSecret" <the role's own Kafka Secret, or "">). */}}
+{{- define "kelt.secretFiles" -}}
+{{- $v := .root.Values -}}
+{{- $files := list -}}
+{{- if and $v.kafka.tls.enabled $v.kafka.tls.caSecret.name }}{{ $files = append $files (list "kafka-ca" $v.kafka.tls.caSecret.name "/etc/kelt/tls/kafka") }}{{ end -}}
+{{- if and $v.kafka.tls.enabled $v.kafka.tls.clientCertificate.enabled }}{{ $files = append $files (list "kafka-client" (default $v.kafka.tls.clientCertificate.existingSecret .kafkaSecret) "/etc/kelt/tls/kafka-client") }}{{ end -}}
+{{- if eq $v.kafka.sasl.mechanism "oauthbearer" }}{{ $files = append $files (list "kafka-token" (default $v.kafka.sasl.existingSecret .kafkaSecret) "/etc/kelt/kafka-token") }}{{ end -}}
+{{- if $v.schemaRegistry.tls.caSecret.name }}{{ $files = append $files (list "registry-ca" $v.schemaRegistry.tls.caSecret.name "/etc/kelt/tls/registry") }}{{ end -}}
+{{- if $v.schemaRegistry.tls.clientCertificate.existingSecret }}{{ $files = append $files (list "registry-client" $v.schemaRegistry.tls.clientCertificate.existingSecret "/etc/kelt/tls/registry-client") }}{{ end -}}
+{{- if and $v.mysql.tls.enabled $v.mysql.tls.caSecret.name }}{{ $files = append $files (list "mysql-ca" $v.mysql.tls.caSecret.name "/etc/kelt/tls/mysql") }}{{ end -}}
+{{- if and $v.mysql.tls.enabled $v.mysql.tls.clientCertificate.existingSecret }}{{ $files = append $files (list "mysql-client" $v.mysql.tls.clientCertificate.existingSecret "/etc/kelt/tls/mysql-client") }}{{ end -}}
+{{- toJson $files -}}
+{{- end -}}
+
+{{/* Volumes: the pipeline, a writable /tmp (the root filesystem is read-only), certificates and tokens; call with (dict "root" $ "configMap" <name> "kafkaSecret" <the role's own, or "">). */}}
 {{- define "kelt.volumes" -}}
 - name: pipeline
   configMap:
@@ -170,33 +230,23 @@ pipeline.yaml: |
 - name: tmp
   emptyDir:
     sizeLimit: {{ .root.Values.tmpSizeLimit }}
-{{- if and .root.Values.kafka.tls.enabled .root.Values.kafka.tls.caSecret.name }}
-- name: kafka-ca
+{{- range (include "kelt.secretFiles" . | fromJsonArray) }}
+- name: {{ index . 0 }}
   secret:
-    secretName: {{ .root.Values.kafka.tls.caSecret.name }}
-{{- end }}
-{{- if and .root.Values.mysql.tls.enabled .root.Values.mysql.tls.caSecret.name }}
-- name: mysql-ca
-  secret:
-    secretName: {{ .root.Values.mysql.tls.caSecret.name }}
+    secretName: {{ index . 1 }}
 {{- end }}
 {{- end -}}
 
+{{/* Where the volumes are mounted; call with (dict "root" $ "kafkaSecret" <the role's own, or "">). */}}
 {{- define "kelt.volumeMounts" -}}
-{{- $v := .Values -}}
 - name: pipeline
   mountPath: /etc/kelt/pipeline
   readOnly: true
 - name: tmp
   mountPath: /tmp
-{{- if and .Values.kafka.tls.enabled .Values.kafka.tls.caSecret.name }}
-- name: kafka-ca
-  mountPath: /etc/kelt/tls/kafka
-  readOnly: true
-{{- end }}
-{{- if and .Values.mysql.tls.enabled .Values.mysql.tls.caSecret.name }}
-- name: mysql-ca
-  mountPath: /etc/kelt/tls/mysql
+{{- range (include "kelt.secretFiles" . | fromJsonArray) }}
+- name: {{ index . 0 }}
+  mountPath: {{ index . 2 }}
   readOnly: true
 {{- end }}
 {{- end -}}
@@ -206,5 +256,12 @@ pipeline.yaml: |
 {{- if not .Values.kafka.brokers }}{{ fail "kafka.brokers: give at least one host:port" }}{{ end -}}
 {{- if not .Values.schemaRegistry.url }}{{ fail "schemaRegistry.url: give the registry's http(s):// URL" }}{{ end -}}
 {{- if and (not .Values.mysql.url) (not .Values.mysql.existingSecret) }}{{ fail "mysql: give mysql.url or mysql.existingSecret" }}{{ end -}}
-{{- if and .Values.kafka.sasl.mechanism (not .Values.kafka.sasl.existingSecret) (or (not .Values.kafka.sasl.username) (not .Values.kafka.sasl.password)) }}{{ fail "kafka.sasl: give username and password, or existingSecret" }}{{ end -}}
+{{- $v := .Values -}}
+{{- $everyRoleOwn := and $v.stages.extract.kafkaSecret $v.stages.load.kafkaSecret $v.stages.transform.kafkaSecret (or (not $v.migrate.enabled) $v.migrate.kafkaSecret) -}}
+{{- if eq $v.kafka.sasl.mechanism "oauthbearer" }}
+{{- if not (or $v.kafka.sasl.existingSecret $everyRoleOwn) }}{{ fail "kafka.sasl: oauthbearer reads its token from a Secret: give existingSecret, or every role's kafkaSecret" }}{{ end -}}
+{{- else if and $v.kafka.sasl.mechanism (not $v.kafka.sasl.existingSecret) (not $everyRoleOwn) (or (not $v.kafka.sasl.username) (not $v.kafka.sasl.password)) }}{{ fail "kafka.sasl: give username and password, or existingSecret" }}{{ end -}}
+{{- if and $v.kafka.sasl.mechanism (not $v.kafka.tls.enabled) (not $v.kafka.sasl.allowPlaintext) }}{{ fail "kafka.sasl: SASL without kafka.tls.enabled sends credentials in clear text; enable TLS, or set kafka.sasl.allowPlaintext" }}{{ end -}}
+{{- if and $v.kafka.tls.clientCertificate.enabled (not $v.kafka.tls.enabled) }}{{ fail "kafka.tls.clientCertificate: needs kafka.tls.enabled" }}{{ end -}}
+{{- if and $v.kafka.tls.clientCertificate.enabled (not $v.kafka.tls.clientCertificate.existingSecret) (not $everyRoleOwn) }}{{ fail "kafka.tls.clientCertificate: give existingSecret, or every role's kafkaSecret" }}{{ end -}}
 {{- end -}}
