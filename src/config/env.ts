@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError } from '../errors.ts';
 
@@ -194,7 +195,37 @@ export interface Endpoints {
   mysqlTls?: TlsFiles;
 }
 
-export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
+/**
+ * The variables that hold a secret, each of which may instead name a file
+ * holding it (`<NAME>_FILE`, as Kubernetes mounts a Secret): a value in the
+ * environment is visible to anything that can read the process's
+ * environment, a file only to what may read the file.
+ */
+export const secretVariables = ['KELT_KAFKA_SASL_PASSWORD', 'KELT_SCHEMA_REGISTRY_PASSWORD', 'KELT_MYSQL_URL'] as const;
+
+/** The environment with each `<NAME>_FILE` of a secret variable read into `<NAME>` (one trailing newline dropped). */
+function withSecretFiles(source: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; issues: string[] } {
+  const env = { ...source };
+  const issues: string[] = [];
+  for (const name of secretVariables) {
+    const file = source[`${name}_FILE`];
+    if (file === undefined || file === '') continue;
+    if (source[name] !== undefined) {
+      issues.push(`${name}_FILE: ${name} is set too; give one of them`);
+      continue;
+    }
+    try {
+      env[name] = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    } catch (error) {
+      issues.push(`${name}_FILE: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    }
+  }
+  return { env, issues };
+}
+
+export function readEnv(given: NodeJS.ProcessEnv = process.env): Env {
+  const { env: source, issues: fileIssues } = withSecretFiles(given);
+  if (fileIssues.length > 0) throw new ConfigError('invalid environment', fileIssues);
   const parsed = envSchema.safeParse(source);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((issue) => {

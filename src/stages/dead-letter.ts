@@ -4,6 +4,7 @@ import type { ConsumedRecord, OutgoingRecord, RecordSink } from '../kafka/record
 import { loneRecordBytes } from '../kafka/send.ts';
 import type { RecordLimitOf } from '../kafka/topic-limits.ts';
 import type { DeadLetterBreaker } from './dead-letter-breaker.ts';
+import { redactText } from '../log/redact.ts';
 
 export { deadLetterReasons, type DeadLetterReason } from '../errors.ts';
 
@@ -68,7 +69,8 @@ export class DeadLetterQueue {
           ...letter.message.headers,
           [deadLetterHeaders.stage]: this.stage,
           [deadLetterHeaders.reason]: letter.reason,
-          [deadLetterHeaders.error]: letter.error.slice(0, 2_000),
+          // The DLQ is read by more people than the stage's secrets are: an error that quoted a URL or a password does not carry it there.
+          [deadLetterHeaders.error]: redactText(letter.error).slice(0, 2_000),
           [deadLetterHeaders.originalTopic]: letter.topic,
           [deadLetterHeaders.originalPartition]: String(letter.partition),
           [deadLetterHeaders.originalOffset]: letter.message.offset,

@@ -165,6 +165,27 @@ describe('Helm chart (helm lint, helm template)', () => {
     expect(secretOf(named(oauth, 'Deployment', 'kelt-load').spec.template.spec, 'kafka-token')).toBe('kelt-load-cert');
   });
 
+  it('passes the secret variables as files from their Secrets when asked, and never as values', async () => {
+    const asFiles = await render(fullValues, path('./values-secrets-as-files.yaml'));
+    for (const [kind, name] of [...stages.map((stage) => ['Deployment', `kelt-${stage}`]), ['Job', 'kelt-migrate']] as const) {
+      const pod = named(asFiles, kind, name).spec.template.spec;
+      const env = pod.containers[0].env as Array<{ name: string; value?: string; valueFrom?: unknown }>;
+      for (const variable of ['KELT_MYSQL_URL', 'KELT_KAFKA_SASL_PASSWORD', 'KELT_SCHEMA_REGISTRY_PASSWORD']) {
+        expect(
+          env.find((e) => e.name === variable),
+          `${name} ${variable}`,
+        ).toBeUndefined();
+        const file = env.find((e) => e.name === `${variable}_FILE`)!.value!;
+        const volume = variable.toLowerCase().replaceAll('_', '-');
+        expect(file.startsWith(`/etc/kelt/secrets/${volume}/`), file).toBe(true);
+        expect(pod.volumes.find((v: { name: string }) => v.name === volume).secret.secretName).toBe(
+          kind === 'Job' ? 'kelt-migrate' : 'kelt-credentials',
+        );
+        expect(pod.containers[0].volumeMounts.find((m: { name: string }) => m.name === volume).mountPath).toBe(`/etc/kelt/secrets/${volume}`);
+      }
+    }
+  });
+
   it('refuses SASL without TLS unless allowed, and a client certificate without a Secret', async () => {
     const plain = ['--set', 'kafka.sasl.mechanism=scram-sha-512', '--set', 'kafka.sasl.existingSecret=kafka-creds'];
     await expect(helm('template', 'kelt', chart, ...plain)).rejects.toThrow(/SASL without kafka.tls.enabled sends credentials in clear text/);

@@ -68,6 +68,30 @@ app.kubernetes.io/component: {{ .stage }}
 {{- get $topics $key | default (printf "%s.%s" $spec.name $key) -}}
 {{- end -}}
 
+{{/* The secret variables (the MySQL URL, the SASL and registry passwords) as (variable, Secret, key) triples: from the environment, or from files with secretsAsFiles; called as kelt.env. */}}
+{{- define "kelt.secretVariables" -}}
+{{- $v := .root.Values -}}
+{{- $own := .kafkaSecret -}}
+{{- $refs := list -}}
+{{- if and .migrate $v.mysql.migrate.existingSecret }}
+{{- $refs = append $refs (list "KELT_MYSQL_URL" $v.mysql.migrate.existingSecret $v.mysql.migrate.urlKey) }}
+{{- else }}
+{{- $refs = append $refs (list "KELT_MYSQL_URL" (default .secret $v.mysql.existingSecret) (ternary $v.mysql.urlKey "mysql-url" (ne $v.mysql.existingSecret ""))) }}
+{{- end }}
+{{- with $v.kafka.sasl }}
+{{- if and .mechanism (ne .mechanism "oauthbearer") }}
+{{- $given := or $own .existingSecret }}
+{{- $refs = append $refs (list "KELT_KAFKA_SASL_PASSWORD" (default (default $.secret .existingSecret) $own) (ternary .passwordKey "kafka-sasl-password" (ne $given ""))) }}
+{{- end }}
+{{- end }}
+{{- with $v.schemaRegistry.auth }}
+{{- if or .username .existingSecret }}
+{{- $refs = append $refs (list "KELT_SCHEMA_REGISTRY_PASSWORD" (default $.secret .existingSecret) (ternary .passwordKey "registry-password" (ne .existingSecret ""))) }}
+{{- end }}
+{{- end }}
+{{- toJson $refs -}}
+{{- end -}}
+
 {{/* Environment shared by the stages and the migrate job; call with (dict "root" $ "secret" <name of the chart's credentials Secret> "kafkaSecret" <the role's own Kafka Secret, or ""> "migrate" <true for the migrate job>). */}}
 {{- define "kelt.env" -}}
 {{- $v := .root.Values -}}
@@ -77,16 +101,18 @@ app.kubernetes.io/component: {{ .stage }}
   value: {{ join "," $v.kafka.brokers | quote }}
 - name: KELT_SCHEMA_REGISTRY_URL
   value: {{ $v.schemaRegistry.url | quote }}
-- name: KELT_MYSQL_URL
+{{- range (include "kelt.secretVariables" . | fromJsonArray) }}
+{{- if $v.secretsAsFiles }}
+- name: {{ index . 0 }}_FILE
+  value: /etc/kelt/secrets/{{ index . 0 | lower | replace "_" "-" }}/{{ index . 2 }}
+{{- else }}
+- name: {{ index . 0 }}
   valueFrom:
     secretKeyRef:
-      {{- if and .migrate $v.mysql.migrate.existingSecret }}
-      name: {{ $v.mysql.migrate.existingSecret }}
-      key: {{ $v.mysql.migrate.urlKey }}
-      {{- else }}
-      name: {{ default $secret $v.mysql.existingSecret }}
-      key: {{ if $v.mysql.existingSecret }}{{ $v.mysql.urlKey }}{{ else }}mysql-url{{ end }}
-      {{- end }}
+      name: {{ index . 1 }}
+      key: {{ index . 2 }}
+{{- end }}
+{{- end }}
 - name: KELT_LOG_LEVEL
   value: {{ $v.logLevel | quote }}
 - name: KELT_HTTP_HOST
@@ -125,11 +151,6 @@ app.kubernetes.io/component: {{ .stage }}
     secretKeyRef:
       name: {{ $name }}
       key: {{ if $given }}{{ .usernameKey }}{{ else }}kafka-sasl-username{{ end }}
-- name: KELT_KAFKA_SASL_PASSWORD
-  valueFrom:
-    secretKeyRef:
-      name: {{ $name }}
-      key: {{ if $given }}{{ .passwordKey }}{{ else }}kafka-sasl-password{{ end }}
 {{- end }}
 {{- if and .mechanism .allowPlaintext }}
 - name: KELT_KAFKA_SASL_ALLOW_PLAINTEXT
@@ -143,11 +164,6 @@ app.kubernetes.io/component: {{ .stage }}
     secretKeyRef:
       name: {{ default $secret .existingSecret }}
       key: {{ if .existingSecret }}{{ .usernameKey }}{{ else }}registry-username{{ end }}
-- name: KELT_SCHEMA_REGISTRY_PASSWORD
-  valueFrom:
-    secretKeyRef:
-      name: {{ default $secret .existingSecret }}
-      key: {{ if .existingSecret }}{{ .passwordKey }}{{ else }}registry-password{{ end }}
 {{- end }}
 {{- end }}
 {{- with $v.schemaRegistry.tls }}
@@ -235,6 +251,14 @@ pipeline.yaml: |
   secret:
     secretName: {{ index . 1 }}
 {{- end }}
+{{- if .root.Values.secretsAsFiles }}
+{{- range (include "kelt.secretVariables" . | fromJsonArray) }}
+- name: {{ index . 0 | lower | replace "_" "-" }}
+  secret:
+    secretName: {{ index . 1 }}
+    items: [{ key: {{ index . 2 | quote }}, path: {{ index . 2 | quote }} }]
+{{- end }}
+{{- end }}
 {{- end -}}
 
 {{/* Where the volumes are mounted; call with (dict "root" $ "kafkaSecret" <the role's own, or "">). */}}
@@ -248,6 +272,13 @@ pipeline.yaml: |
 - name: {{ index . 0 }}
   mountPath: {{ index . 2 }}
   readOnly: true
+{{- end }}
+{{- if .root.Values.secretsAsFiles }}
+{{- range (include "kelt.secretVariables" . | fromJsonArray) }}
+- name: {{ index . 0 | lower | replace "_" "-" }}
+  mountPath: /etc/kelt/secrets/{{ index . 0 | lower | replace "_" "-" }}
+  readOnly: true
+{{- end }}
 {{- end }}
 {{- end -}}
 

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/errors.ts';
 import { endpointsFrom, envOf, readEnv, redactUrl, secretsOf } from '../../../src/config/env.ts';
@@ -178,5 +181,30 @@ describe('redactUrl', () => {
   it('hides the password and keeps the rest', () => {
     expect(redactUrl(valid.KELT_MYSQL_URL)).toBe('mysql://kelt:***@127.0.0.1:13306/kelt');
     expect(redactUrl('http://127.0.0.1:18081')).toBe('http://127.0.0.1:18081/');
+  });
+});
+
+describe('secrets from files', () => {
+  it('reads a secret variable from the file <NAME>_FILE names, and refuses both or an unreadable file by name', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kelt-env-'));
+    writeFileSync(join(dir, 'url'), 'mysql://kelt:from-file@127.0.0.1:13306/kelt\n');
+    writeFileSync(join(dir, 'password'), 'sasl-from-file');
+    const { KELT_MYSQL_URL: _url, ...rest } = valid;
+    const env = readEnv({
+      ...rest,
+      KELT_MYSQL_URL_FILE: join(dir, 'url'),
+      KELT_KAFKA_TLS: 'true',
+      KELT_KAFKA_SASL_MECHANISM: 'plain',
+      KELT_KAFKA_SASL_USERNAME: 'kelt',
+      KELT_KAFKA_SASL_PASSWORD_FILE: join(dir, 'password'),
+    });
+    expect(env.KELT_MYSQL_URL).toBe('mysql://kelt:from-file@127.0.0.1:13306/kelt');
+    expect(env.KELT_KAFKA_SASL_PASSWORD).toBe('sasl-from-file');
+    expect(issuesOf({ ...valid, KELT_MYSQL_URL_FILE: join(dir, 'url') })).toEqual([
+      'KELT_MYSQL_URL_FILE: KELT_MYSQL_URL is set too; give one of them',
+    ]);
+    expect(issuesOf({ ...rest, KELT_MYSQL_URL_FILE: join(dir, 'missing') })).toEqual([
+      `KELT_MYSQL_URL_FILE: cannot read ${join(dir, 'missing')} (ENOENT)`,
+    ]);
   });
 });
