@@ -39,6 +39,7 @@ describe('the secured stack', () => {
   let root: MySqlPool;
   let admin: ClusterAdmin;
   let adminEndpoints: Endpoints;
+  let migrated: { code: number; output: string };
   const dir = mkdtempSync(join(tmpdir(), 'kelt-secure-'));
   const running: StageProcess[] = [];
   const identities: Record<AccessRole, KafkaIdentity> = {
@@ -105,7 +106,7 @@ describe('the secured stack', () => {
     // The admin grants each role's ACLs, as `kelt acls --apply` does; migrate then runs as its own principal.
     admin = await openClusterAdmin(connectTo(adminEndpoints, 'warn', 'test').kafka);
     await admin.createAcls(accessRoles.flatMap((role) => pipelineAcls(pipeline, role, (of) => `User:kelt-${of}`)));
-    const migrated = await runKelt(['migrate', '--pipeline', specPath], envOf(endpointsOf('migrate', 'ddl')));
+    migrated = await runKelt(['migrate', '--pipeline', specPath], envOf(endpointsOf('migrate', 'ddl')));
     expect(migrated.code, migrated.output).toBe(0);
   });
 
@@ -130,7 +131,9 @@ describe('the secured stack', () => {
     const scraped = await Promise.all(['metrics', 'readyz'].map(async (path) => (await fetch(`http://127.0.0.1:${port}/${path}`)).text()));
     const status = await runKelt(['status', '--pipeline', specPath, '--sample', '1'], envOf(adminEndpoints));
     expect(status.code, status.output).toBe(0);
-    const seen = [...members.map((member) => readFileSync(member.logFile, 'utf8')), ...scraped, status.output, produced.output].join('\n');
+    const seen = [...members.map((member) => readFileSync(member.logFile, 'utf8')), ...scraped, status.output, produced.output, migrated.output].join(
+      '\n',
+    );
     const secrets = [
       ...['admin', 'kelt-migrate', 'kelt-extract', 'kelt-load', 'kelt-transform', 'kelt-produce'].map(scramPassword),
       stack.KELT_SCHEMA_REGISTRY_PASSWORD!,
