@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, inject, it } from 'vitest';
@@ -7,6 +6,7 @@ import type { StageName } from '../../src/pipeline/topology.ts';
 import { faultRun, stack } from '../support/fault-run.ts';
 import { waitFor } from '../support/pipeline.ts';
 import { PrometheusServer } from '../support/prometheus.ts';
+import { noise } from '../support/example-records.ts';
 
 const GOOD = 20_000;
 const stages: StageName[] = ['extract', 'load', 'transform'];
@@ -47,7 +47,7 @@ describe('observability: a real Prometheus scraping the three stages', () => {
           await producer.send({
             topic: t.pipeline.topics.raw,
             messages: [
-              { key: 'poison-bytes', value: randomBytes(40) },
+              { key: 'poison-bytes', value: noise(40) },
               {
                 key: 'poison-url',
                 value: await registry.encodeAvro(rawId, {

@@ -4,6 +4,7 @@ import { javaCompatiblePartitioner } from '../../src/kafka/partitioner.ts';
 import { frame } from '../../src/registry/wire-format.ts';
 import { faultRun } from '../support/fault-run.ts';
 import { readTopic } from '../support/pipeline.ts';
+import { noise } from '../support/example-records.ts';
 
 const GOOD = 20_000;
 
@@ -32,7 +33,7 @@ describe('fault: poison records among good ones under load', () => {
         for (let round = 0; round < 4; round++) {
           await at(3 + round * 4);
           const poison = [
-            { key: `random-${round}`, value: randomBytes(40), reason: 'undecodable' },
+            { key: `random-${round}`, value: noise(40), reason: 'undecodable' },
             { key: `unknown-${round}`, value: frame(1_999_999_999, randomBytes(8)), reason: 'unknown_schema' },
             { key: `throws-${round}`, value: await registry.encodeAvro(rawId, event(`bad-url-${round}`, { url: '::' })), reason: 'transform_error' },
             { key: `rejected-${round}`, value: await registry.encodeAvro(rawId, event(`${'x'.repeat(300)}${round}`)), reason: 'row_rejected' },

@@ -8,6 +8,7 @@ import { countRows, createTestPipeline, readTopic, waitFor, type TestPipeline } 
 import { startTestStage, stopStageProcesses, type StageProcess } from '../support/stage-process.ts';
 import { registerJsonSchema, uniqueName } from '../support/stack.ts';
 import { tempFile } from '../support/temp-file.ts';
+import { noise } from '../support/example-records.ts';
 
 /**
  * Every kind of hostile record at once, among good ones on every partition,
@@ -108,8 +109,8 @@ describe('hostile records', () => {
     const prefix = avroType({ ...source, fields: source.fields.slice(0, 3) } as never).toBuffer(order(9_001, { customer: 'h-claims' }));
     const truncated = await encoded(9_002, { customer: 'h-truncated' });
     const hostile: Hostile[] = [
-      { key: 'h-random', value: randomBytes(64), stage: 'extract', reason: 'undecodable' },
-      { key: null, partition: 3, value: randomBytes(64), stage: 'extract', reason: 'undecodable' },
+      { key: 'h-random', value: noise(64), stage: 'extract', reason: 'undecodable' },
+      { key: null, partition: 3, value: noise(64), stage: 'extract', reason: 'undecodable' },
       { key: 'h-unknown-id', value: frame(2_000_000_000, randomBytes(16)), stage: 'extract', reason: 'unknown_schema' },
       { key: 'h-json-schema', value: frame(jsonSchemaId, Buffer.from('{"orderId":"x"}')), stage: 'extract', reason: 'unknown_schema' },
       { key: 'h-truncated', value: truncated.subarray(0, truncated.length - 4), stage: 'extract', reason: 'schema_violation' },

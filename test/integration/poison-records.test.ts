@@ -8,6 +8,7 @@ import { frame } from '../../src/registry/wire-format.ts';
 import { countRows, createTestPipeline, waitFor, type TestPipeline } from '../support/pipeline.ts';
 import { registerJsonSchema, uniqueName } from '../support/stack.ts';
 import { inputTopicOf, type StageName } from '../../src/pipeline/topology.ts';
+import { noise } from '../support/example-records.ts';
 
 /**
  * Poison among good records: each poison record lands in the DLQ with headers
@@ -51,9 +52,9 @@ describe('poison records', () => {
     const jsonSchemaId = await registerJsonSchema(registry.url, uniqueName('kelt-test-json-schema'));
 
     const poison = [
-      { key: 'poison-random', value: randomBytes(64), reason: 'undecodable', stage: 'extract' },
+      { key: 'poison-random', value: noise(64), reason: 'undecodable', stage: 'extract' },
       // No key, placed by its producer: its letter keeps the partition.
-      { key: null, partition: 3, value: randomBytes(64), reason: 'undecodable', stage: 'extract' },
+      { key: null, partition: 3, value: noise(64), reason: 'undecodable', stage: 'extract' },
       { key: 'poison-unknown', value: frame(2_000_000_000, randomBytes(16)), reason: 'unknown_schema', stage: 'extract' },
       { key: 'poison-json-schema', value: frame(jsonSchemaId, Buffer.from('{"eventId":"x"}')), reason: 'unknown_schema', stage: 'extract' },
       {

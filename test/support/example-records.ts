@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Pipeline } from '../../src/pipeline/spec.ts';
 
 /** The example pipeline's event `n` as extract writes it (and load forwards it): the raw fields plus its source position. */
@@ -16,4 +17,13 @@ export function extractedPageview(pipeline: Pipeline, n: number, overrides: Reco
     keltIngestedAt: 1_767_225_600_500,
     ...overrides,
   };
+}
+
+/**
+ * Random bytes that are not the registry's wire format: a random first byte
+ * is its magic byte 0 one time in 256, and the noise then reads as a frame
+ * with an unknown schema id (unknown_schema, not undecodable).
+ */
+export function noise(length: number): Buffer {
+  return Buffer.concat([Buffer.from([0xff]), randomBytes(length - 1)]);
 }
