@@ -65,6 +65,11 @@ function pinoLogCreator(logger: Logger): logCreator {
  */
 export type KafkaCluster = Kafka;
 
+/** A client's TLS and SASL settings, as the endpoints give them. */
+export function kafkaSecurityOf(endpoints: Endpoints): Pick<KafkaClientOptions, 'tls' | 'sasl' | 'saslPlaintext'> {
+  return { tls: endpoints.kafkaTls, sasl: endpoints.kafkaSasl, saslPlaintext: endpoints.kafkaSaslPlaintext === true };
+}
+
 export function createKafkaClient({ brokers, clientId, logger, retries = 8, tls, sasl, saslPlaintext = false }: KafkaClientOptions): KafkaCluster {
   return new Kafka({
     clientId,

@@ -1,7 +1,7 @@
 import type { Endpoints } from '../config/env.ts';
 import { ConfigError } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
-import { createKafkaClient } from './client.ts';
+import { createKafkaClient, kafkaSecurityOf } from './client.ts';
 
 /**
  * Checks, before a stage starts, that the brokers answer and the pipeline's
@@ -11,16 +11,7 @@ import { createKafkaClient } from './client.ts';
  */
 export async function preflightKafka(endpoints: Endpoints, topics: readonly string[], logger: Logger): Promise<void> {
   const brokers = endpoints.kafkaBrokers;
-  const client = (retries: number) =>
-    createKafkaClient({
-      brokers,
-      clientId: 'kelt-preflight',
-      logger,
-      retries,
-      tls: endpoints.kafkaTls,
-      sasl: endpoints.kafkaSasl,
-      saslPlaintext: endpoints.kafkaSaslPlaintext === true,
-    });
+  const client = (retries: number) => createKafkaClient({ brokers, clientId: 'kelt-preflight', logger, retries, ...kafkaSecurityOf(endpoints) });
   // Reaching no seed broker at all, after a few quick tries, is a wrong address.
   const probe = client(2).admin();
   try {

@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { createRequire } from 'node:module';
@@ -7,6 +6,7 @@ import type kafkajs from 'kafkajs';
 import type { AuthenticationProviderArgs, Mechanism, SASLOptions } from 'kafkajs';
 import type { ConnectionOptions } from 'node:tls';
 import type { KafkaSasl, TlsFiles } from '../config/env.ts';
+import { tlsMaterial } from '../config/tls-files.ts';
 import { ConfigError } from '../errors.ts';
 import { registerSecrets } from '../log/redact.ts';
 
@@ -22,13 +22,8 @@ const TOKEN_COMMAND_TIMEOUT_MS = 10_000;
 /** kafkajs's `ssl` for kelt's TLS files: the server always verified, a client certificate when given (mTLS). */
 export function kafkaTlsOptions(tls: TlsFiles): true | ConnectionOptions {
   if (tls.caFile === undefined && tls.certFile === undefined) return true;
-  return {
-    rejectUnauthorized: true,
-    ...(tls.caFile === undefined ? {} : { ca: [readFileSync(tls.caFile, 'utf8')] }),
-    ...(tls.certFile === undefined || tls.keyFile === undefined
-      ? {}
-      : { cert: readFileSync(tls.certFile, 'utf8'), key: readFileSync(tls.keyFile, 'utf8') }),
-  };
+  const { ca, ...client } = tlsMaterial(tls);
+  return { rejectUnauthorized: true, ...(ca === undefined ? {} : { ca: [ca] }), ...client };
 }
 
 /**

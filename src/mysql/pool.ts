@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import mysql from 'mysql2/promise';
 import type { TlsFiles } from '../config/env.ts';
+import { tlsMaterial } from '../config/tls-files.ts';
 
 export type MySqlPool = mysql.Pool;
 
@@ -36,14 +36,8 @@ export function createMySqlPool(url: string, connectionLimit = 8, tls?: TlsFiles
     ...(tls === undefined
       ? {}
       : {
-          ssl: {
-            rejectUnauthorized: true,
-            ...(tls.caFile === undefined ? {} : { ca: readFileSync(tls.caFile, 'utf8') }),
-            // A client certificate, for users the server requires one of (REQUIRE X509).
-            ...(tls.certFile === undefined || tls.keyFile === undefined
-              ? {}
-              : { cert: readFileSync(tls.certFile, 'utf8'), key: readFileSync(tls.keyFile, 'utf8') }),
-          },
+          // With a client certificate when given, for users the server requires one of (REQUIRE X509).
+          ssl: { rejectUnauthorized: true, ...tlsMaterial(tls) },
         }),
   });
   pool.pool.on('connection', (connection) => {

@@ -1,7 +1,7 @@
 import { request as httpRequest, type Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { readFileSync } from 'node:fs';
 import type { TlsFiles } from '../config/env.ts';
+import { tlsMaterial } from '../config/tls-files.ts';
 
 /**
  * The registry's HTTP(S) connections, shared by the registry library and
@@ -11,14 +11,7 @@ import type { TlsFiles } from '../config/env.ts';
  */
 export function registryAgent(url: string, tls: TlsFiles | undefined): HttpAgent | HttpsAgent | undefined {
   if (new URL(url).protocol !== 'https:') return undefined;
-  return new HttpsAgent({
-    keepAlive: true,
-    rejectUnauthorized: true,
-    ...(tls?.caFile === undefined ? {} : { ca: readFileSync(tls.caFile, 'utf8') }),
-    ...(tls?.certFile === undefined || tls.keyFile === undefined
-      ? {}
-      : { cert: readFileSync(tls.certFile, 'utf8'), key: readFileSync(tls.keyFile, 'utf8') }),
-  });
+  return new HttpsAgent({ keepAlive: true, rejectUnauthorized: true, ...tlsMaterial(tls) });
 }
 
 export interface RegistryResponse {

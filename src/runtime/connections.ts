@@ -1,6 +1,6 @@
 import { endpointsFrom, readEnv, secretsOf, type Endpoints, type LogLevel } from '../config/env.ts';
 import { registerSecrets } from '../log/redact.ts';
-import { createKafkaClient, type KafkaCluster } from '../kafka/client.ts';
+import { createKafkaClient, kafkaSecurityOf, type KafkaCluster } from '../kafka/client.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
 import { createMySqlPool, type MySqlPool } from '../mysql/pool.ts';
 import { SchemaRegistryClient } from '../registry/client.ts';
@@ -29,9 +29,7 @@ export function connectTo(endpoints: Endpoints, logLevel: LogLevel, component: s
       brokers: endpoints.kafkaBrokers,
       clientId: `kelt-${component}`,
       logger,
-      tls: endpoints.kafkaTls,
-      sasl: endpoints.kafkaSasl,
-      saslPlaintext: endpoints.kafkaSaslPlaintext === true,
+      ...kafkaSecurityOf(endpoints),
     }),
     registry: new SchemaRegistryClient(endpoints.schemaRegistryUrl, endpoints.registryAuth, endpoints.registryTls),
     mysql: (connectionLimit, queryTimeoutMs) => createMySqlPool(endpoints.mysqlUrl, connectionLimit, endpoints.mysqlTls, queryTimeoutMs),
