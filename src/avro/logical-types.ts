@@ -313,10 +313,17 @@ export function expectedOf(type: avro.Type): string {
 
 /** Where `value` does not fit `type`: each field's path, its value and what the type expects. */
 export function mismatches(type: avro.Type, value: unknown): string[] {
-  const problems: string[] = [];
+  return fieldMismatches(type, value).map(({ message }) => message);
+}
+
+/** `mismatches`, each with the path of its field (`(record)` for the value as a whole). */
+export function fieldMismatches(type: avro.Type, value: unknown): Array<{ field: string; message: string }> {
+  const problems: Array<{ field: string; message: string }> = [];
   type.isValid(value, {
-    errorHook: (path: string[], any: unknown, at: avro.Type) =>
-      problems.push(`${path.join('.') || '(record)'}: ${shown(any)} is not ${expectedOf(at)}`),
+    errorHook: (path: string[], any: unknown, at: avro.Type) => {
+      const field = path.join('.') || '(record)';
+      problems.push({ field, message: `${field}: ${shown(any)} is not ${expectedOf(at)}` });
+    },
   });
   return problems;
 }

@@ -4,7 +4,9 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { endpointsFrom, readEnv } from '../config/env.ts';
+import { collectorTokens, endpointsFrom, readEnv } from '../config/env.ts';
+import { serveCollector } from '../collect/serve-collector.ts';
+import { registerSecrets } from '../log/redact.ts';
 import { ConfigError, KeltError, StaleBatchError, TransientError } from '../errors.ts';
 import { preflightKafka } from '../kafka/preflight.ts';
 import { migrate } from '../migrate/migrate.ts';
@@ -110,6 +112,48 @@ async function runStage(stage: StageName, specPath: string, graceSeconds: number
   process.exit(0);
 }
 
+interface CollectOptions {
+  pipeline: string;
+  grace: number;
+  maxBodyBytes: number;
+  maxEvents: number;
+  maxBuffered: number;
+  ackTimeout: number;
+  corsOrigin: string[];
+}
+
+/** Runs the HTTP collector until SIGTERM/SIGINT, then answers what is in flight, flushes to Kafka and exits 0. */
+async function runCollector(options: CollectOptions): Promise<void> {
+  const pipeline = loadPipeline(options.pipeline);
+  const env = readEnv();
+  const tokens = collectorTokens(env);
+  registerSecrets(tokens);
+  const connections = connect('collect', { pipeline: pipeline.name, stage: 'collect' });
+  await preflightKafka(endpointsFrom(env), [pipeline.topics.raw], connections.logger);
+  const collector = await serveCollector(pipeline, connections, {
+    host: env.KELT_HTTP_HOST,
+    port: env.KELT_HTTP_PORT,
+    maxBodyBytes: options.maxBodyBytes,
+    maxEventsPerRequest: options.maxEvents,
+    maxBufferedEvents: options.maxBuffered,
+    ackTimeoutMs: options.ackTimeout * 1000,
+    tokens,
+    corsOrigins: options.corsOrigin,
+  });
+  const signal = await new Promise<string>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  connections.logger.info({ signal, graceSeconds: options.grace }, 'draining');
+  const deadline = setTimeout(() => {
+    connections.logger.error({ graceSeconds: options.grace }, 'drain did not finish within the grace period');
+    process.exit(1);
+  }, options.grace * 1000);
+  await collector.stop(options.grace * 500);
+  clearTimeout(deadline);
+  process.exit(0);
+}
+
 export function buildProgram(): Command {
   const program = new Command('kelt')
     .description(description)
@@ -125,6 +169,7 @@ Connection settings come from the environment:
   KELT_LOG_LEVEL            fatal|error|warn|info|debug|trace|silent (default info)
   KELT_HTTP_HOST, KELT_HTTP_PORT   a stage's /metrics, /healthz, /readyz (default 127.0.0.1:9464)
   KELT_METRICS                     on|off: a stage's HTTP port and metrics (default on)
+  KELT_COLLECT_TOKENS              kelt collect: bearer tokens a request must carry (comma-separated; or KELT_COLLECT_TOKENS_FILE)
   KELT_LAG_INTERVAL_SECONDS        how often a stage refreshes its consumer-lag gauge (default 10)
   KELT_LIVENESS_TIMEOUT_SECONDS    /healthz fails after the consumer loop is silent this long (default 60)
 'scripts/stack up' starts a local stack and prints these.`,
@@ -307,6 +352,30 @@ Connection settings come from the environment:
     for (const { letter, why } of counts.notRedrivable) console.log(`  ${letter}: ${why}`);
     process.exit(0);
   });
+
+  program
+    .command('collect')
+    .description(
+      "take events over HTTP (POST /events: a JSON event, a JSON array or NDJSON) into the pipeline's raw topic; each answered accepted once Kafka has it",
+    )
+    .addOption(pipelineOption())
+    .addOption(
+      new Option('--grace <seconds>', 'on SIGTERM/SIGINT, answer the requests in flight within this time').argParser(positiveInteger).default(30),
+    )
+    .addOption(new Option('--max-body-bytes <bytes>', 'a larger request body is refused (413)').argParser(positiveInteger).default(1_048_576))
+    .addOption(new Option('--max-events <count>', 'events per request, at most (413 beyond)').argParser(positiveInteger).default(10_000))
+    .addOption(
+      new Option('--max-buffered <count>', 'events waiting for Kafka, at most; requests beyond are answered 429')
+        .argParser(positiveInteger)
+        .default(50_000),
+    )
+    .addOption(
+      new Option('--ack-timeout <seconds>', "a request waits this long for Kafka's acknowledgement before it is answered 503")
+        .argParser(positiveInteger)
+        .default(10),
+    )
+    .option('--cors-origin <origin...>', 'origins browsers may post from (* for any); bearer tokens come from KELT_COLLECT_TOKENS', [])
+    .action((options: CollectOptions) => runCollector(options));
 
   for (const [stage, what] of [
     ['extract', `decode and validate <p>.raw, re-key, produce to <p>.extracted`],

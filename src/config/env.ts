@@ -100,6 +100,8 @@ const envShape = z.object({
   KELT_MYSQL_TLS_CA_FILE: optionalText,
   KELT_MYSQL_TLS_CERT_FILE: optionalText,
   KELT_MYSQL_TLS_KEY_FILE: optionalText,
+  /** `kelt collect`: the bearer tokens a request may carry (comma- or newline-separated); none: no authentication. */
+  KELT_COLLECT_TOKENS: optionalText,
   KELT_LOG_LEVEL: z.enum(logLevels).default('info'),
   // A stage's HTTP port (/metrics, /healthz, /readyz). Loopback by default;
   // a container sets 0.0.0.0 so that probes and scrapes reach it.
@@ -201,7 +203,15 @@ export interface Endpoints {
  * environment is visible to anything that can read the process's
  * environment, a file only to what may read the file.
  */
-export const secretVariables = ['KELT_KAFKA_SASL_PASSWORD', 'KELT_SCHEMA_REGISTRY_PASSWORD', 'KELT_MYSQL_URL'] as const;
+export const secretVariables = ['KELT_KAFKA_SASL_PASSWORD', 'KELT_SCHEMA_REGISTRY_PASSWORD', 'KELT_MYSQL_URL', 'KELT_COLLECT_TOKENS'] as const;
+
+/** The collector's bearer tokens (KELT_COLLECT_TOKENS): comma- or newline-separated. */
+export function collectorTokens(env: Pick<Env, 'KELT_COLLECT_TOKENS'>): string[] {
+  return (env.KELT_COLLECT_TOKENS ?? '')
+    .split(/[,\n]/)
+    .map((token) => token.trim())
+    .filter((token) => token !== '');
+}
 
 /** The environment with each `<NAME>_FILE` of a secret variable read into `<NAME>` (one trailing newline dropped). */
 function withSecretFiles(source: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; issues: string[] } {

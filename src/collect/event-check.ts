@@ -1,0 +1,28 @@
+import type avro from 'avsc';
+import { fieldMismatches } from '../avro/logical-types.ts';
+
+/** An event's verdict: its key, or the field that refuses it and why. */
+export type EventVerdict = { ok: true; key: string } | { ok: false; field: string; error: string };
+
+/**
+ * Checks one posted event against the pipeline's source schema by the rules
+ * extract applies to a JSON source (decimals as exact text or numbers that
+ * fit, times as ISO-8601 text or numbers in the type's unit), and more
+ * strictly on one point: a field the schema does not declare refuses the
+ * event, since writing it would drop the field without a word — a misspelt
+ * name is the likeliest cause.
+ */
+export function checkEvent(type: avro.types.RecordType, keyField: string, event: unknown): EventVerdict {
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) {
+    return { ok: false, field: '(event)', error: 'an event is a JSON object' };
+  }
+  const undeclared = Object.keys(event).find((name) => type.field(name) === undefined);
+  if (undeclared !== undefined) {
+    return { ok: false, field: undeclared, error: `${undeclared} is not a field of ${type.name ?? 'the schema'}` };
+  }
+  const [first] = fieldMismatches(type, event);
+  if (first !== undefined) return { ok: false, field: first.field, error: first.message };
+  const key = (event as Record<string, unknown>)[keyField];
+  if (key === null || key === undefined) return { ok: false, field: keyField, error: `${keyField} (the key field) is empty` };
+  return { ok: true, key: String(key) };
+}

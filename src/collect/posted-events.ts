@@ -1,0 +1,40 @@
+/** A request body that is not one of the shapes the collector reads. */
+export class UnreadableBodyError extends Error {}
+
+/**
+ * The events of a request body: one JSON object, a JSON array of them, or
+ * NDJSON (one object per line). The content type is not required:
+ * `navigator.sendBeacon` posts `text/plain`. A body that is one JSON value
+ * (pretty-printed or not) is read as such; otherwise, or when the type says
+ * `application/x-ndjson`, it is read line by line.
+ */
+export function postedEvents(body: string, contentType: string | undefined): unknown[] {
+  if (body.trim() === '') throw new UnreadableBodyError('the body is empty; post a JSON event, a JSON array of events or NDJSON');
+  if (!/^application\/(x-)?ndjson\b/i.test(contentType ?? '')) {
+    const whole = parsedOrUndefined(body);
+    if (whole !== undefined) return Array.isArray(whole.value) ? whole.value : [whole.value];
+    if (!body.trim().includes('\n')) return [parsed(body, 'the body')];
+  }
+  return body
+    .split('\n')
+    .map((line, i) => ({ line, number: i + 1 }))
+    .filter(({ line }) => line.trim() !== '')
+    .map(({ line, number }) => parsed(line, `line ${number}`));
+}
+
+function parsedOrUndefined(text: string): { value: unknown } | undefined {
+  try {
+    return { value: JSON.parse(text) as unknown };
+  } catch (error) {
+    if (error instanceof SyntaxError) return undefined;
+    throw error;
+  }
+}
+
+function parsed(text: string, where: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new UnreadableBodyError(`${where} is not JSON: ${(error as Error).message}`, { cause: error });
+  }
+}
