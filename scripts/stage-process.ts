@@ -21,7 +21,12 @@ export interface StageProcessOptions {
   graceSeconds?: number;
   /** More environment, over the endpoints' (e.g. KELT_HTTP_PORT, KELT_METRICS). */
   env?: Record<string, string>;
+  /** More arguments after the pipeline and grace (the collector's options). */
+  args?: string[];
 }
+
+/** What a kelt process runs: a stage, or the HTTP collector in front of them. */
+export type KeltProcessCommand = StageName | 'collect';
 
 /**
  * A stage run as its own process (`kelt <stage>`), as it runs in production,
@@ -29,7 +34,7 @@ export interface StageProcessOptions {
  * is doing from its log: when it joined its group and which HTTP port it took.
  */
 export class StageProcess {
-  readonly stage: StageName;
+  readonly stage: KeltProcessCommand;
   readonly logFile: string;
   private readonly child: ChildProcess;
   private readonly exited: Promise<Exit>;
@@ -37,13 +42,13 @@ export class StageProcess {
   /** Where this process's part of the (appended) log file starts. */
   private readonly logStart: number;
 
-  constructor(stage: StageName, specPath: string, endpoints: Endpoints, { logFile, graceSeconds = 20, env = {} }: StageProcessOptions) {
+  constructor(stage: KeltProcessCommand, specPath: string, endpoints: Endpoints, { logFile, graceSeconds = 20, env = {}, args = [] }: StageProcessOptions) {
     this.stage = stage;
     this.logFile = logFile;
     mkdirSync(dirname(logFile), { recursive: true });
     this.logStart = existsSync(logFile) ? statSync(logFile).size : 0;
     const log = openSync(logFile, 'a');
-    this.child = spawn(kelt, [stage, '--pipeline', specPath, '--grace', String(graceSeconds)], {
+    this.child = spawn(kelt, [stage, '--pipeline', specPath, '--grace', String(graceSeconds), ...args], {
       stdio: ['ignore', log, log],
       env: { ...process.env, ...envOf(endpoints), KELT_LOG_LEVEL: 'info', KELT_HTTP_PORT: '0', ...env },
     });
@@ -79,7 +84,7 @@ export class StageProcess {
       () => {
         const line = this.log()
           .split('\n')
-          .find((entry) => entry.includes('"serving /metrics, /healthz and /readyz"'));
+          .find((entry) => entry.includes('serving /metrics, /healthz and /readyz"'));
         if (line !== undefined) port = (JSON.parse(line) as { port: number }).port;
         return line !== undefined;
       },
