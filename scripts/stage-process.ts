@@ -42,7 +42,12 @@ export class StageProcess {
   /** Where this process's part of the (appended) log file starts. */
   private readonly logStart: number;
 
-  constructor(stage: KeltProcessCommand, specPath: string, endpoints: Endpoints, { logFile, graceSeconds = 20, env = {}, args = [] }: StageProcessOptions) {
+  constructor(
+    stage: KeltProcessCommand,
+    specPath: string,
+    endpoints: Endpoints,
+    { logFile, graceSeconds = 20, env = {}, args = [] }: StageProcessOptions,
+  ) {
     this.stage = stage;
     this.logFile = logFile;
     mkdirSync(dirname(logFile), { recursive: true });

@@ -17,6 +17,7 @@ const valueSets: Record<string, string[]> = {
   'the pageviews example': ['-f', path('../../helm/kelt/examples/pageviews.yaml')],
   'every feature on': ['-f', path('../packaging/values-full.yaml')],
   'mTLS with a principal per role, migrate as the DDL user, the image by digest': ['-f', path('../packaging/values-secured.yaml')],
+  'the HTTP collector with an Ingress, an HPA and a NetworkPolicy': ['-f', path('../packaging/values-collector.yaml')],
 };
 
 const kube = inject('kube');
@@ -65,7 +66,8 @@ describe('the Helm chart on a real kube-apiserver', () => {
       await helm('install', 'kelt', chart, '-n', namespace, '--create-namespace', '--no-hooks', ...values);
       const objects = await stored('kelt', namespace);
       expect(objects.filter(({ status }) => status !== 200).map(({ object }) => `${object.kind}/${object.metadata.name}`)).toEqual([]);
-      expect(objects.filter(({ object }) => object.kind === 'Deployment')).toHaveLength(3);
+      // The three stages, and the collector where it is enabled.
+      expect(objects.filter(({ object }) => object.kind === 'Deployment')).toHaveLength(name.includes('collector') ? 4 : 3);
 
       const hooks = manifestsOf(await helm('template', 'kelt', chart, '-n', namespace, '--show-only', 'templates/migrate-job.yaml', ...values));
       expect(hooks.map((hook) => hook.kind)).toContain('Job');

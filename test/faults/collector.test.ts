@@ -11,7 +11,9 @@ import { freePort } from '../support/stack.ts';
 import { StageProcess, startTestStage, stopStageProcesses } from '../support/stage-process.ts';
 
 const EVENTS = 4_000;
-const type = avroType(JSON.parse(readFileSync(fileURLToPath(new URL('../../schemas/pageview.avsc', import.meta.url)), 'utf8')) as Parameters<typeof avroType>[0]);
+const type = avroType(
+  JSON.parse(readFileSync(fileURLToPath(new URL('../../schemas/pageview.avsc', import.meta.url)), 'utf8')) as Parameters<typeof avroType>[0],
+);
 const logDir = fileURLToPath(new URL('../../test-results/stage-logs/', import.meta.url));
 
 /**
@@ -129,4 +131,3 @@ describe('fault: the collector under load', () => {
     expect(new Set(raw.map((record) => record.value!.subarray(5).toString('latin1'))).size).toBe(events.length);
   });
 });
-

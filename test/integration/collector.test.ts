@@ -51,7 +51,13 @@ describe('kelt collect on the real stack', () => {
       concurrency: 4,
       batchSize: 50,
     });
-    const ndjson = await post(`${events.slice(500).map((event) => JSON.stringify(event)).join('\n')}\n`, { 'content-type': 'application/x-ndjson' });
+    const ndjson = await post(
+      `${events
+        .slice(500)
+        .map((event) => JSON.stringify(event))
+        .join('\n')}\n`,
+      { 'content-type': 'application/x-ndjson' },
+    );
     expect([ndjson.status, await ndjson.json()]).toEqual([200, { accepted: 100, refused: [] }]);
     expect(Object.fromEntries(tally.statuses)).toEqual({ 200: 10 });
 

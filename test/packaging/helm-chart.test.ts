@@ -10,6 +10,7 @@ const path = (relative: string) => fileURLToPath(new URL(relative, import.meta.u
 const chart = path('../../helm/kelt');
 const fullValues = path('./values-full.yaml');
 const securedValues = path('./values-secured.yaml');
+const collectorValues = path('./values-collector.yaml');
 const exampleValues = path('../../helm/kelt/examples/pageviews.yaml');
 const stages = ['extract', 'load', 'transform'] as const;
 
@@ -296,6 +297,52 @@ describe('Helm chart (helm lint, helm template)', () => {
       );
       expect(failed, args.join(' ')).toMatch(message);
     }
+  });
+
+  it('runs the collector when enabled: its options as arguments, tokens from their Secret, a Service, an Ingress for /events only, an HPA past the partition count', async () => {
+    const manifests = await render(collectorValues);
+    const deployment = named(manifests, 'Deployment', 'kelt-collect');
+    const container = deployment.spec.template.spec.containers[0];
+    expect(container.args).toEqual([
+      'collect',
+      '--pipeline',
+      '/etc/kelt/pipeline/pipeline.yaml',
+      '--grace',
+      '30',
+      '--max-body-bytes',
+      '1048576',
+      '--max-events',
+      '10000',
+      '--max-buffered',
+      '50000',
+      '--ack-timeout',
+      '10',
+      '--cors-origin',
+      'https://shop.example.com',
+    ]);
+    expect(container.env).toContainEqual({
+      name: 'KELT_COLLECT_TOKENS',
+      valueFrom: { secretKeyRef: { name: 'kelt-collector-tokens', key: 'tokens' } },
+    });
+    expect(container.readinessProbe.httpGet.path).toBe('/readyz');
+    expect(deployment.spec.replicas).toBeUndefined();
+    expect(named(manifests, 'Service', 'kelt-collect').spec.ports).toEqual([{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }]);
+    const ingress = named(manifests, 'Ingress', 'kelt-collect');
+    expect(ingress.spec.rules).toEqual([
+      {
+        host: 'events.example.com',
+        http: { paths: [{ path: '/events', pathType: 'Exact', backend: { service: { name: 'kelt-collect', port: { number: 80 } } } }] },
+      },
+    ]);
+    expect(named(manifests, 'HorizontalPodAutoscaler', 'kelt-collect').spec.maxReplicas).toBe(40);
+    expect(named(manifests, 'NetworkPolicy', 'kelt-collect').spec.ingress).toEqual([{ ports: [{ protocol: 'TCP', port: 9464 }] }]);
+    // Without it, none of it.
+    expect(full.filter((m) => m.metadata.name === 'kelt-collect')).toEqual([]);
+
+    const asFiles = await render(collectorValues, path('./values-secrets-as-files.yaml'));
+    const env = named(asFiles, 'Deployment', 'kelt-collect').spec.template.spec.containers[0].env as Array<{ name: string; value?: string }>;
+    expect(env).toContainEqual({ name: 'KELT_COLLECT_TOKENS_FILE', value: '/etc/kelt/secrets/kelt-collect-tokens/tokens' });
+    expect(env.map((e) => e.name)).not.toContain('KELT_COLLECT_TOKENS');
   });
 
   it('documents every value in the chart README (generated from the schema)', async () => {

@@ -89,6 +89,9 @@ app.kubernetes.io/component: {{ .stage }}
 {{- $refs = append $refs (list "KELT_SCHEMA_REGISTRY_PASSWORD" (default $.secret .existingSecret) (ternary .passwordKey "registry-password" (ne .existingSecret ""))) }}
 {{- end }}
 {{- end }}
+{{- if and .collect $v.collector.tokensSecret }}
+{{- $refs = append $refs (list "KELT_COLLECT_TOKENS" $v.collector.tokensSecret $v.collector.tokensKey) }}
+{{- end }}
 {{- toJson $refs -}}
 {{- end -}}
 
@@ -278,6 +281,41 @@ pipeline.yaml: |
 - name: {{ index . 0 | lower | replace "_" "-" }}
   mountPath: /etc/kelt/secrets/{{ index . 0 | lower | replace "_" "-" }}
   readOnly: true
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* The chart's Deployments: the three stages, and the HTTP collector when enabled. */}}
+{{- define "kelt.workloads" -}}
+extract load transform{{ if .Values.collector.enabled }} collect{{ end }}
+{{- end -}}
+
+{{/* A Deployment's values: stages.<stage>, or collector. */}}
+{{- define "kelt.workloadValues" -}}
+{{- if eq .stage "collect" }}{{ toJson .root.Values.collector }}{{ else }}{{ toJson (get .root.Values.stages .stage) }}{{ end -}}
+{{- end -}}
+
+{{/* A Deployment's container arguments; call with (dict "stage" <name> "values" <its values>). */}}
+{{- define "kelt.args" -}}
+- {{ .stage | quote }}
+- "--pipeline"
+- "/etc/kelt/pipeline/pipeline.yaml"
+- "--grace"
+- {{ .values.graceSeconds | quote }}
+{{- if eq .stage "collect" }}
+- "--max-body-bytes"
+- {{ .values.maxBodyBytes | int64 | quote }}
+- "--max-events"
+- {{ .values.maxEvents | int64 | quote }}
+- "--max-buffered"
+- {{ .values.maxBuffered | int64 | quote }}
+- "--ack-timeout"
+- {{ .values.ackTimeoutSeconds | quote }}
+{{- with .values.corsOrigins }}
+- "--cors-origin"
+{{- range . }}
+- {{ . | quote }}
+{{- end }}
 {{- end }}
 {{- end }}
 {{- end -}}
