@@ -16,6 +16,7 @@ import { stageNames, type StageName } from '../../src/pipeline/topology.ts';
 import { consumerPerfCeiling, insertCeiling } from './ceilings.ts';
 import { PipelineUnderLoad, type RateStep } from './end-to-end.ts';
 import { BenchFixture } from './fixture.ts';
+import { collectorLoads } from './collector-load.ts';
 import { createNaiveTopic, runNaive } from './naive-baseline.ts';
 import { racePeer } from './peer-race.ts';
 import { redpandaConnectBinary } from './redpanda-connect.ts';
@@ -28,7 +29,7 @@ function positiveInteger(value: string): number {
   return number;
 }
 
-const parts = ['stages', 'peer', 'end-to-end', 'latency'] as const;
+const parts = ['stages', 'peer', 'end-to-end', 'latency', 'collector'] as const;
 type Part = (typeof parts)[number];
 
 function partList(value: string): Part[] {
@@ -257,14 +258,33 @@ async function latencyPart(): Promise<BenchReport['latency']> {
   }
 }
 
+/** `kelt collect` under an HTTP load generator: one event per request (beacons), then batches of 50. */
+async function collectorPart(): Promise<BenchReport['collector']> {
+  const fixture = await BenchFixture.create(endpoints, 12);
+  try {
+    const loads = await collectorLoads(fixture, options.stepSeconds);
+    for (const load of loads) {
+      say(
+        `collector, ${load.eventsPerRequest} event(s) per request × ${load.connections} connections: ${rate(load.acceptedEventsPerSecond)} events accepted (${rate(load.requestsPerSecond)} requests), ` +
+          `p50 ${load.latencyP50Ms.toFixed(1)} ms, p99 ${load.latencyP99Ms.toFixed(1)} ms, not accepted ${load.notAccepted}, errors ${load.errors}; ` +
+          `${load.collectorCpuSecondsPer1k.toFixed(3)} CPU s/1k events, peak RSS ${load.collectorPeakRssMb.toFixed(0)} MB`,
+      );
+    }
+    return loads;
+  } finally {
+    await fixture.drop();
+  }
+}
+
 const admin = await openClusterAdmin(connectTo(endpoints, 'warn', 'bench').kafka);
 try {
   const stageFigures = runs('stages') ? await stageParts(admin) : undefined;
   const peer = runs('peer') ? await peerPart() : undefined;
   const endToEnd = runs('end-to-end') ? await endToEndPart() : undefined;
   const latency = runs('latency') ? await latencyPart() : undefined;
-  if (stageFigures === undefined || peer === undefined || endToEnd === undefined || latency === undefined) {
-    console.log(JSON.stringify({ ...stageFigures, peer, endToEnd, latency }, null, 2));
+  const collector = runs('collector') ? await collectorPart() : undefined;
+  if (stageFigures === undefined || peer === undefined || endToEnd === undefined || latency === undefined || collector === undefined) {
+    console.log(JSON.stringify({ ...stageFigures, peer, endToEnd, latency, collector }, null, 2));
   } else {
     const date = new Date().toISOString().slice(0, 10);
     const report: BenchReport = {
@@ -276,6 +296,7 @@ try {
       peer,
       endToEnd,
       latency,
+      collector,
       targets: [],
     };
     report.targets = targetsOf(report);

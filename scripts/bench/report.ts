@@ -1,3 +1,4 @@
+import type { CollectorLoad } from './collector-load.ts';
 import type { PeerRace } from './peer-race.ts';
 
 /** The benchmark's figures under stable keys (docs/benchmarks/README.md documents them), and their report. */
@@ -36,6 +37,8 @@ export interface BenchReport {
     keptUp: boolean;
     byStage: Record<'extract' | 'load' | 'transform', { p50: number; p99: number; atFetchP50: number; atFetchP99: number; maxAtMost: number }>;
   }>;
+  /** `kelt collect` under an HTTP load generator (autocannon). */
+  collector: CollectorLoad[];
   /** Transform with the example's aggregate tables and without, alternated. */
   aggregates: {
     tables: string[];
@@ -156,6 +159,16 @@ stage, interpolated; "max ≤" is the upper bound of the highest bucket reached)
 | rate/s | produced/s | extract p50 / p99 s | load p50 / p99 s | transform p50 / p99 / max ≤ s |
 |---|---|---|---|---|
 ${r.latency.map((l) => `| ${n(l.targetRate)} | ${n(l.producedRate)} | ${n(l.byStage.extract.p50, 3)} / ${n(l.byStage.extract.p99, 3)} | ${n(l.byStage.load.p50, 3)} / ${n(l.byStage.load.p99, 3)} | ${n(l.byStage.transform.p50, 3)} / ${n(l.byStage.transform.p99, 3)} / ${n(l.byStage.transform.maxAtMost, 2)} |`).join('\n')}
+
+## The HTTP collector
+
+\`kelt collect\` under autocannon (closed loop: each connection has one request in flight), every request
+with distinct events; an event counts once Kafka acknowledged it (the collector's own counter). CPU is the
+collector process's over the run.
+
+| events per request | connections | events accepted/s | requests/s | p50 / p99 ms | not accepted | CPU s / 1k events | peak RSS MB |
+|---|---|---|---|---|---|---|---|
+${r.collector.map((c) => `| ${c.eventsPerRequest} | ${c.connections} | ${n(c.acceptedEventsPerSecond)} | ${n(c.requestsPerSecond)} | ${n(c.latencyP50Ms, 1)} / ${n(c.latencyP99Ms, 1)} | ${n(c.notAccepted + c.errors)} | ${n(c.collectorCpuSecondsPer1k, 3)} | ${n(c.collectorPeakRssMb)} |`).join('\n')}
 
 ## Instrumentation
 
