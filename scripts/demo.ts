@@ -18,13 +18,16 @@ import { produceEvents } from '../src/produce/produce.ts';
 import { connectTo } from '../src/runtime/connections.ts';
 import { stageLag } from '../src/status/lag.ts';
 import { stageNames, type StageName } from '../src/pipeline/topology.ts';
+import { postUntilAccepted } from './collector-client.ts';
 import { StageProcess } from './stage-process.ts';
 import { localStack } from './stack-script.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const specPath = `${root}schemas/pageviews.pipeline.yaml`;
 const stages: readonly StageName[] = stageNames;
-const { values: args } = parseArgs({ options: { events: { type: 'string', default: '20000' } } });
+const { values: args } = parseArgs({
+  options: { events: { type: 'string', default: '20000' }, 'via-collector': { type: 'boolean', default: false } },
+});
 const events = Number(args.events);
 if (!Number.isInteger(events) || events <= 0) throw new Error('--events must be a positive integer');
 
@@ -61,9 +64,19 @@ const before = Object.fromEntries(
 const started = performance.now();
 // A sequence range of its own per run (the generator derives event ids from it), so reruns add rows.
 const seq = Date.now() * 100;
-await produceEvents(pipeline, generatedEvents(pipeline.source.generatorPath!, events, seq), connections);
-const produced = (performance.now() - started) / 1000;
-say(`produced ${events} pageviews in ${produced.toFixed(1)} s`);
+if (args['via-collector']) {
+  // As a website's beacons would arrive: over HTTP, through kelt collect.
+  const collector = new StageProcess('collect', specPath, endpoints, { logFile: `${logDir}/collect.log`, env: { KELT_HTTP_PORT: '9467' } });
+  await collector.httpPort();
+  const generated: Array<Record<string, unknown>> = [];
+  for await (const event of generatedEvents(pipeline.source.generatorPath!, events, seq)) generated.push(event);
+  await postUntilAccepted(generated, (event) => String(event.eventId), { url: 'http://127.0.0.1:9467/events', concurrency: 4, batchSize: 500 });
+  await collector.signal('SIGTERM');
+  say(`posted ${events} pageviews to kelt collect (http://127.0.0.1:9467/events) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+} else {
+  await produceEvents(pipeline, generatedEvents(pipeline.source.generatorPath!, events, seq), connections);
+  say(`produced ${events} pageviews in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
 
 const caughtUp = new Map<StageName, number>();
 const deadline = Date.now() + 10 * 60_000;
