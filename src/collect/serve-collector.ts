@@ -6,6 +6,7 @@ import { openClusterAdmin } from '../kafka/cluster-admin.ts';
 import { openRecordProducer } from '../kafka/record-producer.ts';
 import { topicRecordLimits } from '../kafka/topic-limits.ts';
 import type { Pipeline } from '../pipeline/spec.ts';
+import { refuseChangeEventSource } from '../produce/produce.ts';
 import type { Connections } from '../runtime/connections.ts';
 import { CollectorMetrics } from './collector-metrics.ts';
 import { EventIntake } from './event-intake.ts';
@@ -42,6 +43,7 @@ const READINESS_INTERVAL_MS = 5_000;
  * partitioned like the Java client) through one idempotent producer.
  */
 export async function serveCollector(pipeline: Pipeline, connections: Connections, settings: CollectorSettings): Promise<ServedCollector> {
+  refuseChangeEventSource(pipeline);
   const { kafka, registry, logger } = connections;
   const type = avroType(pipeline.source.schema) as avro.types.RecordType;
   const encoding =

@@ -41,9 +41,11 @@ export const specSchema = z
     source: z
       .strictObject({
         format: z
-          .enum(['avro', 'json'])
+          .enum(['avro', 'json', 'debezium'])
           .default('avro')
-          .describe('How raw events are encoded: Avro in the Confluent wire format (schema id in each record), or JSON checked against the schema.'),
+          .describe(
+            'How raw events are encoded: Avro in the Confluent wire format (schema id in each record), JSON checked against the schema, or Debezium change events (JSON converter, with or without schemas): the row after an insert, update or snapshot read is upserted, the row before a delete deleted; tombstones and truncates are absorbed.',
+          ),
         schema: z
           .string()
           .min(1)
@@ -191,7 +193,7 @@ export interface Pipeline {
   specPath: string;
   partitions: number;
   source: {
-    format: 'avro' | 'json';
+    format: 'avro' | 'json' | 'debezium';
     schemaPath: string;
     /** The value schema, parsed: raw events must conform to it. */
     schema: avro.schema.RecordType;

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PermanentError } from '../errors.ts';
+import { ConfigError, PermanentError } from '../errors.ts';
 import { openRecordProducer } from '../kafka/record-producer.ts';
 import type { OutgoingRecord } from '../kafka/records.ts';
 import type { Pipeline } from '../pipeline/spec.ts';
@@ -29,6 +29,7 @@ export async function produceEvents(
   { kafka, registry }: Pick<Connections, 'kafka' | 'registry'>,
   { rate, batchSize = 500, onProgress }: ProduceOptions = {},
 ): Promise<number> {
+  refuseChangeEventSource(pipeline);
   const avro = pipeline.source.format === 'avro';
   const schemaId = avro ? await registry.registerAvro(`${pipeline.topics.raw}-value`, pipeline.source.schema) : 0;
   const producer = await openRecordProducer(kafka, { retryForMs: SEND_RETRY_MS });
@@ -61,6 +62,13 @@ export async function produceEvents(
     return sent;
   } finally {
     await producer.close();
+  }
+}
+
+/** A Debezium pipeline's raw topic is its connector's: events of kelt's making would not be change events. */
+export function refuseChangeEventSource(pipeline: Pipeline): void {
+  if (pipeline.source.format === 'debezium') {
+    throw new ConfigError(`pipeline ${pipeline.name} reads Debezium change events: its raw topic ${pipeline.topics.raw} is written by the connector`);
   }
 }
 

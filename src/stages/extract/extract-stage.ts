@@ -72,7 +72,7 @@ export class ExtractProcessor implements BatchProcessor {
     const extractedSchemaId = await this.schemaId();
     const recordLimit = await this.recordLimitOf(this.pipeline.topics.extracted);
     const writerSchemas =
-      this.pipeline.source.format === 'avro'
+      this.pipeline.source.format !== 'json'
         ? await writerSchemasOf(
             this.registry,
             batch.messages.map((message) => message.value),
@@ -112,6 +112,7 @@ export class ExtractProcessor implements BatchProcessor {
         const message = batch.messages[i++]!;
         const letter = { topic: batch.topic, partition: batch.partition, message };
         if (!outcome.ok) return void dead.push({ ...letter, reason: outcome.reason, error: outcome.error });
+        if ('absorbed' in outcome) return;
         const record: OutgoingRecord = {
           key: outcome.key ?? message.key,
           value: values[j]!,

@@ -3,7 +3,7 @@ import type { PackedBytes } from '../../worker-threads/packed-bytes.ts';
 import type { DeadLetterReason } from '../dead-letter.ts';
 /** The messages of one extract task, and what the worker says of each. */
 export interface ExtractTask {
-  format: 'avro' | 'json';
+  format: 'avro' | 'json' | 'debezium';
   topic: string;
   keyField: string;
   ingestedAt: number;
@@ -21,8 +21,13 @@ export interface ExtractTask {
   deletes: StagingDeletes;
 }
 
-/** A tombstone that deletes has no key of the worker's making (key null): its own key names the row. */
-export type ExtractOutcome = { ok: true; key: string | null; deletes: boolean } | { ok: false; reason: DeadLetterReason; error: string };
+/**
+ * A tombstone that deletes has no key of the worker's making (key null): its
+ * own key names the row. An absorbed record (a Debezium tombstone or
+ * truncate) is consumed and leaves nothing downstream.
+ */
+export type ExtractOutcome =
+  { ok: true; key: string | null; deletes: boolean } | { ok: true; absorbed: true } | { ok: false; reason: DeadLetterReason; error: string };
 
 /** What a worker says of each record of a task, and the extracted values (null where the record failed), packed. */
 export interface ExtractResult {
