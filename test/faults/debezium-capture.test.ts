@@ -1,0 +1,147 @@
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CapturedTable } from '../support/debezium/connect.ts';
+import { stack } from '../support/fault-run.ts';
+import { createTestPipeline, readTopic, waitFor, type TestPipeline } from '../support/pipeline.ts';
+import { createTestDatabase, uniqueName, type TestDatabase } from '../support/stack.ts';
+import { startTestStage, stopStageProcesses, type StageProcess } from '../support/stage-process.ts';
+
+const file = (relative: string) => fileURLToPath(new URL(relative, import.meta.url));
+const MUTATIONS = 10_000;
+const IDS = 300;
+
+/** A deterministic stream of numbers in [0, 1) (mulberry32): the workload is the same every run. */
+function random(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+const columns = 'id, owner, balance, opened, updated_at, visits';
+
+/**
+ * A database's changes, captured by Debezium's MariaDB connector on Kafka
+ * Connect, through extract, load and transform: after a random workload of
+ * inserts, updates and deletes (rows deleted and inserted again), with the
+ * Connect worker killed and restarted and a load member killed and replaced
+ * in the middle, the staging and model tables equal the source table, row for row.
+ */
+describe('fault: Debezium change events from MariaDB, the connector and a stage restarted', () => {
+  let source: TestDatabase;
+  let t: TestPipeline;
+  let captured: CapturedTable;
+  const members: StageProcess[] = [];
+
+  beforeAll(async () => {
+    await stack('start', 'connect');
+    source = await createTestDatabase();
+    const database = new URL(source.url).pathname.slice(1);
+    captured = new CapturedTable({ mysqlUrl: source.url, database, table: 'accounts', prefix: uniqueName('dbz').replace(/_/g, '-') });
+    t = await createTestPipeline({
+      partitions: 4,
+      source: { format: 'debezium', schema: file('../support/debezium/accounts.avsc'), keyField: 'id' },
+      topics: { raw: captured.topic },
+      staging: { table: 'stg_accounts', primaryKey: ['id'], columns: {} },
+      transform: {
+        module: file('../support/debezium/accounts-transform.ts'),
+        tables: [
+          {
+            name: 'fct_accounts',
+            primaryKey: ['account_id'],
+            columns: {
+              account_id: 'int',
+              owner: 'string',
+              balance: 'decimal(12,2)',
+              opened: 'date',
+              updated_at: 'timestamp(6)',
+              visits: 'long',
+            },
+          },
+        ],
+      },
+    });
+    await source.pool.query(
+      `CREATE TABLE accounts (id INT PRIMARY KEY, owner VARCHAR(64) NOT NULL, balance DECIMAL(12,2) NOT NULL,
+         opened DATE NULL, updated_at DATETIME(6) NULL, visits BIGINT NOT NULL)`,
+    );
+  }, 600_000);
+
+  afterAll(async () => {
+    await stopStageProcesses(members);
+    await captured?.delete();
+    await t?.cleanup();
+    await source?.drop();
+  });
+
+  it(`ends with staging and model tables equal to the source table after ${MUTATIONS.toLocaleString('en')} mutations`, async () => {
+    const next = random(20_261_202);
+    const live = new Set<number>();
+    const mutate = async (id: number) => {
+      const values = [
+        `owner-${Math.floor(next() * 1e6)}`,
+        (Math.floor(next() * 2e8) - 1e8) / 100,
+        next() < 0.2 ? null : `20${10 + Math.floor(next() * 15)}-0${1 + Math.floor(next() * 9)}-1${Math.floor(next() * 9)}`,
+        next() < 0.1
+          ? null
+          : `2026-12-02 10:${String(Math.floor(next() * 60)).padStart(2, '0')}:00.${String(Math.floor(next() * 1e6)).padStart(6, '0')}`,
+        Math.floor(next() * 2 ** 40),
+      ];
+      if (!live.has(id)) {
+        await source.pool.query(`INSERT INTO accounts (${columns}) VALUES (?, ?, ?, ?, ?, ?)`, [id, ...values]);
+        live.add(id);
+      } else if (next() < 0.25) {
+        await source.pool.query('DELETE FROM accounts WHERE id = ?', [id]);
+        live.delete(id);
+      } else {
+        await source.pool.query('UPDATE accounts SET owner = ?, balance = ?, opened = ?, updated_at = ?, visits = ? WHERE id = ?', [...values, id]);
+      }
+    };
+    // Rows before the connector starts reach kelt as its snapshot (op r).
+    for (let id = 1; id <= 100; id++) await mutate(id);
+    await captured.start();
+    for (const stage of ['extract', 'load', 'transform'] as const) {
+      const member = startTestStage(stage, t.specPath, t.endpoints, `${t.pipeline.name}-${stage}`);
+      members.push(member);
+      await member.joined();
+    }
+
+    for (let n = 100; n < MUTATIONS; n++) {
+      await mutate(1 + Math.floor(next() * IDS));
+      if (n === 3_000) {
+        // The worker dies without flushing its last offsets: the connector resends what followed them.
+        await stack('kill', 'connect');
+        await stack('start', 'connect');
+        await captured.start();
+      }
+      if (n === 6_000) {
+        const load = members.find((member) => member.stage === 'load' && member.running)!;
+        await load.signal('SIGKILL');
+        const replacement = startTestStage('load', t.specPath, t.endpoints, `${t.pipeline.name}-load-2`);
+        members.push(replacement);
+      }
+    }
+
+    const sourceRows = async () => (await source.pool.query(`SELECT ${columns} FROM accounts ORDER BY id`))[0];
+    const stagedRows = async () => (await t.db.pool.query(`SELECT ${columns} FROM stg_accounts ORDER BY id`))[0];
+    const modelRows = async () =>
+      (await t.db.pool.query(`SELECT account_id AS id, owner, balance, opened, updated_at, visits FROM fct_accounts ORDER BY account_id`))[0];
+    const expected = await sourceRows();
+    expect((expected as unknown[]).length).toBe(live.size);
+    const equal = async (rows: () => Promise<unknown>) => JSON.stringify(await rows()) === JSON.stringify(expected);
+    await waitFor('the staging table equal to the source table', () => equal(stagedRows), 240_000).catch(async (error: unknown) => {
+      expect(await stagedRows()).toEqual(expected);
+      throw error;
+    });
+    await waitFor('the model table equal to the source table', () => equal(modelRows), 120_000).catch(async (error: unknown) => {
+      expect(await modelRows()).toEqual(expected);
+      throw error;
+    });
+    expect(await stagedRows()).toEqual(expected);
+    expect(await modelRows()).toEqual(expected);
+    expect(await readTopic(t.connections.kafka, t.pipeline.topics.dlq)).toHaveLength(0);
+  });
+});
