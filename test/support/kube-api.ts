@@ -22,12 +22,13 @@ export interface KubeResponse {
 /**
  * Where the API serves a namespaced kind: core kinds under /api/v1, the rest
  * under /apis/<group>/<version>; the resource is the kind's lower-case plural
- * (NetworkPolicy → networkpolicies; an `s` added for every other kind the chart makes).
+ * (NetworkPolicy → networkpolicies, Ingress → ingresses; an `s` added for every other kind the chart makes).
  */
 function collectionPath(object: Pick<KubeObject, 'apiVersion' | 'kind'>, namespace: string): string {
   const base = object.apiVersion.includes('/') ? `/apis/${object.apiVersion}` : `/api/${object.apiVersion}`;
   const kind = object.kind.toLowerCase();
-  return `${base}/namespaces/${namespace}/${kind.endsWith('y') ? `${kind.slice(0, -1)}ies` : `${kind}s`}`;
+  const plural = kind.endsWith('y') ? `${kind.slice(0, -1)}ies` : kind.endsWith('s') ? `${kind}es` : `${kind}s`;
+  return `${base}/namespaces/${namespace}/${plural}`;
 }
 
 /** The Kubernetes API server of a kubeconfig (the test cluster's: token auth, its own CA). */
