@@ -1,3 +1,4 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CapturedTable } from '../support/debezium/connect.ts';
@@ -143,5 +144,21 @@ describe('fault: Debezium change events from MariaDB, the connector and a stage 
     expect(await stagedRows()).toEqual(expected);
     expect(await modelRows()).toEqual(expected);
     expect(await readTopic(t.connections.kafka, t.pipeline.topics.dlq)).toHaveLength(0);
+
+    // Debezium did the capturing: the snapshot's reads, then a change event per mutation (more where the killed worker resent some), a tombstone per delete.
+    const ops = new Map<string, number>();
+    for (const record of await readTopic(t.connections.kafka, t.pipeline.topics.raw)) {
+      const op = record.value === null ? 'tombstone' : (JSON.parse(record.value.toString('utf8')) as { payload: { op: string } }).payload.op;
+      ops.set(op, (ops.get(op) ?? 0) + 1);
+    }
+    expect(ops.get('r')).toBeGreaterThanOrEqual(100);
+    expect((ops.get('c') ?? 0) + (ops.get('u') ?? 0) + (ops.get('d') ?? 0)).toBeGreaterThanOrEqual(MUTATIONS - 100);
+    expect(ops.get('tombstone')).toBeGreaterThanOrEqual(ops.get('d')! > 0 ? 1 : 0);
+    // What the run counted, for the record (CI keeps test-results/).
+    mkdirSync(file('../../test-results'), { recursive: true });
+    writeFileSync(
+      file('../../test-results/debezium-capture.json'),
+      `${JSON.stringify({ mutations: MUTATIONS, sourceRows: (expected as unknown[]).length, changeEvents: Object.fromEntries(ops) })}\n`,
+    );
   });
 });
