@@ -6,7 +6,7 @@ import { resolverOf, typeOf } from '../src/worker-threads/avro-types.ts';
 import type { ExtractOutcome, ExtractResult, ExtractTask } from '../src/stages/extract/extract-task.ts';
 import { packBytes, unpackBytes } from '../src/worker-threads/packed-bytes.ts';
 import type { DeadLetterReason } from '../src/stages/dead-letter.ts';
-import { changeEventOfJson } from '../src/debezium/change-event.ts';
+import { changeEventOf, changeEventOfJson, rowEncodingOfAvroSchema, type ChangeEvent, type RowEncoding } from '../src/debezium/change-event.ts';
 
 /**
  * Extract's worker: decode (Avro in the Confluent wire format, or JSON),
@@ -80,14 +80,7 @@ function debezium(
     values.push(null);
     return { ok: true, absorbed: true };
   }
-  if (bytes[0] === 0) throw new PermanentError('Avro change events are not read yet; use the JSON converter', { reason: 'undecodable' });
-  let json: unknown;
-  try {
-    json = JSON.parse(bytes.toString('utf8'));
-  } catch (error) {
-    throw new PermanentError(`not JSON: ${(error as Error).message}`, { reason: 'undecodable' });
-  }
-  const change = changeEventOfJson(json);
+  const change = bytes[0] === 0 ? avroChangeEvent(task, bytes) : changeEventOfJson(parsedJson(bytes));
   if (change.op === 't') {
     values.push(null);
     return { ok: true, absorbed: true };
@@ -98,6 +91,36 @@ function debezium(
   }
   const key = extractedInto(values, task, extracted, change.row, i);
   return { ok: true, key, deletes: change.op === 'd' };
+}
+
+function parsedJson(bytes: Buffer): unknown {
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch (error) {
+    throw new PermanentError(`not JSON: ${(error as Error).message}`, { reason: 'undecodable' });
+  }
+}
+
+/** How each writer schema's row fields are encoded, per writer schema text (a worker reads many records of few writers). */
+const avroRowEncodings = new Map<string, RowEncoding>();
+
+/** A change event written by Kafka Connect's Avro converter: the envelope decoded with its writer schema, its row's values by their connect.name. */
+function avroChangeEvent(task: ExtractTask, bytes: Buffer): ChangeEvent {
+  const { schemaId, payload } = unframe(bytes);
+  const writer = task.writerSchemas[schemaId];
+  if (writer === undefined) throw new PermanentError(`unknown schema id ${schemaId}`, { reason: 'unknown_schema' });
+  let envelope: unknown;
+  try {
+    envelope = typeOf(writer).fromBuffer(payload);
+  } catch (error) {
+    throw new PermanentError(`the bytes do not decode with schema ${schemaId}: ${(error as Error).message}`, { reason: 'undecodable' });
+  }
+  let encoding = avroRowEncodings.get(writer);
+  if (encoding === undefined) {
+    encoding = rowEncodingOfAvroSchema(JSON.parse(writer));
+    avroRowEncodings.set(writer, encoding);
+  }
+  return changeEventOf(envelope, encoding);
 }
 
 function decodeAvro(task: ExtractTask, bytes: Buffer): Record<string, unknown> {

@@ -79,8 +79,11 @@ export function rowEncodingOfJsonSchema(schema: unknown): RowEncoding {
 /** The row record's fields of an Avro envelope schema (Confluent's AvroConverter: connect.name and connect.parameters on each type). */
 export function rowEncodingOfAvroSchema(schema: unknown): RowEncoding {
   const fields = isObject(schema) && Array.isArray(schema.fields) ? (schema.fields as unknown[]) : [];
-  const row = fields.find((field) => isObject(field) && (field.name === 'after' || field.name === 'before'));
-  const record = isObject(row) ? unionBranch(row.type) : undefined;
+  // The first of before/after declares the row record; the other names it.
+  const record = fields
+    .filter((field) => isObject(field) && (field.name === 'after' || field.name === 'before'))
+    .map((field) => unionBranch((field as Record<string, unknown>).type))
+    .find(isObject);
   const rowFields = isObject(record) && Array.isArray(record.fields) ? (record.fields as unknown[]) : [];
   return new Map(
     rowFields.filter(isObject).map((field) => {
@@ -111,6 +114,8 @@ const NANOS = 1n;
 /** A value in the form kelt's types read, by its Connect/Debezium semantic type; unknown types pass as they are. */
 function converted(field: string, value: unknown, encoding: ConnectField | undefined): unknown {
   if (value === null || value === undefined || encoding?.name === undefined) return value;
+  // An Avro logical type (time-millis…) may have read the value as text already.
+  if (typeof value === 'string' && !encoding.name.endsWith('Decimal')) return value;
   try {
     switch (encoding.name) {
       case 'org.apache.kafka.connect.data.Decimal':

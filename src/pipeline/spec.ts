@@ -44,7 +44,7 @@ export const specSchema = z
           .enum(['avro', 'json', 'debezium'])
           .default('avro')
           .describe(
-            'How raw events are encoded: Avro in the Confluent wire format (schema id in each record), JSON checked against the schema, or Debezium change events (JSON converter, with or without schemas): the row after an insert, update or snapshot read is upserted, the row before a delete deleted; tombstones and truncates are absorbed.',
+            'How raw events are encoded: Avro in the Confluent wire format (schema id in each record), JSON checked against the schema, or Debezium change events (JSON converter with or without schemas, or Avro through the registry): the row after an insert, update or snapshot read is upserted, the row before a delete deleted; tombstones and truncates are absorbed.',
           ),
         schema: z
           .string()

@@ -19,6 +19,8 @@ const REFUSAL_RETENTION_MS = 30_000;
 export class SchemaRegistryClient {
   private readonly registry: SchemaRegistry;
   private readonly types = new Map<number, Promise<avro.Type>>();
+  /** Each fetched schema's text as registered (without references): it keeps the attributes avsc drops, Kafka Connect's connect.name among them. */
+  private readonly sources = new Map<number, string>();
   /** Per reader type, how to read each writer schema id. */
   private readonly readers = new WeakMap<avro.Type, Map<number, (payload: Buffer) => unknown>>();
 
@@ -57,6 +59,7 @@ export class SchemaRegistryClient {
       this.registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject }),
     );
     this.types.set(id, Promise.resolve(avroType(schema as avro.Schema)));
+    this.sources.set(id, JSON.stringify(schema));
     return id;
   }
 
@@ -84,9 +87,14 @@ export class SchemaRegistryClient {
     return JSON.parse(body) as T;
   }
 
-  /** The Avro schema with this id, as JSON text (for workers that build their own types). */
+  /**
+   * The Avro schema with this id, as JSON text (for workers that build their
+   * own types): as registered where it stands alone, so that attributes avsc
+   * does not keep (Debezium's connect.name on a long) reach the worker.
+   */
   async schemaText(id: number): Promise<string> {
-    return schemaTextOf(await this.avroType(id));
+    const type = await this.avroType(id);
+    return this.sources.get(id) ?? schemaTextOf(type);
   }
 
   avroType(id: number): Promise<avro.Type> {
@@ -166,7 +174,9 @@ export class SchemaRegistryClient {
       return (await this.call(`fetch schema ${id}`, () => this.registry.getSchema(id))) as unknown as avro.Type;
     }
     try {
-      return avroType(JSON.parse(found.schema) as avro.Schema);
+      const type = avroType(JSON.parse(found.schema) as avro.Schema);
+      this.sources.set(id, found.schema);
+      return type;
     } catch (error) {
       throw new PermanentError(`schema ${id} is not an Avro schema kelt can read: ${(error as Error).message}`, {
         cause: error,

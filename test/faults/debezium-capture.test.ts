@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { accountsPipeline } from '../support/debezium/accounts-pipeline.ts';
 import { CapturedTable } from '../support/debezium/connect.ts';
 import { stack } from '../support/fault-run.ts';
 import { createTestPipeline, readTopic, waitFor, type TestPipeline } from '../support/pipeline.ts';
@@ -42,29 +43,7 @@ describe('fault: Debezium change events from MariaDB, the connector and a stage 
     source = await createTestDatabase();
     const database = new URL(source.url).pathname.slice(1);
     captured = new CapturedTable({ mysqlUrl: source.url, database, table: 'accounts', prefix: uniqueName('dbz').replace(/_/g, '-') });
-    t = await createTestPipeline({
-      partitions: 4,
-      source: { format: 'debezium', schema: file('../support/debezium/accounts.avsc'), keyField: 'id' },
-      topics: { raw: captured.topic },
-      staging: { table: 'stg_accounts', primaryKey: ['id'], columns: {} },
-      transform: {
-        module: file('../support/debezium/accounts-transform.ts'),
-        tables: [
-          {
-            name: 'fct_accounts',
-            primaryKey: ['account_id'],
-            columns: {
-              account_id: 'int',
-              owner: 'string',
-              balance: 'decimal(12,2)',
-              opened: 'date',
-              updated_at: 'timestamp(6)',
-              visits: 'long',
-            },
-          },
-        ],
-      },
-    });
+    t = await createTestPipeline(accountsPipeline(4, captured.topic));
     await source.pool.query(
       `CREATE TABLE accounts (id INT PRIMARY KEY, owner VARCHAR(64) NOT NULL, balance DECIMAL(12,2) NOT NULL,
          opened DATE NULL, updated_at DATETIME(6) NULL, visits BIGINT NOT NULL)`,
