@@ -85,11 +85,7 @@ function debezium(
     values.push(null);
     return { ok: true, absorbed: true };
   }
-  const problems = mismatches(reader, change.row);
-  if (problems.length > 0) {
-    throw new PermanentError(`does not match the schema: ${problems.slice(0, 5).join('; ')}`, { reason: 'schema_violation' });
-  }
-  const key = extractedInto(values, task, extracted, change.row, i);
+  const key = extractedInto(values, task, extracted, checkedAgainst(reader, change.row), i);
   return { ok: true, key, deletes: change.op === 'd' };
 }
 
@@ -142,12 +138,11 @@ function decodeAvro(task: ExtractTask, bytes: Buffer): Record<string, unknown> {
 }
 
 function decodeJson(bytes: Uint8Array, reader: ReturnType<typeof typeOf>): Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(bytes).toString('utf8'));
-  } catch (error) {
-    throw new PermanentError(`not JSON: ${(error as Error).message}`, { reason: 'undecodable' });
-  }
+  return checkedAgainst(reader, parsedJson(Buffer.from(bytes)));
+}
+
+/** `value` as a record of the pipeline's schema, or the record's fault naming the fields that do not fit. */
+function checkedAgainst(reader: ReturnType<typeof typeOf>, value: unknown): Record<string, unknown> {
   const problems = mismatches(reader, value);
   if (problems.length > 0) {
     throw new PermanentError(`does not match the schema: ${problems.slice(0, 5).join('; ')}`, { reason: 'schema_violation' });
