@@ -65,9 +65,19 @@ function eventsFrom(pipeline: Pipeline, options: { file?: string; generate?: num
   return extname(options.file).toLowerCase() === '.csv' ? csvEvents(options.file, pipeline.source.schema) : ndjsonEvents(options.file);
 }
 
-function replayStart(options: { fromBeginning?: boolean; fromTimestamp?: string; fromOffsets?: string }): ReplayFrom {
+function replayStart(options: {
+  fromBeginning?: boolean;
+  fromTimestamp?: string;
+  fromOffsets?: string;
+  aggregatesOnly?: boolean;
+}): ReplayFrom | undefined {
   const given = [options.fromBeginning === true, options.fromTimestamp !== undefined, options.fromOffsets !== undefined].filter(Boolean).length;
-  if (given !== 1) throw new ConfigError('give one of --from-beginning, --from-timestamp <time> or --from-offsets <partition:offset,…>');
+  if (options.aggregatesOnly === true) {
+    if (given > 0) throw new ConfigError('--aggregates-only rebuilds the aggregates without a replay: give no --from-…');
+    return undefined;
+  }
+  if (given !== 1)
+    throw new ConfigError('give one of --from-beginning, --from-timestamp <time>, --from-offsets <partition:offset,…> or --aggregates-only');
   if (options.fromBeginning === true) return { kind: 'beginning' };
   if (options.fromTimestamp !== undefined) {
     const ms = Date.parse(options.fromTimestamp);
@@ -275,18 +285,31 @@ Connection settings come from the environment:
 
   program
     .command('replay')
-    .description('re-run the transform over <p>.loaded and rebuild the aggregates (the transform group must have no members)')
+    .description('rebuild every aggregate from its model table and re-run the transform over <p>.loaded (the transform group must have no members)')
     .addOption(pipelineOption())
-    .option('--from-beginning', 'from the start of the loaded topic; rebuilds every aggregate whole')
-    .option('--from-timestamp <time>', 'from an ISO-8601 time; rebuilds windowed aggregates from the window holding it')
-    .option('--from-offsets <list>', 'from offsets per partition (0:120,1:98); only without aggregates')
-    .option('--reset-only', 'reset the group and the aggregates, and leave the replay to the transform Deployment')
-    .action(async (options: { pipeline: string; fromBeginning?: boolean; fromTimestamp?: string; fromOffsets?: string; resetOnly?: boolean }) => {
-      const pipeline = loadPipeline(options.pipeline);
-      const connections = connect('replay', { pipeline: pipeline.name });
-      await replayTransform(pipeline, connections, replayStart(options), { run: options.resetOnly !== true, say: (line) => console.log(line) });
-      process.exit(0);
-    });
+    .option('--from-beginning', 'from the start of the loaded topic')
+    .option('--from-timestamp <time>', 'from an ISO-8601 time (the first offsets at or after it)')
+    .option('--from-offsets <list>', 'from offsets per partition (0:120,1:98)')
+    .option(
+      '--aggregates-only',
+      'only rebuild the aggregates from their model tables (after a definition changed, or a migrate from kelt before views)',
+    )
+    .option('--reset-only', 'rebuild and reset the group, and leave the replay to the transform Deployment')
+    .action(
+      async (options: {
+        pipeline: string;
+        fromBeginning?: boolean;
+        fromTimestamp?: string;
+        fromOffsets?: string;
+        aggregatesOnly?: boolean;
+        resetOnly?: boolean;
+      }) => {
+        const pipeline = loadPipeline(options.pipeline);
+        const connections = connect('replay', { pipeline: pipeline.name });
+        await replayTransform(pipeline, connections, replayStart(options), { run: options.resetOnly !== true, say: (line) => console.log(line) });
+        process.exit(0);
+      },
+    );
 
   const dlq = program.command('dlq').description("the pipeline's dead letters (<p>.dlq): list, show one, redrive them into their topics");
   const filterOptions = (command: Command, { times }: { times: 'both' | 'until' }) => {

@@ -22,6 +22,7 @@ export class StageMetrics {
   private readonly written: Counter;
   private readonly deadLettered: Counter<'reason'>;
   private readonly repeated: Counter;
+  private readonly lateRows: Counter<'aggregate'>;
   private readonly retries: Counter;
   private readonly rebalances: Counter;
   private readonly batchSeconds: Histogram;
@@ -63,6 +64,12 @@ export class StageMetrics {
     this.repeated = new Counter({
       name: 'kelt_records_repeated_total',
       help: 'Records skipped because a record from the same raw partition and offset was applied before (a batch written twice upstream).',
+      registers,
+    });
+    this.lateRows = new Counter({
+      name: 'kelt_late_rows_total',
+      help: "Rows that changed an aggregate's window after it was final (its end plus the lateness passed by the watermark); they still count.",
+      labelNames: ['aggregate'],
       registers,
     });
     this.retries = new Counter({
@@ -155,6 +162,7 @@ export class StageMetrics {
       if (report.written > 0) this.written.inc(report.written);
       for (const reason of report.deadLettered) this.deadLettered.inc({ reason });
       if (report.repeated !== undefined && report.repeated > 0) this.repeated.inc(report.repeated);
+      for (const [aggregate, rows] of report.lateRows ?? []) this.lateRows.inc({ aggregate }, rows);
       if (report.mysqlSeconds !== undefined) this.mysqlSeconds.observe(report.mysqlSeconds);
       if (report.kafkaSeconds !== undefined) this.kafkaSeconds.observe(report.kafkaSeconds);
       this.batchSeconds.observe(seconds);

@@ -8,10 +8,12 @@ import type { MySqlPool } from '../mysql/pool.ts';
 import { extractedSchema } from '../pipeline/extracted-schema.ts';
 import type { Pipeline } from '../pipeline/spec.ts';
 import { aggregateTables, modelTables, stagingTable } from '../pipeline/tables.ts';
-import { replayFloorsTableSql } from '../mysql/replay-floors.ts';
+import { watermarksTableSql } from '../mysql/watermarks.ts';
 import { appliedOriginsTableSql } from '../mysql/applied-origins.ts';
 import type { SchemaRegistryClient } from '../registry/client.ts';
 import { evolveTable } from '../mysql/table-evolution.ts';
+import type { MySqlAggregateTable } from '../mysql/aggregate-table.ts';
+import { quoteId } from '../mysql/table.ts';
 import { backwardProblems } from '../pipeline/schema-compatibility.ts';
 import type avro from 'avsc';
 
@@ -45,16 +47,60 @@ export async function migrate(pipeline: Pipeline, deps: MigrateDependencies): Pr
   await checkCompatibility(pipeline, deps.registry);
   const topicsCreated = await createTopics(pipeline, deps);
   const schemaIds = await registerSchemas(pipeline, deps.registry);
-  const tables = [stagingTable(pipeline), ...modelTables(pipeline), ...aggregateTables(pipeline)];
+  const aggregates = aggregateTables(pipeline);
+  const tables = [stagingTable(pipeline), ...modelTables(pipeline)];
   await deps.mysql.query(offsetsTableSql);
   await deps.mysql.query(deadLetterLogSql);
-  await deps.mysql.query(replayFloorsTableSql);
+  await deps.mysql.query(watermarksTableSql);
   await deps.mysql.query(appliedOriginsTableSql);
   const tableChanges: string[] = [];
   for (const table of tables) tableChanges.push(...(await evolveTable(deps.mysql, table)));
-  const report = { topicsCreated, schemaIds, tables: ['kelt_offsets', ...tables.map((table) => table.name)], tableChanges };
+  const changed: string[] = [];
+  for (const aggregate of aggregates) {
+    const outcome = await migrateAggregate(deps.mysql, aggregate, pipeline.name);
+    if (outcome === 'changed')
+      changed.push(`${aggregate.aggregate.name}: the spec changes its definition (its rows hold the numbers of the one before)`);
+    else tableChanges.push(...outcome);
+  }
+  if (changed.length > 0) {
+    throw new ConfigError(
+      `the spec changes aggregates; everything else is migrated. Rebuild them from their model tables: ${rebuildCommand(pipeline.name)}`,
+      changed,
+    );
+  }
+  const aggregateNames = aggregates.flatMap(({ table, members }) => [table.name, ...(members === undefined ? [] : [members.name])]);
+  const report = { topicsCreated, schemaIds, tables: ['kelt_offsets', ...tables.map((table) => table.name), ...aggregateNames], tableChanges };
   deps.logger.info(report, 'migrated');
   return report;
+}
+
+const rebuildCommand = (pipeline: string) => `kelt replay --pipeline <${pipeline}'s spec> --aggregates-only (with the transform stopped)`;
+
+/**
+ * An aggregate's tables: created, or evolved while the definition that built
+ * them (the table's comment) is the spec's. Tables from before aggregates
+ * were views (no such comment: they counted records) gain the new columns
+ * and keep their rows, marked stale, which the transform refuses until a
+ * rebuild. A changed definition is left as it is: 'changed'.
+ */
+async function migrateAggregate(pool: MySqlPool, aggregate: MySqlAggregateTable, pipeline: string): Promise<string[] | 'changed'> {
+  const [rows] = await pool.query(
+    'SELECT TABLE_COMMENT AS comment FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?',
+    [aggregate.table.name],
+  );
+  const comment = (rows as Array<{ comment: string }>)[0]?.comment;
+  const stale = `kelt aggregate stale: ${aggregate.signature}`;
+  if (comment !== undefined && comment !== aggregate.signature && comment !== stale && comment.startsWith('kelt aggregate')) return 'changed';
+  const changes = [
+    ...(await evolveTable(pool, aggregate.table)),
+    ...(aggregate.members === undefined ? [] : await evolveTable(pool, aggregate.members)),
+  ];
+  if (comment === undefined || comment === aggregate.signature) return changes;
+  if (comment !== stale) await pool.query(`ALTER TABLE ${quoteId(aggregate.table.name)} COMMENT = ?`, [stale]);
+  return [
+    ...changes,
+    `${aggregate.table.name}: counted by kelt's rules before aggregates were views (records, not rows); the transform waits for ${rebuildCommand(pipeline)}`,
+  ];
 }
 
 async function createTopics(pipeline: Pipeline, { kafka }: MigrateDependencies): Promise<string[]> {

@@ -1,31 +1,60 @@
-import type { Aggregate, GroupIncrement } from '../pipeline/aggregates.ts';
+import { createHash } from 'node:crypto';
+import {
+  definitionOf,
+  FINAL_COLUMN,
+  LATE_ROWS_COLUMN,
+  nonNullColumn,
+  ROWS_COLUMN,
+  type Aggregate,
+  type GroupDelta,
+  type MeasureDelta,
+  type MeasureReading,
+} from '../pipeline/aggregates.ts';
+import { compareOf, valuesKey } from '../pipeline/canonical-values.ts';
 import type { Column } from '../pipeline/sql-types.ts';
+import { timestampText } from '../values/temporal.ts';
 import { RowRejectionError } from './errors.ts';
 import type { Queryable } from './queryable.ts';
-import { MySqlTable, quoteId } from './table.ts';
+import { MySqlTable, quoteId, type TableIndex } from './table.ts';
+
+/** What the transform knows of a batch's groups when it applies them: which windows were final already. */
+export interface ApplyContext {
+  rowsPerStatement: number;
+  /** Windows starting at or before this (ms) were final before the batch (undefined: none). */
+  finalUpToMs: number | undefined;
+}
 
 /**
- * An aggregate's two MySQL tables and its increments. The aggregate table
- * is keyed by the window's start and `kelt_group` (a hash of the group's
- * values, so any column type can be grouped by, TEXT included); the members
- * table keeps each count_distinct measure's members (hashed), so that a
- * member counts once however many batches, members or replays see it.
+ * An aggregate's two MySQL tables, kept as a view of its source table. The
+ * aggregate table is keyed by the window's start and `kelt_group` (a hash of
+ * the group's values, so any column type can be grouped by, TEXT included)
+ * and keeps, besides the measures, the group's rows (`kelt_rows`; a group
+ * whose last row leaves is deleted) and each sum's non-NULL values. The
+ * members table counts each count_distinct member's rows per group: a
+ * member leaves when its last row does.
  *
- * Increments are one multi-row upsert per batch (`count = count + new`,
- * sums added, min/max kept), applied in the transform's MySQL transaction
- * next to the partition's position: applied once, whatever crashes.
+ * A batch's deltas (batch-aggregation.ts: old rows taken away, new rows
+ * added) are applied in the transform's MySQL transaction, next to the rows
+ * and the partition's position, in a fixed number of statements per
+ * aggregate whatever the groups: the members read (locked) and written, one
+ * multi-row upsert of the groups, one update that asks the source table for
+ * a min or max whose extreme was taken away (through the index migrate made
+ * for it), one delete of emptied groups.
  */
 export class MySqlAggregateTable {
   readonly aggregate: Aggregate;
-  /** The aggregate table (its DDL; columns in the order `increment` writes them). */
+  /** The aggregate table (its DDL; columns in the order `apply` writes them). */
   readonly table: MySqlTable;
   readonly members: MySqlTable | undefined;
-  /** Which measures sum integers exactly (int and long columns). */
-  readonly exactSums: boolean[];
+  readonly reading: MeasureReading;
+  /** The table comment that says which definition made its rows. */
+  readonly signature: string;
+  private readonly source: MySqlTable;
   private readonly upsertSql: string;
 
   constructor(aggregate: Aggregate, source: MySqlTable) {
     this.aggregate = aggregate;
+    this.source = source;
     const sourceColumn = (name: string): Column => source.columns.find((column) => column.name === name)!;
     const plain = (name: string, sqlType: string, nullable: boolean): Column => ({ name, field: name, sqlType, nullable, toSql: (value) => value });
     const windowColumns = aggregate.window === undefined ? [] : [plain(aggregate.window.as, 'DATETIME(3)', false)];
@@ -42,88 +71,283 @@ export class MySqlAggregateTable {
           return { ...sourceColumn(measure.of!), name: measure.name, field: measure.name, nullable: true };
       }
     });
-    this.exactSums = aggregate.measures.map((measure) => measure.kind === 'sum' && sourceColumn(measure.of!).sqlType !== 'DOUBLE');
+    const sums = aggregate.measures.flatMap((measure, m) => (measure.kind === 'sum' ? [m] : []));
+    const bookkeeping = [
+      plain(ROWS_COLUMN, 'BIGINT', false),
+      ...sums.map((m) => plain(nonNullColumn(m), 'BIGINT', false)),
+      ...(aggregate.latenessMs === undefined ? [] : [plain(FINAL_COLUMN, 'BOOLEAN', false), plain(LATE_ROWS_COLUMN, 'BIGINT', false)]),
+    ];
+    this.reading = {
+      exactSums: aggregate.measures.map((measure) => measure.kind === 'sum' && sourceColumn(measure.of!).sqlType !== 'DOUBLE'),
+      compares: aggregate.measures.map((measure) =>
+        measure.kind === 'min' || measure.kind === 'max' ? compareOf(sourceColumn(measure.of!).sqlType) : undefined,
+      ),
+    };
     const key = [...windowColumns.map((column) => column.name), 'kelt_group'];
+    this.signature = `kelt aggregate ${createHash('sha256').update(definitionOf(aggregate)).digest('hex').slice(0, 16)}`;
     this.table = new MySqlTable(
       aggregate.name,
-      [...windowColumns, ...groupColumns, plain('kelt_group', 'BINARY(16)', false), ...measureColumns],
+      [...windowColumns, ...groupColumns, plain('kelt_group', 'BINARY(16)', false), ...measureColumns, ...bookkeeping],
       key,
+      {
+        comment: this.signature,
+        // The windows not final yet, found without a scan by the batch that marks them.
+        indexes: aggregate.latenessMs === undefined ? [] : [{ name: 'kelt_open', parts: [quoteId(FINAL_COLUMN), quoteId(aggregate.window!.as)] }],
+      },
     );
     const distinct = aggregate.measures.some((measure) => measure.kind === 'count_distinct');
     this.members = distinct
       ? new MySqlTable(
           aggregate.membersTable,
-          [...windowColumns, plain('kelt_group', 'BINARY(16)', false), plain('measure', 'VARCHAR(64)', false), plain('member', 'BINARY(16)', false)],
+          [
+            ...windowColumns,
+            plain('kelt_group', 'BINARY(16)', false),
+            plain('measure', 'VARCHAR(64)', false),
+            plain('member', 'BINARY(16)', false),
+            plain(ROWS_COLUMN, 'BIGINT', false),
+          ],
           [...key, 'measure', 'member'],
         )
       : undefined;
-    const updates = aggregate.measures.map(({ name, kind }) => {
-      const [c, v] = [quoteId(name), `VALUES(${quoteId(name)})`];
+    this.upsertSql = this.upsertStatement(sums);
+  }
+
+  private upsertStatement(sums: readonly number[]): string {
+    const c = quoteId;
+    const v = (name: string) => `VALUES(${c(name)})`;
+    // Each sum's NULL-ness reads its count of non-NULL values before that count's own assignment, which follows.
+    const updates = this.aggregate.measures.map(({ name, kind }, m) => {
       switch (kind) {
         case 'count':
         case 'count_distinct':
-          return `${c} = ${c} + ${v}`;
-        case 'sum':
-          return `${c} = CASE WHEN ${v} IS NULL THEN ${c} WHEN ${c} IS NULL THEN ${v} ELSE ${c} + ${v} END`;
+          return `${c(name)} = ${c(name)} + ${v(name)}`;
+        case 'sum': {
+          const n = nonNullColumn(m);
+          return `${c(name)} = IF(${c(n)} + ${v(n)} = 0, NULL, COALESCE(${c(name)}, 0) + COALESCE(${v(name)}, 0))`;
+        }
         case 'min':
         case 'max':
-          return `${c} = CASE WHEN ${v} IS NULL THEN ${c} WHEN ${c} IS NULL THEN ${v} ELSE ${kind === 'min' ? 'LEAST' : 'GREATEST'}(${c}, ${v}) END`;
+          return `${c(name)} = CASE WHEN ${v(name)} IS NULL THEN ${c(name)} WHEN ${c(name)} IS NULL THEN ${v(name)} ELSE ${kind === 'min' ? 'LEAST' : 'GREATEST'}(${c(name)}, ${v(name)}) END`;
       }
     });
-    const columns = this.table.columns.map((column) => quoteId(column.name));
-    this.upsertSql = `INSERT INTO ${quoteId(aggregate.name)} (${columns.join(', ')}) VALUES ? ON DUPLICATE KEY UPDATE ${updates.join(', ')}`;
+    updates.push(`${c(ROWS_COLUMN)} = ${c(ROWS_COLUMN)} + ${v(ROWS_COLUMN)}`);
+    for (const m of sums) updates.push(`${c(nonNullColumn(m))} = ${c(nonNullColumn(m))} + ${v(nonNullColumn(m))}`);
+    if (this.aggregate.latenessMs !== undefined) updates.push(`${c(LATE_ROWS_COLUMN)} = ${c(LATE_ROWS_COLUMN)} + ${v(LATE_ROWS_COLUMN)}`);
+    const columns = this.table.columns.map((column) => c(column.name));
+    return `INSERT INTO ${c(this.aggregate.name)} (${columns.join(', ')}) VALUES ? ON DUPLICATE KEY UPDATE ${updates.join(', ')}`;
+  }
+
+  /** Applies one batch's deltas (in key order, as aggregateDeltas sorts them); returns the rows that changed windows already final. */
+  async apply(connection: Queryable, deltas: readonly GroupDelta[], context: ApplyContext): Promise<number> {
+    if (deltas.length === 0) return 0;
+    const distinct = await this.applyMembers(connection, deltas, context.rowsPerStatement);
+    let late = 0;
+    const rows = deltas.map((delta, d) => {
+      const isLate = context.finalUpToMs !== undefined && delta.windowStartMs! <= context.finalUpToMs;
+      if (isLate) late += delta.changes;
+      return this.rowOf(delta, distinct[d]!, isLate ? delta.changes : 0);
+    });
+    for (let start = 0; start < rows.length; start += context.rowsPerStatement) {
+      await connection.query(this.upsertSql, [rows.slice(start, start + context.rowsPerStatement)]);
+    }
+    await this.recomputeExtremes(connection, deltas, context.rowsPerStatement);
+    const emptied = deltas.filter((delta) => delta.rows < 0).map((delta) => this.keyOf(delta));
+    for (let start = 0; start < emptied.length; start += context.rowsPerStatement) {
+      await connection.query(`DELETE FROM ${quoteId(this.aggregate.name)} WHERE (${this.keyColumns()}) IN (?) AND ${quoteId(ROWS_COLUMN)} = 0`, [
+        emptied.slice(start, start + context.rowsPerStatement),
+      ]);
+    }
+    return late;
+  }
+
+  /** Marks final every window that starts at or before `upToMs` and is not final yet. */
+  async markFinal(connection: Queryable, upToMs: number): Promise<void> {
+    await connection.query(
+      `UPDATE ${quoteId(this.aggregate.name)} SET ${quoteId(FINAL_COLUMN)} = 1 WHERE ${quoteId(FINAL_COLUMN)} = 0 AND ${quoteId(this.aggregate.window!.as)} <= ?`,
+      [timestampText(upToMs, 'millis')],
+    );
+  }
+
+  /** The start of the last window that a watermark at `watermarkMs` makes final (its end plus the lateness passed). */
+  finalUpTo(watermarkMs: number | undefined): number | undefined {
+    const { window, latenessMs } = this.aggregate;
+    return watermarkMs === undefined || latenessMs === undefined ? undefined : watermarkMs - window!.sizeMs - latenessMs;
+  }
+
+  private keyColumns(): string {
+    return [...(this.aggregate.window === undefined ? [] : [this.aggregate.window.as]), 'kelt_group'].map(quoteId).join(', ');
+  }
+
+  private keyOf(delta: GroupDelta): unknown[] {
+    return [...(delta.windowStart === undefined ? [] : [delta.windowStart]), delta.groupHash];
+  }
+
+  private rowOf(delta: GroupDelta, distinct: readonly number[], late: number): unknown[] {
+    const measures = delta.measures.map((measure, m) => this.parameterOf(measure, delta.rows, distinct[m] ?? 0, m));
+    const sums = delta.measures.flatMap((measure) => (measure.kind === 'sum' ? [measure.nonNull] : []));
+    const finality = this.aggregate.latenessMs === undefined ? [] : [0, late];
+    return [...this.keyOf(delta).slice(0, -1), ...delta.groupValues, delta.groupHash, ...measures, delta.rows, ...sums, ...finality];
+  }
+
+  private parameterOf(measure: MeasureDelta, rows: number, distinct: number, m: number): unknown {
+    switch (measure.kind) {
+      case 'count':
+        return rows;
+      case 'count_distinct':
+        return distinct;
+      case 'sum': {
+        const { sum, nonNull } = measure;
+        if (typeof sum === 'number' && !Number.isFinite(sum)) {
+          // Finite values that add up past DOUBLE's range: the rows that made it are refused.
+          throw new RowRejectionError(
+            `${this.aggregate.name}.${this.aggregate.measures[m]!.name}: the sum of one group's values is ${sum}, past the range of a DOUBLE`,
+          );
+        }
+        if (nonNull === 0 && (sum === 0 || sum === 0n)) return null;
+        return typeof sum === 'bigint' ? sum.toString() : sum;
+      }
+      case 'min':
+      case 'max':
+        return measure.added;
+    }
   }
 
   /**
-   * Applies one batch's increments (in key order, as aggregateBatch sorts
-   * them): count_distinct members first, each group's new members counted by
-   * the rows INSERT IGNORE actually inserted, then every group's row in one
-   * upsert per `rowsPerStatement`.
+   * Moves the count_distinct members' rows: reads the batch's members
+   * (locked, in key order), writes their new counts, deletes those at none.
+   * Returns, per delta and measure, the change in distinct members.
    */
-  async increment(connection: Queryable, groups: readonly GroupIncrement[], rowsPerStatement: number): Promise<void> {
-    const rows: unknown[][] = [];
-    for (const group of groups) {
-      const measures: unknown[] = [];
-      for (const [m, measure] of this.aggregate.measures.entries()) {
-        const members = group.members.get(m);
-        if (measure.kind !== 'count_distinct') measures.push(sqlOf(group.measures[m], this.aggregate.name, measure.name));
-        else measures.push(members === undefined ? 0 : await this.insertMembers(connection, group, measure.name, members, rowsPerStatement));
-      }
-      rows.push([...(group.windowStart === undefined ? [] : [group.windowStart]), ...group.groupValues, group.groupHash, ...measures]);
+  private async applyMembers(connection: Queryable, deltas: readonly GroupDelta[], rowsPerStatement: number): Promise<number[][]> {
+    const distinct = deltas.map(() => [] as number[]);
+    if (this.members === undefined) return distinct;
+    const changes: Array<{ key: unknown[]; rows: number; delta: number; m: number }> = [];
+    deltas.forEach((delta, d) =>
+      delta.measures.forEach((measure, m) => {
+        if (measure.kind !== 'count_distinct') return;
+        distinct[d]![m] = 0;
+        for (const member of measure.members)
+          changes.push({ key: [...this.keyOf(delta), this.aggregate.measures[m]!.name, member.hash], rows: member.rows, delta: d, m });
+      }),
+    );
+    if (changes.length === 0) return distinct;
+    changes.sort((a, b) => compareKeys(a.key, b.key));
+    const table = quoteId(this.members.name);
+    const keyColumns = this.members.primaryKey.map(quoteId).join(', ');
+    const before = new Map<string, number>();
+    const typeCast = (field: { name: string; string(): string | null; buffer(): Buffer | null }) =>
+      field.name === 'kelt_group' || field.name === 'member' ? field.buffer() : field.string();
+    for (let start = 0; start < changes.length; start += rowsPerStatement) {
+      const [rows] = await connection.query({
+        sql: `SELECT ${keyColumns}, ${quoteId(ROWS_COLUMN)} FROM ${table} WHERE (${keyColumns}) IN (?) ORDER BY ${keyColumns} FOR UPDATE`,
+        values: [changes.slice(start, start + rowsPerStatement).map((change) => change.key)],
+        rowsAsArray: true,
+        typeCast: typeCast as never,
+      });
+      for (const row of rows as unknown[][]) before.set(valuesKey(row.slice(0, -1)), Number(row.at(-1)));
     }
-    for (let start = 0; start < rows.length; start += rowsPerStatement) {
-      await connection.query(this.upsertSql, [rows.slice(start, start + rowsPerStatement)]);
+    const kept: unknown[][] = [];
+    const gone: unknown[][] = [];
+    for (const change of changes) {
+      const was = before.get(valuesKey(change.key)) ?? 0;
+      const now = was + change.rows;
+      if (now < 0)
+        throw new Error(
+          `${this.members.name}: a member's rows would fall below none; the aggregate is not a view of ${this.source.name} (rebuild it with kelt replay --aggregates-only)`,
+        );
+      if (now > 0) kept.push([...change.key, now]);
+      else gone.push(change.key);
+      if (was === 0 && now > 0) distinct[change.delta]![change.m]! += 1;
+      if (was > 0 && now === 0) distinct[change.delta]![change.m]! -= 1;
     }
+    for (let start = 0; start < kept.length; start += rowsPerStatement) {
+      await connection.query(`INSERT INTO ${table} VALUES ? ON DUPLICATE KEY UPDATE ${quoteId(ROWS_COLUMN)} = VALUES(${quoteId(ROWS_COLUMN)})`, [
+        kept.slice(start, start + rowsPerStatement),
+      ]);
+    }
+    for (let start = 0; start < gone.length; start += rowsPerStatement) {
+      await connection.query(`DELETE FROM ${table} WHERE (${keyColumns}) IN (?)`, [gone.slice(start, start + rowsPerStatement)]);
+    }
+    return distinct;
   }
 
-  /** Inserts a group's members of one measure; returns how many were new. */
-  private async insertMembers(
-    connection: Queryable,
-    group: GroupIncrement,
-    measure: string,
-    members: readonly Buffer[],
-    rowsPerStatement: number,
-  ): Promise<number> {
-    let inserted = 0;
-    const prefix = group.windowStart === undefined ? [] : [group.windowStart];
-    for (let start = 0; start < members.length; start += rowsPerStatement) {
-      const rows = members.slice(start, start + rowsPerStatement).map((member) => [...prefix, group.groupHash, measure, member]);
-      const [result] = await connection.query(`INSERT IGNORE INTO ${quoteId(this.members!.name)} VALUES ?`, [rows]);
-      inserted += (result as { affectedRows: number }).affectedRows;
+  /**
+   * Where a batch took away a min or max that may have been the group's
+   * extreme (the stored one is not beyond it), the group's remaining rows
+   * in the source table say what it is now: one update per measure, through
+   * the index migrate made for it (sourceIndexes).
+   */
+  private async recomputeExtremes(connection: Queryable, deltas: readonly GroupDelta[], rowsPerStatement: number): Promise<void> {
+    const c = quoteId;
+    const { window, groupBy } = this.aggregate;
+    const stringTypes = /^(VARCHAR|TEXT|CHAR)/i;
+    const sameGroup = groupBy.map((name) => {
+      const type = this.source.columns.find((column) => column.name === name)!.sqlType;
+      // utf8mb4_bin pads: 'a' = 'a ' in SQL, but they are two groups here, as two values.
+      return stringTypes.test(type)
+        ? `s.${c(name)} <=> a.${c(name)} AND LENGTH(s.${c(name)}) <=> LENGTH(a.${c(name)})`
+        : `s.${c(name)} <=> a.${c(name)}`;
+    });
+    if (window !== undefined) {
+      sameGroup.push(
+        `s.${c(window.column)} >= a.${c(window.as)}`,
+        `s.${c(window.column)} < a.${c(window.as)} + INTERVAL ${window.sizeMs * 1000} MICROSECOND`,
+      );
     }
-    return inserted;
+    for (const [m, measure] of this.aggregate.measures.entries()) {
+      if (measure.kind !== 'min' && measure.kind !== 'max') continue;
+      const retracted = deltas.flatMap((delta) => {
+        const change = delta.measures[m] as Extract<MeasureDelta, { kind: 'min' | 'max' }>;
+        return change.retracted === null ? [] : [[...this.keyOf(delta), change.retracted]];
+      });
+      const keyTest = [
+        ...(window === undefined ? [] : [`a.${c(window.as)} = ?`]),
+        'a.kelt_group = ?',
+        `a.${c(measure.name)} ${measure.kind === 'min' ? '>=' : '<='} ?`,
+      ].join(' AND ');
+      const extreme = `(SELECT ${measure.kind.toUpperCase()}(s.${c(measure.of!)}) FROM ${c(this.source.name)} s WHERE ${sameGroup.length === 0 ? 'TRUE' : sameGroup.join(' AND ')})`;
+      for (let start = 0; start < retracted.length; start += rowsPerStatement) {
+        const part = retracted.slice(start, start + rowsPerStatement);
+        await connection.query(
+          `UPDATE ${c(this.aggregate.name)} a SET a.${c(measure.name)} = ${extreme} WHERE ${part.map(() => `(${keyTest})`).join(' OR ')}`,
+          part.flat(),
+        );
+      }
+    }
   }
 }
 
-/**
- * A measure's increment as a parameter: bigint sums as their digits
- * (DECIMAL(65,0) reads them exactly). A double sum past DOUBLE's range
- * (finite values that add up to Infinity) refuses the rows that made it.
- */
-function sqlOf(value: unknown, table: string, measure: string): unknown {
-  if (typeof value === 'bigint') return value.toString();
-  if (typeof value === 'number' && !Number.isFinite(value)) {
-    throw new RowRejectionError(`${table}.${measure}: the sum of one group's values is ${value}, past the range of a DOUBLE`);
+/** Orders parameter keys as MySQL orders the primary key: text (DATETIME text sorts by time), then bytes. */
+function compareKeys(a: readonly unknown[], b: readonly unknown[]): number {
+  for (let i = 0; i < a.length; i++) {
+    const [x, y] = [a[i], b[i]];
+    const order = Buffer.isBuffer(x) && Buffer.isBuffer(y) ? Buffer.compare(x, y) : String(x) < String(y) ? -1 : String(x) > String(y) ? 1 : 0;
+    if (order !== 0) return order;
   }
-  return value;
+  return 0;
+}
+
+/** How many characters of a long text or bytes column an index keeps (the rest is checked on the row). */
+const INDEX_PREFIX = 64;
+
+/**
+ * The indexes a source table needs for its aggregates' min and max: the
+ * group's columns, the window's column, the measure's column, so that the
+ * next extreme of a group is found by the index, not by a scan.
+ */
+export function extremeIndexes(aggregates: readonly Aggregate[], source: MySqlTable): TableIndex[] {
+  const indexes = new Map<string, TableIndex>();
+  for (const aggregate of aggregates.filter((candidate) => candidate.from === source.name)) {
+    for (const measure of aggregate.measures.filter((candidate) => candidate.kind === 'min' || candidate.kind === 'max')) {
+      const names = [...new Set([...aggregate.groupBy, ...(aggregate.window === undefined ? [] : [aggregate.window.column]), measure.of!])];
+      const parts = names.map((name) => {
+        const { sqlType } = source.columns.find((column) => column.name === name)!;
+        const length = /^(VARCHAR|VARBINARY)\((\d+)\)/i.exec(sqlType);
+        const long = /^(TEXT|LONGBLOB|BLOB)/i.test(sqlType) || (length !== null && Number(length[2]) > INDEX_PREFIX);
+        return long ? `${quoteId(name)}(${INDEX_PREFIX})` : quoteId(name);
+      });
+      const name = `kelt_extreme_${createHash('sha256').update(parts.join()).digest('hex').slice(0, 16)}`;
+      indexes.set(name, { name, parts });
+    }
+  }
+  return [...indexes.values()];
 }

@@ -8,7 +8,8 @@ import { quoteId, type MySqlTable } from './table.ts';
  * there have no value); a column whose type the spec widens is widened; a
  * column the spec no longer has stays, NULL-able. Nothing is dropped,
  * narrowed or changed in kind: such a spec is refused, naming the column,
- * before anything is altered.
+ * before anything is altered. Indexes the table is declared with and lacks
+ * are added.
  */
 export async function evolveTable(pool: MySqlPool, table: MySqlTable): Promise<string[]> {
   const [rows] = await pool.query(
@@ -41,6 +42,17 @@ export async function evolveTable(pool: MySqlPool, table: MySqlTable): Promise<s
         `${table.name}.${column.name} is ${found.type}; the spec now makes it ${column.sqlType}, which is not a widening (kelt migrate only adds columns and widens types: int to bigint, float to double, a longer varchar, a larger decimal, finer datetime or time)`,
       );
     }
+  }
+  const [indexRows] = await pool.query(
+    'SELECT DISTINCT INDEX_NAME AS name FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?',
+    [table.name],
+  );
+  const indexes = new Set((indexRows as Array<{ name: string }>).map((row) => row.name));
+  for (const index of table.indexes.filter(({ name }) => !indexes.has(name))) {
+    alterations.push({
+      sql: `ADD INDEX ${quoteId(index.name)} (${index.parts.join(', ')})`,
+      change: `added index ${index.name} (${index.parts.join(', ')})`,
+    });
   }
   const wanted = new Set(table.columns.map((column) => column.name));
   for (const found of existing.values()) {

@@ -8,6 +8,19 @@ export function quoteId(name: string): string {
   return `\`${name.replace(/`/g, '``')}\``;
 }
 
+/** A secondary index: its name and its key parts as SQL (`\`url_path\`(64)` for a prefix). */
+export interface TableIndex {
+  name: string;
+  parts: string[];
+}
+
+/** What a table has besides its columns and primary key. */
+export interface TableOptions {
+  indexes?: readonly TableIndex[];
+  /** The table's comment: kelt's note of what defines its rows (aggregates). */
+  comment?: string;
+}
+
 /**
  * A MySQL table kelt writes: its DDL and its batched upsert. Upserts by
  * primary key keep a replay harmless; within one statement a later row for
@@ -17,14 +30,18 @@ export class MySqlTable {
   readonly name: string;
   readonly columns: readonly Column[];
   readonly primaryKey: readonly string[];
+  readonly indexes: readonly TableIndex[];
+  readonly comment: string | undefined;
   private readonly insertPrefix: string;
   private readonly keyIndexes: number[];
   private readonly upsertSuffix: string;
 
-  constructor(name: string, columns: readonly Column[], primaryKey: readonly string[]) {
+  constructor(name: string, columns: readonly Column[], primaryKey: readonly string[], options: TableOptions = {}) {
     this.name = name;
     this.columns = columns;
     this.primaryKey = primaryKey;
+    this.indexes = options.indexes ?? [];
+    this.comment = options.comment;
     this.keyIndexes = primaryKey.map((name) => columns.findIndex((column) => column.name === name));
     const names = columns.map((column) => quoteId(column.name));
     this.insertPrefix = `INSERT INTO ${quoteId(name)} (${names.join(', ')}) VALUES ?`;
@@ -41,7 +58,9 @@ export class MySqlTable {
   createSql(): string {
     const definitions = this.columns.map((column) => `  ${quoteId(column.name)} ${column.sqlType} ${column.nullable ? 'NULL' : 'NOT NULL'}`);
     definitions.push(`  PRIMARY KEY (${this.primaryKey.map(quoteId).join(', ')})`);
-    return `CREATE TABLE IF NOT EXISTS ${quoteId(this.name)} (\n${definitions.join(',\n')}\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`;
+    for (const index of this.indexes) definitions.push(`  KEY ${quoteId(index.name)} (${index.parts.join(', ')})`);
+    const comment = this.comment === undefined ? '' : ` COMMENT='${this.comment.replace(/'/g, "''")}'`;
+    return `CREATE TABLE IF NOT EXISTS ${quoteId(this.name)} (\n${definitions.join(',\n')}\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin${comment}`;
   }
 
   async create(pool: MySqlPool): Promise<void> {

@@ -1,11 +1,11 @@
 /**
  * Names a pipeline's tables and columns cannot take. kelt keeps its own
- * state in the pipeline's database (positions, logged dead letters, replay
- * floors, applied origins): a table of a pipeline by one of those names would
+ * state in the pipeline's database (positions, logged dead letters,
+ * watermarks, applied origins): a table of a pipeline by one of those names would
  * be written over by both. The test of this module checks the list against
  * the tables `src/mysql/` creates.
  */
-export const keltTables: readonly string[] = ['kelt_offsets', 'kelt_dead_letters', 'kelt_replay_floors', 'kelt_applied_origins'];
+export const keltTables: readonly string[] = ['kelt_offsets', 'kelt_dead_letters', 'kelt_watermarks', 'kelt_applied_origins'];
 
 /**
  * Column names a transform's row cannot be read by: every plain object has

@@ -1,4 +1,4 @@
-import { MySqlAggregateTable } from '../mysql/aggregate-table.ts';
+import { extremeIndexes, MySqlAggregateTable } from '../mysql/aggregate-table.ts';
 import { MySqlTable } from '../mysql/table.ts';
 import { extractedSchema } from './extracted-schema.ts';
 import type { Pipeline } from './spec.ts';
@@ -10,18 +10,22 @@ export function stagingTable(pipeline: Pipeline): MySqlTable {
   return new MySqlTable(pipeline.staging.table, columns, pipeline.staging.primaryKey.map(snakeCase));
 }
 
+/** The model tables, with the indexes their aggregates' min and max read through. */
 export function modelTables(pipeline: Pipeline): MySqlTable[] {
-  return pipeline.transform.tables.map((table) => new MySqlTable(table.name, columnsFromModel(table.columns, table.primaryKey), table.primaryKey));
+  return pipeline.transform.tables.map((table) => {
+    const plain = new MySqlTable(table.name, columnsFromModel(table.columns, table.primaryKey), table.primaryKey);
+    return new MySqlTable(plain.name, plain.columns, plain.primaryKey, { indexes: extremeIndexes(pipeline.transform.aggregates, plain) });
+  });
 }
 
-/** The aggregates' tables and their members tables (for count_distinct). */
-export function aggregateTables(pipeline: Pipeline): MySqlTable[] {
+/** The aggregates' tables (with their members tables, for count_distinct), over the model tables. */
+export function aggregateTables(pipeline: Pipeline): MySqlAggregateTable[] {
   const models = modelTables(pipeline);
-  return pipeline.transform.aggregates.flatMap((aggregate) => {
-    const { table, members } = new MySqlAggregateTable(
-      aggregate,
-      models.find((model) => model.name === aggregate.from)!,
-    );
-    return members === undefined ? [table] : [table, members];
-  });
+  return pipeline.transform.aggregates.map(
+    (aggregate) =>
+      new MySqlAggregateTable(
+        aggregate,
+        models.find((model) => model.name === aggregate.from)!,
+      ),
+  );
 }

@@ -4,25 +4,40 @@ import type { Pipeline } from '../pipeline/spec.ts';
 import type { Connections } from '../runtime/connections.ts';
 import { startStage } from '../stages/start-stage.ts';
 import { groupLag } from '../status/lag.ts';
-import { applyReplay, planReplay, type ReplayFrom, type ReplayPlan } from './transform-replay.ts';
+import { modelTables } from '../pipeline/tables.ts';
+import { groupIdOf } from '../pipeline/topology.ts';
+import { AggregateViews } from '../stages/transform/aggregate-views.ts';
+import { applyReplay, planReplay, refuseWhileMembers, type ReplayFrom, type ReplayPlan } from './transform-replay.ts';
 
 /**
- * `kelt replay`: resets the transform for a replay and, unless told only to
- * reset, runs the transform as the group's one member until it has passed
- * where the loaded topic ended when the replay began, reporting progress;
- * then it stops, and the transform Deployment takes over from there.
+ * `kelt replay`: rebuilds every aggregate from the model table it is
+ * declared from, resets the transform for a replay (unless `from` is
+ * undefined: the aggregates only) and, unless told only to reset, runs the
+ * transform as the group's one member until it has passed where the loaded
+ * topic ended when the replay began, reporting progress; then it stops, and
+ * the transform Deployment takes over from there.
  */
 export async function replayTransform(
   pipeline: Pipeline,
   connections: Connections,
-  from: ReplayFrom,
+  from: ReplayFrom | undefined,
   { run, say }: { run: boolean; say: (line: string) => void },
 ): Promise<void> {
   const admin = await openClusterAdmin(connections.kafka);
   const mysql = connections.mysql(2);
   try {
-    const plan = await planReplay(pipeline, admin, mysql, from);
-    for (const line of describePlan(plan)) say(line);
+    const groupId = groupIdOf(pipeline, 'transform');
+    await refuseWhileMembers(admin, groupId);
+    const views = new AggregateViews({
+      aggregates: pipeline.transform.aggregates,
+      modelTables: modelTables(pipeline),
+      groupId,
+      partitions: pipeline.partitions,
+    });
+    await views.rebuild(mysql, pipeline.batch.insertRows, say);
+    if (from === undefined) return;
+    const plan = await planReplay(pipeline, admin, from);
+    say(describePlan(plan));
     await applyReplay(plan, admin, mysql);
     say(`reset ${plan.groupId} on ${plan.topic}`);
     if (!run) return;
@@ -57,11 +72,6 @@ export async function replayTransform(
   }
 }
 
-function describePlan(plan: ReplayPlan): string[] {
-  const lines = [`replaying ${plan.topic} for ${plan.groupId} from offsets ${[...plan.start].map(([p, o]) => `${p}:${o}`).join(' ')}`];
-  for (const { table, members, fromMs } of plan.rebuilt) {
-    const tables = members === undefined ? table : `${table} and ${members}`;
-    lines.push(fromMs === undefined ? `  rebuilding ${tables} whole` : `  rebuilding ${tables} from the window at ${new Date(fromMs).toISOString()}`);
-  }
-  return lines;
+function describePlan(plan: ReplayPlan): string {
+  return `replaying ${plan.topic} for ${plan.groupId} from offsets ${[...plan.start].map(([p, o]) => `${p}:${o}`).join(' ')}`;
 }

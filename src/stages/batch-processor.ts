@@ -35,6 +35,8 @@ export interface BatchReport {
   deadLettered: string[];
   /** Records skipped as repeats of records applied before (the same origin, forwarded twice upstream). */
   repeated?: number;
+  /** Per aggregate: rows that changed windows already final (late rows). */
+  lateRows?: ReadonlyMap<string, number>;
   /** Time spent writing to MySQL, when the stage writes there. */
   mysqlSeconds?: number;
   /** Time spent in the batch's Kafka transaction, its commit included. */

@@ -2,7 +2,7 @@ import { kafkaTransactionalClient, PartitionTransactions } from '../kafka/partit
 import { kafkaGroupConsumer } from '../kafka/group-consumer.ts';
 import { topicRecordLimits } from '../kafka/topic-limits.ts';
 import type { Pipeline } from '../pipeline/spec.ts';
-import { AggregateIncrements } from './transform/aggregate-increments.ts';
+import { AggregateViews } from './transform/aggregate-views.ts';
 import { modelTables, stagingTable } from '../pipeline/tables.ts';
 import type { Connections } from '../runtime/connections.ts';
 import { WorkerPool } from '../worker-threads/worker-pool.ts';
@@ -76,6 +76,16 @@ export async function startStage(
       pool = transformPool as WorkerPool<unknown, unknown>;
       await ensureTransformLoads(transformPool, pipeline);
       const mysql = connections.mysql(undefined, pipeline.batch.queryTimeoutMs);
+      const aggregates = new AggregateViews({
+        aggregates: pipeline.transform.aggregates,
+        modelTables: modelTables(pipeline),
+        groupId,
+        partitions: pipeline.partitions,
+      });
+      await aggregates.checkDefinitions(mysql, pipeline.name).catch(async (error: unknown) => {
+        await Promise.all([mysql.end(), transformPool.close()]);
+        throw error;
+      });
       processor = new TransformProcessor({
         pipeline,
         registry,
@@ -85,7 +95,7 @@ export async function startStage(
         transactions,
         positions: new PartitionPositions(mysql, groupId, pipeline.topics.loaded),
         deadLetterLog: new DeadLetterLog(mysql, groupId, pipeline.topics.loaded),
-        aggregates: new AggregateIncrements({ aggregates: pipeline.transform.aggregates, modelTables: modelTables(pipeline), pool: mysql, groupId }),
+        aggregates,
         origins: new AppliedOriginStore(mysql, groupId, pipeline.topics.loaded),
         logger,
       });

@@ -12,7 +12,10 @@ export function fakePool() {
   const committedValues: unknown[] = [];
   let pending: Array<[string, unknown]> = [];
   const connection = {
-    query: async (sql: string, values?: unknown) => {
+    query: async (statement: string | { sql: string; values?: unknown }, values?: unknown) => {
+      const sql = typeof statement === 'string' ? statement : statement.sql;
+      // Reads in a batch (a model table's rows before it is written) find nothing stored.
+      if (sql.startsWith('SELECT')) return [[]];
       if (sql.startsWith('ROLLBACK TO SAVEPOINT'))
         pending = pending.slice(
           0,
@@ -32,7 +35,7 @@ export function fakePool() {
     rollback: async () => void (pending = []),
     release: () => undefined,
   };
-  // Reads outside a transaction (positions, origins, floors) find nothing stored.
+  // Reads outside a transaction (positions, origins) find nothing stored.
   const pool = { getConnection: async () => connection, query: async () => [[]], end: async () => undefined };
   return { pool: pool as unknown as MySqlPool, committed, committedValues, connection };
 }

@@ -1,136 +1,161 @@
 import { createHash } from 'node:crypto';
 import { PermanentError } from '../../errors.ts';
-import type { Aggregate, GroupIncrement, Measure } from '../../pipeline/aggregates.ts';
+import type { Aggregate, GroupDelta, MeasureDelta, MeasureReading } from '../../pipeline/aggregates.ts';
+import { valuesKey } from '../../pipeline/canonical-values.ts';
 import { epochMillisFloor, timestampText } from '../../values/temporal.ts';
 
 /**
- * One aggregate's contribution of one source row: its window, its group and
- * the values its measures read, already as SQL parameters.
+ * One source row's contribution to one window and group of an aggregate:
+ * added (+1, the row as it is now) or taken away (−1, the row as it was).
+ * Values are canonical (canonical-values.ts), whichever side they came from.
  */
 export interface Contribution {
   /** The window's start as DATETIME(3) text; undefined for an aggregate without a window. */
   windowStart: string | undefined;
-  /** The window's start in ms since the epoch (what replay floors compare). */
+  /** The window's start in ms since the epoch. */
   windowStartMs: number | undefined;
   groupValues: unknown[];
   /** Per measure: the value it reads (undefined for count). */
   values: unknown[];
+  sign: 1 | -1;
 }
 
 /**
- * A source row's contribution to an aggregate. `row` is the source table's
- * row as SQL parameters, `columnIndex` finds a column in it; `sumIsExact`
- * says whether a sum(column) adds integers (int, long) exactly.
+ * A source row's contributions to an aggregate (`row`: canonical values in
+ * the source table's column order; `columnIndex` finds a column): one per
+ * window that covers it (one for a tumbling window; size ÷ slide for a
+ * hopping one), none when its window column is NULL — as GROUP BY over the
+ * model table, such a row is in no window.
  */
-export function contributionOf(aggregate: Aggregate, row: readonly unknown[], columnIndex: (column: string) => number): Contribution {
-  let windowStart: string | undefined;
-  let windowStartMs: number | undefined;
-  if (aggregate.window !== undefined) {
-    const value = row[columnIndex(aggregate.window.column)];
-    if (value === null || value === undefined) {
-      throw new PermanentError(`${aggregate.name}: ${aggregate.window.column} is null, so the row has no window`, { reason: 'transform_error' });
-    }
-    const ms = epochMillisFloor(String(value));
-    windowStartMs = Math.floor(ms / aggregate.window.sizeMs) * aggregate.window.sizeMs;
-    windowStart = timestampText(windowStartMs, 'millis');
+export function contributionsOf(
+  aggregate: Aggregate,
+  row: readonly unknown[],
+  columnIndex: (column: string) => number,
+  sign: 1 | -1,
+): Contribution[] {
+  const groupValues = aggregate.groupBy.map((column) => row[columnIndex(column)] ?? null);
+  const values = aggregate.measures.map((measure) => (measure.of === undefined ? undefined : (row[columnIndex(measure.of)] ?? null)));
+  const { window } = aggregate;
+  if (window === undefined) return [{ windowStart: undefined, windowStartMs: undefined, groupValues, values, sign }];
+  const time = row[columnIndex(window.column)];
+  if (time === null || time === undefined) return [];
+  const ms = epochMillisFloor(String(time));
+  const contributions: Contribution[] = [];
+  for (let start = Math.floor(ms / window.slideMs) * window.slideMs; start > ms - window.sizeMs; start -= window.slideMs) {
+    contributions.push({ windowStart: timestampText(start, 'millis'), windowStartMs: start, groupValues, values, sign });
   }
-  return {
-    windowStart,
-    windowStartMs,
-    groupValues: aggregate.groupBy.map((column) => row[columnIndex(column)] ?? null),
-    values: aggregate.measures.map((measure) => (measure.of === undefined ? undefined : (row[columnIndex(measure.of)] ?? null))),
-  };
+  return contributions;
 }
 
-/** A group being summed up: its increment, and its count_distinct members by key (hashed once each). */
-type GroupInProgress = GroupIncrement & { memberSets: Map<number, Map<string, Buffer>> };
+/** Whether two lists of contributions (a row's old and new) are the same: then the row changes nothing. */
+export function sameContributions(a: readonly Contribution[], b: readonly Contribution[]): boolean {
+  return a.length === b.length && a.every((contribution, i) => contributionKey(contribution) === contributionKey(b[i]!));
+}
+
+function contributionKey({ windowStart, groupValues, values }: Contribution): string {
+  return valuesKey([windowStart ?? null, ...groupValues, ...values]);
+}
+
+interface GroupInProgress {
+  delta: GroupDelta;
+  /** Per count_distinct measure: member key → its hash and change in rows. */
+  members: Map<number, Map<string, { hash: Buffer; rows: number }>>;
+}
 
 /**
- * Pre-aggregates a batch's contributions to one aggregate: one increment per
- * group (a hot group costs one row write per batch, not one per record),
- * in key order so that concurrent members lock aggregate rows in one order.
- * `exactSums[m]`: whether measure m sums integers (as bigint) rather than doubles.
- *
- * Groups and members are told apart by their values' text (`keyOf`), and
- * hashed once per distinct group and member of the batch, not per row: the
- * hashing per row was a third of the transform's main thread.
+ * Sums a batch's contributions to one aggregate into one delta per group (a
+ * hot group costs one row write per batch, not one per record), in key
+ * order so that concurrent members lock aggregate rows in one order. Groups
+ * and members are hashed once per distinct value of the batch, not per row.
  */
-export function aggregateBatch(aggregate: Aggregate, contributions: Iterable<Contribution>, exactSums: readonly boolean[]): GroupIncrement[] {
+export function aggregateDeltas(aggregate: Aggregate, contributions: Iterable<Contribution>, reading: MeasureReading): GroupDelta[] {
   const groups = new Map<string, GroupInProgress>();
   const memberHashes = new Map<string, Buffer>();
   for (const contribution of contributions) {
     const groupValues = [contribution.windowStart ?? null, ...contribution.groupValues];
-    const key = keyOf(groupValues);
+    const key = valuesKey(groupValues);
     let group = groups.get(key);
     if (group === undefined) {
       group = {
-        windowStart: contribution.windowStart,
-        groupValues: contribution.groupValues,
-        groupHash: hashOf(groupValues),
-        measures: aggregate.measures.map((measure) => (measure.kind === 'count' ? 0 : null)),
+        delta: {
+          windowStart: contribution.windowStart,
+          windowStartMs: contribution.windowStartMs,
+          groupValues: contribution.groupValues,
+          groupHash: hashOf(groupValues),
+          rows: 0,
+          changes: 0,
+          measures: aggregate.measures.map((measure, m) => emptyDelta(measure.kind, reading.exactSums[m] === true)),
+        },
         members: new Map(),
-        memberSets: new Map(),
       };
       groups.set(key, group);
     }
-    aggregate.measures.forEach((measure, m) => add(group, measure, m, contribution.values[m], exactSums[m] === true, memberHashes));
+    group.delta.rows += contribution.sign;
+    group.delta.changes += 1;
+    aggregate.measures.forEach((measure, m) => {
+      const value = contribution.values[m];
+      if (value === null || value === undefined) return;
+      const delta = group.delta.measures[m]!;
+      if (delta.kind === 'count_distinct') {
+        const members = group.members.get(m) ?? new Map<string, { hash: Buffer; rows: number }>();
+        group.members.set(m, members);
+        const memberKey = valuesKey([value]);
+        let member = members.get(memberKey);
+        if (member === undefined) {
+          let hash = memberHashes.get(memberKey);
+          if (hash === undefined) memberHashes.set(memberKey, (hash = hashOf([value])));
+          members.set(memberKey, (member = { hash, rows: 0 }));
+        }
+        member.rows += contribution.sign;
+      } else if (delta.kind === 'sum') {
+        delta.nonNull += contribution.sign;
+        if (typeof delta.sum === 'bigint') delta.sum += BigInt(contribution.sign) * integerOf(value, measure.of!);
+        else delta.sum += contribution.sign * Number(value);
+      } else if (delta.kind === 'min' || delta.kind === 'max') {
+        const compare = reading.compares[m]!;
+        const field = contribution.sign > 0 ? 'added' : 'retracted';
+        const current = delta[field];
+        const order = current === null ? 0 : compare(value, current);
+        if (current === null || (delta.kind === 'min' ? order < 0 : order > 0)) delta[field] = value;
+      }
+    });
   }
   return [...groups.values()]
-    .sort((a, b) => Buffer.compare(a.groupHash, b.groupHash))
-    .map(({ memberSets, ...group }) => {
-      for (const [m, members] of memberSets) group.members.set(m, [...members.values()].sort(Buffer.compare));
-      return group;
-    });
+    .map(({ delta, members }) => {
+      for (const [m, changes] of members) {
+        const measure = delta.measures[m] as Extract<MeasureDelta, { kind: 'count_distinct' }>;
+        measure.members = [...changes.values()].filter((member) => member.rows !== 0).sort((a, b) => Buffer.compare(a.hash, b.hash));
+      }
+      return delta;
+    })
+    .sort((a, b) => Buffer.compare(a.groupHash, b.groupHash));
 }
 
-function add(group: GroupInProgress, measure: Measure, m: number, value: unknown, exact: boolean, memberHashes: Map<string, Buffer>): void {
-  switch (measure.kind) {
+function emptyDelta(kind: MeasureDelta['kind'], exactSum: boolean): MeasureDelta {
+  switch (kind) {
     case 'count':
-      group.measures[m] = (group.measures[m] as number) + 1;
-      return;
-    case 'count_distinct': {
-      if (value === null) return;
-      const members = group.memberSets.get(m) ?? new Map<string, Buffer>();
-      const key = keyOf([value]);
-      if (!members.has(key)) {
-        let hash = memberHashes.get(key);
-        if (hash === undefined) {
-          hash = hashOf([value]);
-          memberHashes.set(key, hash);
-        }
-        members.set(key, hash);
-      }
-      group.memberSets.set(m, members);
-      return;
-    }
-    case 'sum': {
-      if (value === null) return;
-      const current = group.measures[m];
-      group.measures[m] = exact ? ((current as bigint | null) ?? 0n) + integerOf(value, measure) : ((current as number | null) ?? 0) + Number(value);
-      return;
-    }
+      return { kind };
+    case 'count_distinct':
+      return { kind, members: [] };
+    case 'sum':
+      return { kind, sum: exactSum ? 0n : 0, nonNull: 0 };
     case 'min':
-    case 'max': {
-      if (value === null) return;
-      const current = group.measures[m] as number | bigint | string | null;
-      const v = value as number | bigint | string;
-      if (current === null || (measure.kind === 'min' ? v < current : v > current)) group.measures[m] = value;
-      return;
-    }
+    case 'max':
+      return { kind, added: null, retracted: null };
   }
 }
 
-function integerOf(value: unknown, measure: Measure): bigint {
+function integerOf(value: unknown, column: string): bigint {
   try {
     return BigInt(value as string | number | bigint);
   } catch (error) {
-    throw new PermanentError(`sum(${measure.of}): ${String(value)} is not an integer`, { cause: error, reason: 'transform_error' });
+    throw new PermanentError(`sum(${column}): ${String(value)} is not an integer`, { cause: error, reason: 'transform_error' });
   }
 }
 
 /**
- * 16 bytes of SHA-256 over SQL parameter values. A value is hashed as its
- * text, as a typed column stores it: 5 and '5' in an int column are one group.
+ * 16 bytes of SHA-256 over canonical values. A value is hashed as its text,
+ * as a typed column stores it: 5 and '5' in an int column are one group.
  */
 export function hashOf(values: readonly unknown[]): Buffer {
   const hash = createHash('sha256');
@@ -143,18 +168,4 @@ export function hashOf(values: readonly unknown[]): Buffer {
     }
   }
   return hash.digest().subarray(0, 16);
-}
-
-/** The values as one string that tells them apart exactly as `hashOf` does (each value's text, length-prefixed; bytes as hex). */
-function keyOf(values: readonly unknown[]): string {
-  let key = '';
-  for (const value of values) {
-    if (value === null || value === undefined) key += 'n;';
-    else if (value instanceof Uint8Array) key += `b${value.length};${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex')}`;
-    else {
-      const text = String(value);
-      key += `v${text.length};${text}`;
-    }
-  }
-  return key;
 }

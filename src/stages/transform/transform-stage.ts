@@ -22,7 +22,7 @@ import {
 } from '../mysql-stage-batch.ts';
 import type { BatchAbilities, BatchProcessor, BatchReport, PartitionBatch, TopicPartition } from '../batch-processor.ts';
 import type { TransformOutcome, TransformTask } from './transform-task.ts';
-import type { AggregateIncrements, RecordContributions } from './aggregate-increments.ts';
+import type { AggregateViews, TableOperation } from './aggregate-views.ts';
 import type { AppliedOriginStore } from '../../mysql/applied-origins.ts';
 import type { Logger } from '../../log/logger.ts';
 import { originOf, skipRepeats } from '../record-origin.ts';
@@ -30,12 +30,11 @@ import { runWatched, type RunChunk } from './watched-chunk.ts';
 
 export const transformWorkerFile = workerFile('transform-worker');
 
-/** What a record does to each model table (in the tables' order): rows to upsert, primary keys to delete; and what it adds to each aggregate. */
+/** What a record does to each model table (in the tables' order): rows to upsert, primary keys to delete. */
 interface Transformed {
   message: ConsumedRecord;
   rows: unknown[][][];
   deletes: unknown[][][];
-  contributions: RecordContributions;
 }
 
 /** What a TransformProcessor works with. */
@@ -48,7 +47,7 @@ export interface TransformProcessorParts {
   transactions: PartitionTransactions;
   positions: StagePositions;
   deadLetterLog: StageDeadLetterLog;
-  aggregates: AggregateIncrements;
+  aggregates: AggregateViews;
   /** What each partition applied from each raw partition: repeats of it are skipped (see record-origin.ts). */
   origins: AppliedOriginStore;
   logger: Logger;
@@ -65,14 +64,15 @@ export interface TransformProcessorParts {
  * transaction sends the dead letters and commits the group's offset. No
  * MySQL transaction is open while Kafka is written. Records below the MySQL
  * position (a member stopped between the two commits) are not transformed
- * again; their dead letters come from the log. Aggregate increments ride in
- * the same MySQL transaction, so each record adds to them exactly once; they
- * count every record, not only a key's last row, and ignore deletes.
+ * again; their dead letters come from the log. The aggregates move in the
+ * same MySQL transaction by what the batch changed in their model tables
+ * (aggregate-views.ts): they are those tables grouped, whatever repeats,
+ * corrections and deletes the records bring.
  *
  * A record written twice upstream (two copies at different loaded offsets,
  * which the position cannot tell apart) is recognised by its origin and
- * skipped, so that the aggregates never count it twice: the applied origins
- * move in the same MySQL transaction as the position.
+ * skipped, so that an old copy never writes over a newer row: the applied
+ * origins move in the same MySQL transaction as the position.
  */
 export class TransformProcessor implements BatchProcessor {
   readonly commitsOffsets = true;
@@ -84,7 +84,7 @@ export class TransformProcessor implements BatchProcessor {
   private readonly transactions: PartitionTransactions;
   private readonly positions: StagePositions;
   private readonly deadLetterLog: StageDeadLetterLog;
-  private readonly aggregates: AggregateIncrements;
+  private readonly aggregates: AggregateViews;
   private readonly origins: AppliedOriginStore;
   private readonly logger: Logger;
   /** Partitions whose repeats were logged at warn already (then debug: one duplicated batch is many records). */
@@ -117,7 +117,6 @@ export class TransformProcessor implements BatchProcessor {
     const partitions = owned.map(({ partition }) => partition);
     await this.positions.assigned(partitions);
     await this.origins.assigned(partitions);
-    await this.aggregates.onAssignment();
   }
 
   async processBatch(batch: PartitionBatch, { deadLetters }: BatchAbilities): Promise<BatchReport> {
@@ -127,6 +126,7 @@ export class TransformProcessor implements BatchProcessor {
     let written = rowsWrittenBefore(positioned);
     let mysqlSeconds = 0;
     let repeated = 0;
+    let lateRows = new Map<string, number>();
     if (pending.length > 0) {
       const { fresh, repeats, applied } = skipRepeats(pending, await this.origins.of(batch.partition));
       repeated = repeats.length;
@@ -140,6 +140,14 @@ export class TransformProcessor implements BatchProcessor {
         this.mysql,
         transformed,
         async (connection, items) => {
+          const rowsPerStatement = this.pipeline.batch.insertRows;
+          const changes = this.aggregates.enabled
+            ? await this.aggregates.lock(
+                connection,
+                this.tables.map((_, t) => operationsOf(items, t)),
+                rowsPerStatement,
+              )
+            : undefined;
           for (const [t, table] of this.tables.entries()) {
             const live = (operation: unknown[]) => kept === undefined || kept[t]!.has(operation);
             const deletes = items.flatMap((item) => item.deletes[t]!).filter(live);
@@ -147,11 +155,8 @@ export class TransformProcessor implements BatchProcessor {
             const rows = items.flatMap((item) => item.rows[t]!).filter(live);
             if (rows.length > 0) await table.upsert(connection, rows, this.pipeline.batch.insertRows);
           }
-          // With the rows: a record whose increments MySQL refuses (a sum out of range) is refused with its rows.
-          if (this.aggregates.enabled) {
-            const counted = items.map(({ message, contributions }) => ({ offset: message.offset, contributions }));
-            await this.aggregates.apply(connection, batch.partition, counted, this.pipeline.batch.insertRows);
-          }
+          // With the rows: a record whose change MySQL refuses (a sum out of range) is refused with its rows.
+          if (changes !== undefined) lateRows = await this.aggregates.apply(connection, changes, batch.partition, rowsPerStatement);
         },
         async (connection, rejected) => {
           deadLetters.admit(pending.length, [...dead.map((letter) => letter.reason), ...rejected.map(() => 'row_rejected' as const)]);
@@ -174,7 +179,7 @@ export class TransformProcessor implements BatchProcessor {
     const kafkaStarted = performance.now();
     await this.transactions.run(batch.topic, batch.partition, batch.nextOffset, (sink) => deadLetters.send(sink, letters));
     const kafkaSeconds = (performance.now() - kafkaStarted) / 1000;
-    return { produced: 0, written, deadLettered: letters.map((letter) => letter.reason), repeated, mysqlSeconds, kafkaSeconds };
+    return { produced: 0, written, deadLettered: letters.map((letter) => letter.reason), repeated, lateRows, mysqlSeconds, kafkaSeconds };
   }
 
   private logRepeats(batch: PartitionBatch, repeats: readonly ConsumedRecord[]): void {
@@ -235,12 +240,7 @@ export class TransformProcessor implements BatchProcessor {
       }
       try {
         const rows = this.tables.map((table) => (outcome.rows[table.name] ?? []).map((row) => table.rowOf(row)));
-        transformed.push({
-          message,
-          rows,
-          deletes: this.tables.map((table) => (outcome.deletes[table.name] ?? []).map((row) => table.keyOf(row))),
-          contributions: this.aggregates.contributionsOf(rows),
-        });
+        transformed.push({ message, rows, deletes: this.tables.map((table) => (outcome.deletes[table.name] ?? []).map((row) => table.keyOf(row))) });
       } catch (error) {
         if (!(error instanceof PermanentError)) throw error;
         dead.push({ ...letter, reason: error.reason ?? 'transform_error', error: error.message });
@@ -255,6 +255,11 @@ export class TransformProcessor implements BatchProcessor {
     await this.pool.close();
     await this.mysql.end();
   }
+}
+
+/** Table `t`'s operations of the items, in the order lastOperations reads them (a record's delete of a key outlasts its row). */
+function operationsOf(items: readonly Transformed[], t: number): TableOperation[] {
+  return items.flatMap((item) => [...item.rows[t]!.map((row) => ({ row })), ...item.deletes[t]!.map((key) => ({ key }))]);
 }
 
 /** The upserted rows and deleted keys of table `t` that are their key's last operation in the batch. */

@@ -88,7 +88,7 @@ describe('the pipeline spec', () => {
       transform: { ...transform, tables: [...transform.tables, { ...transform.tables[0], name: 'FCT_PageViews' }] },
     });
     expect(issues).toEqual([
-      "staging.table: kelt_offsets is a table of kelt's own (kelt_offsets, kelt_dead_letters, kelt_replay_floors, kelt_applied_origins); choose another name",
+      "staging.table: kelt_offsets is a table of kelt's own (kelt_offsets, kelt_dead_letters, kelt_watermarks, kelt_applied_origins); choose another name",
       'transform.tables.1.name: FCT_PageViews is also the table of transform.tables.0.name',
     ]);
   });

@@ -7,7 +7,7 @@ import { loadPipeline } from '../../../src/pipeline/spec.ts';
 import { modelTables } from '../../../src/pipeline/tables.ts';
 import { DeadLetterQueue } from '../../../src/stages/dead-letter.ts';
 import { originHeadersOf } from '../../../src/stages/record-origin.ts';
-import { AggregateIncrements } from '../../../src/stages/transform/aggregate-increments.ts';
+import { AggregateViews } from '../../../src/stages/transform/aggregate-views.ts';
 import { TransformProcessor, transformWorkerFile } from '../../../src/stages/transform/transform-stage.ts';
 import type { TransformOutcome, TransformTask } from '../../../src/stages/transform/transform-task.ts';
 import { WorkerPool } from '../../../src/worker-threads/worker-pool.ts';
@@ -42,7 +42,7 @@ async function transformWith() {
     transactions: new PartitionTransactions(cluster, groupId, createLogger('silent')),
     positions: new MemoryPositions(),
     deadLetterLog: new MemoryLetterLog(),
-    aggregates: new AggregateIncrements({ aggregates: pipeline.transform.aggregates, modelTables: tables, pool: mysql, groupId }),
+    aggregates: new AggregateViews({ aggregates: pipeline.transform.aggregates, modelTables: tables, groupId, partitions: pipeline.partitions }),
     origins: new AppliedOriginStore(mysql, groupId, topic),
     logger: createLogger('silent'),
   });
@@ -71,7 +71,7 @@ async function transformWith() {
 }
 
 describe('TransformProcessor', () => {
-  it('runs the transform module in the pool and writes each record’s model row and aggregate increments in one MySQL transaction, then commits the offset', async () => {
+  it('runs the transform module in the pool and writes each record’s model row and its aggregates’ change in one MySQL transaction, then commits the offset', async () => {
     const { cluster, processor, rowsOf, batchOf, abilities } = await transformWith();
     const report = await processor.processBatch(await batchOf([1, 2, 3], 0), abilities);
     expect(report).toMatchObject({ produced: 0, written: 3, deadLettered: [], repeated: 0 });
@@ -82,7 +82,7 @@ describe('TransformProcessor', () => {
     expect(await cluster.committedOffset(groupId, topic, 2)).toBe(3n);
   });
 
-  it('skips a record written twice upstream (the same raw origin at a later offset), so nothing counts it twice', async () => {
+  it('skips a record written twice upstream (the same raw origin at a later offset), so an old copy never writes over a newer row', async () => {
     const { processor, rowsOf, batchOf, abilities } = await transformWith();
     await processor.processBatch(await batchOf([1, 2], 0), abilities);
     const report = await processor.processBatch(await batchOf([2, 3], 2), abilities);
