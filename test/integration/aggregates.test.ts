@@ -1,5 +1,9 @@
 import { openClusterAdmin } from '../../src/kafka/cluster-admin.ts';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { migrate } from '../../src/migrate/migrate.ts';
+import { loadPipeline, type PipelineSpecInput } from '../../src/pipeline/spec.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { produceEvents } from '../../src/produce/produce.ts';
 import { replayTransform } from '../../src/replay/replay-command.ts';
@@ -7,7 +11,7 @@ import { startStage, type RunningStage } from '../../src/stages/start-stage.ts';
 import { stageLag } from '../../src/status/lag.ts';
 import { aggregateMismatches, aggregatesIn, expectedAggregates } from '../support/aggregates.ts';
 import { originOf } from '../../src/stages/record-origin.ts';
-import { createTestPipeline, readTopic, waitFor, writeAgain, type TestPipeline } from '../support/pipeline.ts';
+import { countRows, createTestPipeline, readTopic, waitFor, writeAgain, type TestPipeline } from '../support/pipeline.ts';
 
 /**
  * The example pipeline's aggregates (page views per host, path and hour;
@@ -115,19 +119,19 @@ describe('aggregates into MySQL', () => {
     expect(repeated).toBe(copies.length);
   });
 
-  it('rebuilds the aggregates on a replay from the beginning, counting nothing twice', async () => {
+  it('rebuilds the aggregates from the model table on a replay from the beginning, counting nothing twice', async () => {
     const lines = await replay({ kind: 'beginning' });
-    expect(lines).toContain('  rebuilding agg_pageviews_hourly and agg_pageviews_hourly_members whole');
+    expect(lines[0]).toBe('rebuilt agg_pageviews_hourly, agg_daily_active_users from 3,000 rows of fct_pageviews');
     // Offsets: the loaded topic holds 3,000 records and load's transaction markers.
     expect(lines.at(-2)).toMatch(/^replayed ([\d,]+) of \1 offsets/);
     await expectExact();
   });
 
-  it('rebuilds the windows from a timestamp on, and late events still count after the replay', async () => {
-    const lines = await replay({ kind: 'timestamp', ms: base + 30 * HOUR + 1_234 });
-    expect(lines).toContain(
-      `  rebuilding agg_pageviews_hourly and agg_pageviews_hourly_members from the window at ${new Date(base + 30 * HOUR).toISOString()}`,
-    );
+  it('replays from a timestamp or from offsets, and late events still count after the replay', async () => {
+    const lines = await replay({ kind: 'timestamp', ms: Date.now() - 60_000 });
+    expect(lines[1]).toMatch(/^replaying .* from offsets/);
+    await expectExact();
+    await replay({ kind: 'offsets', offsets: new Map([[0, 5n]]) });
     await expectExact();
     transform = await startStage('transform', t.pipeline, t.connections);
     await produce(outOfOrder(3_000, 500));
@@ -147,6 +151,61 @@ describe('aggregates into MySQL', () => {
       const [rows] = await t.db.pool.query(sql);
       expect((rows as unknown[]).length, sql).toBeGreaterThan(0);
     }
+  });
+
+  it('refuses a changed definition in migrate and the transform until kelt replay --aggregates-only rebuilds it', async () => {
+    await transform?.stop();
+    transform = undefined;
+    const spec = parseYaml(readFileSync(t.specPath, 'utf8')) as PipelineSpecInput;
+    spec.transform.aggregates = spec.transform.aggregates!.map((aggregate) =>
+      aggregate.name === 'agg_daily_active_users' ? { ...aggregate, measures: { ...aggregate.measures, first_view: 'min(event_time)' } } : aggregate,
+    );
+    const changedPath = join(dirname(t.specPath), 'changed.yaml');
+    writeFileSync(changedPath, stringifyYaml(spec));
+    const changed = loadPipeline(changedPath);
+    const pool = t.connections.mysql();
+    try {
+      await expect(migrate(changed, { ...t.connections, mysql: pool })).rejects.toThrow(/--aggregates-only/);
+      await expect(startStage('transform', changed, t.connections)).rejects.toThrow(/agg_daily_active_users was built for another definition/);
+      const lines: string[] = [];
+      await replayTransform(changed, t.connections, undefined, { run: false, say: (line) => lines.push(line) });
+      expect(lines).toEqual(['rebuilt agg_pageviews_hourly, agg_daily_active_users from 3,500 rows of fct_pageviews']);
+      await migrate(changed, { ...t.connections, mysql: pool });
+    } finally {
+      await pool.end();
+    }
+    const [rows] = await t.db.pool.query(
+      `SELECT COUNT(*) AS n FROM agg_daily_active_users a
+        WHERE first_view <=> (SELECT MIN(event_time) FROM fct_pageviews WHERE event_time >= a.day AND event_time < a.day + INTERVAL 1 DAY)`,
+    );
+    expect(Number((rows as Array<{ n: number }>)[0]!.n)).toBe(3);
+    transform = await startStage('transform', changed, t.connections);
+    await expectExact();
+  });
+
+  it('migrates an aggregate table from before views: rows kept, new columns added, the transform waits for a rebuild', async () => {
+    await transform?.stop();
+    transform = undefined;
+    // Back to the example's definitions (the test before changed one).
+    await replayTransform(t.pipeline, t.connections, undefined, { run: false, say: () => undefined });
+    // The shape kelt gave it before: no comment, no row counts.
+    await t.db.pool.query("ALTER TABLE agg_pageviews_hourly COMMENT = '', DROP COLUMN kelt_rows");
+    const before = await countRows(t.db, 'agg_pageviews_hourly');
+    const pool = t.connections.mysql();
+    try {
+      const report = await migrate(t.pipeline, { ...t.connections, mysql: pool });
+      expect(report.tableChanges).toContain('agg_pageviews_hourly: added kelt_rows BIGINT');
+      expect(report.tableChanges.some((change) => /agg_pageviews_hourly: counted by kelt's rules before aggregates were views/.test(change))).toBe(
+        true,
+      );
+    } finally {
+      await pool.end();
+    }
+    expect(await countRows(t.db, 'agg_pageviews_hourly')).toBe(before);
+    await expect(startStage('transform', t.pipeline, t.connections)).rejects.toThrow(/agg_pageviews_hourly was built for another definition/);
+    await replayTransform(t.pipeline, t.connections, undefined, { run: false, say: () => undefined });
+    transform = await startStage('transform', t.pipeline, t.connections);
+    await expectExact();
   });
 
   it('refuses to replay while the transform group has members', async () => {

@@ -79,6 +79,39 @@ export async function aggregatesIn(db: TestDatabase): Promise<AggregateExpectati
   };
 }
 
+/**
+ * The example's aggregates as GROUP BY over fct_pageviews, the model table
+ * they are declared from: what the aggregate tables must always equal
+ * (groups compared by their exact bytes, as kelt groups them).
+ */
+export async function groupedModel(db: TestDatabase): Promise<AggregateExpectations> {
+  const ms = "TIMESTAMPDIFF(MICROSECOND, '1970-01-01', event_time) DIV 1000";
+  const [hourRows] = await db.pool.query(
+    `SELECT ${ms} DIV ${HOUR} * ${HOUR} AS hour_ms, url_host, url_path, COUNT(*) AS views, COUNT(DISTINCT user_id) AS visitors,
+            MIN(event_time) AS first_view, MAX(event_time) AS last_view
+       FROM fct_pageviews GROUP BY hour_ms, BINARY url_host, BINARY url_path`,
+  );
+  const [dayRows] = await db.pool.query(
+    `SELECT ${ms} DIV ${DAY} * ${DAY} AS day_ms, COUNT(DISTINCT user_id) AS active_users, COUNT(*) AS pageviews FROM fct_pageviews GROUP BY day_ms`,
+  );
+  return {
+    hourly: new Map(
+      (
+        hourRows as Array<{ hour_ms: number; url_host: string; url_path: string; views: number; visitors: number; first_view: Date; last_view: Date }>
+      ).map((row) => [
+        `${Number(row.hour_ms)}|${row.url_host}|${row.url_path}`,
+        { views: Number(row.views), visitors: Number(row.visitors), firstView: row.first_view.getTime(), lastView: row.last_view.getTime() },
+      ]),
+    ),
+    daily: new Map(
+      (dayRows as Array<{ day_ms: number; active_users: number; pageviews: number }>).map((row) => [
+        String(Number(row.day_ms)),
+        { activeUsers: Number(row.active_users), pageviews: Number(row.pageviews) },
+      ]),
+    ),
+  };
+}
+
 /** Aggregate rows that differ, are missing or are extra (0 when the tables are exact). */
 export function aggregateMismatches(expected: AggregateExpectations, actual: AggregateExpectations): string[] {
   const differences: string[] = [];

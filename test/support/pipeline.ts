@@ -32,12 +32,18 @@ export interface TestPipeline {
   cleanup(): Promise<void>;
 }
 
+/** The example spec with its files' paths made absolute: the base of a test's overrides. */
+export function exampleSpec(): PipelineSpecInput {
+  const document = parseYaml(readFileSync(pageviewsSpecPath, 'utf8')) as PipelineSpecInput;
+  return { ...document, ...filesAt(document, (relative) => resolve(pageviewsSpecPath, '..', relative)) };
+}
+
 export async function createTestPipeline(
   overrides: Partial<PipelineSpecInput> = {},
   kafkaBrokers: string[] = endpoints().kafkaBrokers,
 ): Promise<TestPipeline> {
-  const document = parseYaml(readFileSync(pageviewsSpecPath, 'utf8')) as PipelineSpecInput;
-  const files = filesAt(document, (relative) => resolve(pageviewsSpecPath, '..', relative));
+  const document = exampleSpec();
+  const files = { source: document.source, transform: document.transform };
   const spec: PipelineSpecInput = {
     ...document,
     name: uniqueName('pv').replace(/_/g, '-'),
