@@ -30,7 +30,9 @@ const columns = 'id, owner, balance, opened, updated_at, visits';
  * Connect, through extract, load and transform: after a random workload of
  * inserts, updates and deletes (rows deleted and inserted again), with the
  * Connect worker killed and restarted and a load member killed and replaced
- * in the middle, the staging and model tables equal the source table, row for row.
+ * in the middle, the staging and model tables equal the source table, row for
+ * row, and an aggregate of the model table (per opening date, which updates
+ * change) equals GROUP BY over the source table.
  */
 describe('fault: Debezium change events from MariaDB, the connector and a stage restarted', () => {
   let source: TestDatabase;
@@ -123,6 +125,15 @@ describe('fault: Debezium change events from MariaDB, the connector and a stage 
     });
     expect(await stagedRows()).toEqual(expected);
     expect(await modelRows()).toEqual(expected);
+    const [grouped] = await source.pool.query(
+      `SELECT opened, COUNT(*) AS accounts, CAST(SUM(visits) AS CHAR) AS visits, COUNT(DISTINCT owner) AS owners, MAX(visits) AS most_visits
+         FROM accounts GROUP BY opened ORDER BY opened`,
+    );
+    const [aggregated] = await t.db.pool.query(
+      'SELECT opened, accounts, CAST(visits AS CHAR) AS visits, owners, most_visits FROM agg_accounts_by_opened ORDER BY opened',
+    );
+    expect((grouped as unknown[]).length).toBeGreaterThan(50);
+    expect(aggregated).toEqual(grouped);
     expect(await readTopic(t.connections.kafka, t.pipeline.topics.dlq)).toHaveLength(0);
 
     // Debezium did the capturing: the snapshot's reads, then a change event per mutation (more where the killed worker resent some), a tombstone per delete.
