@@ -10,7 +10,7 @@ import {
   type MeasureDelta,
   type MeasureReading,
 } from '../pipeline/aggregates.ts';
-import { compareOf, valuesKey } from '../pipeline/canonical-values.ts';
+import { compareOf } from '../pipeline/canonical-values.ts';
 import type { Column } from '../pipeline/sql-types.ts';
 import { timestampText } from '../values/temporal.ts';
 import { RowRejectionError } from './errors.ts';
@@ -220,22 +220,27 @@ export class MySqlAggregateTable {
   private async applyMembers(connection: Queryable, deltas: readonly GroupDelta[], rowsPerStatement: number): Promise<number[][]> {
     const distinct = deltas.map(() => [] as number[]);
     if (this.members === undefined) return distinct;
-    const changes: Array<{ key: unknown[]; rows: number; delta: number; m: number }> = [];
-    deltas.forEach((delta, d) =>
-      delta.measures.forEach((measure, m) => {
-        if (measure.kind !== 'count_distinct') return;
+    const changes: Array<{ key: unknown[]; text: string; rows: number; delta: number; m: number }> = [];
+    for (const [d, delta] of deltas.entries()) {
+      for (const [m, measure] of delta.measures.entries()) {
+        if (measure.kind !== 'count_distinct') continue;
         distinct[d]![m] = 0;
-        for (const member of measure.members)
-          changes.push({ key: [...this.keyOf(delta), this.aggregate.measures[m]!.name, member.hash], rows: member.rows, delta: d, m });
-      }),
-    );
+        const name = this.aggregate.measures[m]!.name;
+        for (const { hash, rows } of measure.members) {
+          const key = delta.windowStart === undefined ? [delta.groupHash, name, hash] : [delta.windowStart, delta.groupHash, name, hash];
+          changes.push({ key, text: memberText(delta.windowStart, delta.groupHash, name, hash), rows, delta: d, m });
+        }
+      }
+    }
     if (changes.length === 0) return distinct;
-    changes.sort((a, b) => compareKeys(a.key, b.key));
+    // The text orders as the primary key does: members are locked in one order by every transform member.
+    changes.sort((a, b) => (a.text < b.text ? -1 : a.text > b.text ? 1 : 0));
     const table = quoteId(this.members.name);
     const keyColumns = this.members.primaryKey.map(quoteId).join(', ');
     const before = new Map<string, number>();
     const typeCast = (field: { name: string; string(): string | null; buffer(): Buffer | null }) =>
       field.name === 'kelt_group' || field.name === 'member' ? field.buffer() : field.string();
+    const windowed = this.aggregate.window !== undefined;
     for (let start = 0; start < changes.length; start += rowsPerStatement) {
       const [rows] = await connection.query({
         sql: `SELECT ${keyColumns}, ${quoteId(ROWS_COLUMN)} FROM ${table} WHERE (${keyColumns}) IN (?) ORDER BY ${keyColumns} FOR UPDATE`,
@@ -243,12 +248,15 @@ export class MySqlAggregateTable {
         rowsAsArray: true,
         typeCast: typeCast as never,
       });
-      for (const row of rows as unknown[][]) before.set(valuesKey(row.slice(0, -1)), Number(row.at(-1)));
+      for (const row of rows as unknown[][]) {
+        const [ws, group, measure, member, count] = windowed ? row : [undefined, ...row];
+        before.set(memberText(ws as string | undefined, group as Buffer, measure as string, member as Buffer), Number(count));
+      }
     }
     const kept: unknown[][] = [];
     const gone: unknown[][] = [];
     for (const change of changes) {
-      const was = before.get(valuesKey(change.key)) ?? 0;
+      const was = before.get(change.text) ?? 0;
       const now = was + change.rows;
       if (now < 0)
         throw new Error(
@@ -316,14 +324,13 @@ export class MySqlAggregateTable {
   }
 }
 
-/** Orders parameter keys as MySQL orders the primary key: text (DATETIME text sorts by time), then bytes. */
-function compareKeys(a: readonly unknown[], b: readonly unknown[]): number {
-  for (let i = 0; i < a.length; i++) {
-    const [x, y] = [a[i], b[i]];
-    const order = Buffer.isBuffer(x) && Buffer.isBuffer(y) ? Buffer.compare(x, y) : String(x) < String(y) ? -1 : String(x) > String(y) ? 1 : 0;
-    if (order !== 0) return order;
-  }
-  return 0;
+/**
+ * A member row's key as one string that orders as its primary key does:
+ * the window's DATETIME text (fixed width), then the bytes as latin1
+ * characters (one code unit each, in byte order), NUL between the parts.
+ */
+function memberText(windowStart: string | undefined, group: Buffer, measure: string, member: Buffer): string {
+  return `${windowStart ?? ''}\0${group.toString('latin1')}\0${measure}\0${member.toString('latin1')}`;
 }
 
 /** How many characters of a long text or bytes column an index keeps (the rest is checked on the row). */

@@ -3,6 +3,7 @@ import type { TlsFiles } from '../config/env.ts';
 import { tlsMaterial } from '../config/tls-files.ts';
 
 export type MySqlPool = mysql.Pool;
+export type MySqlConnection = mysql.PoolConnection;
 
 /** The modes MySQL 8 sets by default for strictness, on MySQL and MariaDB alike. */
 export const STRICT_SQL_MODE = 'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION';

@@ -2,8 +2,7 @@ import { ConfigError } from '../../errors.ts';
 import { MySqlAggregateTable } from '../../mysql/aggregate-table.ts';
 import { classifyMySqlError } from '../../mysql/errors.ts';
 import { CanonicalRowReader } from '../../mysql/canonical-rows.ts';
-import type { MySqlPool } from '../../mysql/pool.ts';
-import type { PoolConnection } from 'mysql2/promise';
+import type { MySqlConnection, MySqlPool } from '../../mysql/pool.ts';
 import type { Queryable } from '../../mysql/queryable.ts';
 import { MySqlTable, quoteId } from '../../mysql/table.ts';
 import { pipelineWatermark, raiseWatermark, type WatermarkScope } from '../../mysql/watermarks.ts';
@@ -193,7 +192,7 @@ export class AggregateViews {
     }
   }
 
-  private async rebuildFrom(connection: PoolConnection, source: Source, rowsPerStatement: number, say: (line: string) => void): Promise<void> {
+  private async rebuildFrom(connection: MySqlConnection, source: Source, rowsPerStatement: number, say: (line: string) => void): Promise<void> {
     for (const { table, members } of source.aggregates) {
       for (const name of [table.name, ...(members === undefined ? [] : [members.name])])
         await connection.query(`DROP TABLE IF EXISTS ${quoteId(name)}`);

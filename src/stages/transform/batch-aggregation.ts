@@ -71,9 +71,9 @@ interface GroupInProgress {
 export function aggregateDeltas(aggregate: Aggregate, contributions: Iterable<Contribution>, reading: MeasureReading): GroupDelta[] {
   const groups = new Map<string, GroupInProgress>();
   const memberHashes = new Map<string, Buffer>();
+  const { measures } = aggregate;
   for (const contribution of contributions) {
-    const groupValues = [contribution.windowStart ?? null, ...contribution.groupValues];
-    const key = valuesKey(groupValues);
+    const key = groupKey(contribution);
     let group = groups.get(key);
     if (group === undefined) {
       group = {
@@ -81,54 +81,73 @@ export function aggregateDeltas(aggregate: Aggregate, contributions: Iterable<Co
           windowStart: contribution.windowStart,
           windowStartMs: contribution.windowStartMs,
           groupValues: contribution.groupValues,
-          groupHash: hashOf(groupValues),
+          groupHash: hashOf([contribution.windowStart ?? null, ...contribution.groupValues]),
           rows: 0,
           changes: 0,
-          measures: aggregate.measures.map((measure, m) => emptyDelta(measure.kind, reading.exactSums[m] === true)),
+          measures: measures.map((measure, m) => emptyDelta(measure.kind, reading.exactSums[m] === true)),
         },
         members: new Map(),
       };
       groups.set(key, group);
     }
-    group.delta.rows += contribution.sign;
+    const { sign, values } = contribution;
+    group.delta.rows += sign;
     group.delta.changes += 1;
-    aggregate.measures.forEach((measure, m) => {
-      const value = contribution.values[m];
-      if (value === null || value === undefined) return;
+    for (let m = 0; m < measures.length; m++) {
+      const value = values[m];
+      if (value === null || value === undefined) continue;
       const delta = group.delta.measures[m]!;
-      if (delta.kind === 'count_distinct') {
-        const members = group.members.get(m) ?? new Map<string, { hash: Buffer; rows: number }>();
-        group.members.set(m, members);
-        const memberKey = valuesKey([value]);
-        let member = members.get(memberKey);
-        if (member === undefined) {
-          let hash = memberHashes.get(memberKey);
-          if (hash === undefined) memberHashes.set(memberKey, (hash = hashOf([value])));
-          members.set(memberKey, (member = { hash, rows: 0 }));
+      switch (delta.kind) {
+        case 'count':
+          break;
+        case 'count_distinct': {
+          let members = group.members.get(m);
+          if (members === undefined) group.members.set(m, (members = new Map()));
+          const memberKey = typeof value === 'string' ? `s${value}` : valuesKey([value]);
+          let member = members.get(memberKey);
+          if (member === undefined) {
+            let hash = memberHashes.get(memberKey);
+            if (hash === undefined) memberHashes.set(memberKey, (hash = hashOf([value])));
+            members.set(memberKey, (member = { hash, rows: 0 }));
+          }
+          member.rows += sign;
+          break;
         }
-        member.rows += contribution.sign;
-      } else if (delta.kind === 'sum') {
-        delta.nonNull += contribution.sign;
-        if (typeof delta.sum === 'bigint') delta.sum += BigInt(contribution.sign) * integerOf(value, measure.of!);
-        else delta.sum += contribution.sign * Number(value);
-      } else if (delta.kind === 'min' || delta.kind === 'max') {
-        const compare = reading.compares[m]!;
-        const field = contribution.sign > 0 ? 'added' : 'retracted';
-        const current = delta[field];
-        const order = current === null ? 0 : compare(value, current);
-        if (current === null || (delta.kind === 'min' ? order < 0 : order > 0)) delta[field] = value;
+        case 'sum':
+          delta.nonNull += sign;
+          if (typeof delta.sum === 'bigint') delta.sum += BigInt(sign) * integerOf(value, measures[m]!.of!);
+          else delta.sum += sign * Number(value);
+          break;
+        case 'min':
+        case 'max': {
+          const field = sign > 0 ? 'added' : 'retracted';
+          const current = delta[field];
+          if (current === null) delta[field] = value;
+          else {
+            const order = reading.compares[m]!(value, current);
+            if (delta.kind === 'min' ? order < 0 : order > 0) delta[field] = value;
+          }
+          break;
+        }
       }
-    });
+    }
   }
-  return [...groups.values()]
-    .map(({ delta, members }) => {
-      for (const [m, changes] of members) {
-        const measure = delta.measures[m] as Extract<MeasureDelta, { kind: 'count_distinct' }>;
-        measure.members = [...changes.values()].filter((member) => member.rows !== 0).sort((a, b) => Buffer.compare(a.hash, b.hash));
-      }
-      return delta;
-    })
-    .sort((a, b) => Buffer.compare(a.groupHash, b.groupHash));
+  const result: GroupDelta[] = [];
+  for (const { delta, members } of groups.values()) {
+    for (const [m, changes] of members) {
+      const measure = delta.measures[m] as Extract<MeasureDelta, { kind: 'count_distinct' }>;
+      measure.members = [...changes.values()].filter((member) => member.rows !== 0).sort((a, b) => Buffer.compare(a.hash, b.hash));
+    }
+    result.push(delta);
+  }
+  return result.sort((a, b) => Buffer.compare(a.groupHash, b.groupHash));
+}
+
+/** A contribution's window and group as one string (valuesKey's form, without building its array). */
+function groupKey({ windowStart, groupValues }: Contribution): string {
+  let key = windowStart === undefined ? 'n;' : windowStart;
+  for (const value of groupValues) key += typeof value === 'string' ? `|v${value.length};${value}` : `|${valuesKey([value])}`;
+  return key;
 }
 
 function emptyDelta(kind: MeasureDelta['kind'], exactSum: boolean): MeasureDelta {
