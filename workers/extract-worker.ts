@@ -1,5 +1,8 @@
+import { isUtf8 } from 'node:buffer';
 import type avro from 'avsc';
+import { withExactNumbers } from '../src/avro/json-numbers.ts';
 import { mismatches } from '../src/avro/logical-types.ts';
+import { parseExactJson } from '../src/values/exact-json.ts';
 import { PermanentError } from '../src/errors.ts';
 import { frame, unframe } from '../src/registry/wire-format.ts';
 import { resolverOf, typeOf } from '../src/worker-threads/avro-types.ts';
@@ -89,9 +92,11 @@ function debezium(
   return { ok: true, key, deletes: change.op === 'd' };
 }
 
+/** The value as JSON, its numbers' digits kept (exact-json.ts); bytes that are not UTF-8 are the record's fault, never U+FFFD. */
 function parsedJson(bytes: Buffer): unknown {
+  if (!isUtf8(bytes)) throw new PermanentError('the value is not UTF-8 text, so not JSON', { reason: 'schema_violation' });
   try {
-    return JSON.parse(bytes.toString('utf8'));
+    return parseExactJson(bytes.toString('utf8'));
   } catch (error) {
     throw new PermanentError(`not JSON: ${(error as Error).message}`, { reason: 'undecodable' });
   }
@@ -142,7 +147,8 @@ function decodeJson(bytes: Uint8Array, reader: ReturnType<typeof typeOf>): Recor
 }
 
 /** `value` as a record of the pipeline's schema, or the record's fault naming the fields that do not fit. */
-function checkedAgainst(reader: ReturnType<typeof typeOf>, value: unknown): Record<string, unknown> {
+function checkedAgainst(reader: ReturnType<typeof typeOf>, parsed: unknown): Record<string, unknown> {
+  const value = withExactNumbers(reader, parsed);
   const problems = mismatches(reader, value);
   if (problems.length > 0) {
     throw new PermanentError(`does not match the schema: ${problems.slice(0, 5).join('; ')}`, { reason: 'schema_violation' });

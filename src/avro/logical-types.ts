@@ -1,6 +1,7 @@
 import avro from 'avsc';
 import './avsc-collection-fixes.ts';
 import './avsc-check-fixes.ts';
+import './avsc-text-fixes.ts';
 import { decimalText, fromTwosComplement, toTwosComplement, unscaledOf } from '../values/decimal.ts';
 import { dateText, daysOf, epochOf, timeOfDay, timeText, type TimeUnit } from '../values/temporal.ts';
 
@@ -308,6 +309,7 @@ export function expectedOf(type: avro.Type): string {
   if ('expected' in type && typeof (type as Described).expected === 'string') return (type as Described).expected;
   if (type.typeName.startsWith('union')) return 'one of the union’s types';
   const kind = kindOf(type);
+  if (kind === 'string') return 'a string of well-formed text (no unpaired surrogate)';
   return `${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind}`;
 }
 

@@ -1,8 +1,9 @@
 import type avro from 'avsc';
+import { withExactNumbers } from '../avro/json-numbers.ts';
 import { fieldMismatches } from '../avro/logical-types.ts';
 
 /** An event's verdict: its key, or the field that refuses it and why. */
-export type EventVerdict = { ok: true; key: string } | { ok: false; field: string; error: string };
+export type EventVerdict = { ok: true; key: string; event: Record<string, unknown> } | { ok: false; field: string; error: string };
 
 /**
  * Checks one posted event against the pipeline's source schema by the rules
@@ -20,9 +21,10 @@ export function checkEvent(type: avro.types.RecordType, keyField: string, event:
   if (undeclared !== undefined) {
     return { ok: false, field: undeclared, error: `${undeclared} is not a field of ${type.name ?? 'the schema'}` };
   }
-  const [first] = fieldMismatches(type, event);
+  const exact = withExactNumbers(type, event) as Record<string, unknown>;
+  const [first] = fieldMismatches(type, exact);
   if (first !== undefined) return { ok: false, field: first.field, error: first.message };
-  const key = (event as Record<string, unknown>)[keyField];
+  const key = exact[keyField];
   if (key === null || key === undefined) return { ok: false, field: keyField, error: `${keyField} (the key field) is empty` };
-  return { ok: true, key: String(key) };
+  return { ok: true, key: String(key), event: exact };
 }

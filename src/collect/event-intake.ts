@@ -56,7 +56,7 @@ export class EventIntake {
       }
       let value: Buffer;
       try {
-        value = encoding.format === 'avro' ? frame(encoding.schemaId, type.toBuffer(event)) : Buffer.from(JSON.stringify(event));
+        value = encoding.format === 'avro' ? frame(encoding.schemaId, type.toBuffer(verdict.event)) : Buffer.from(JSON.stringify(verdict.event));
       } catch (error) {
         // The check passed: a value avsc still cannot write is refused with avsc's word for it.
         refused.push({ index, field: '(event)', error: (error as Error).message, reason: 'schema_violation' });

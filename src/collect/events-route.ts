@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../log/logger.ts';
@@ -87,7 +88,9 @@ export function eventsRoute(options: EventsRouteOptions): RouteHandler {
     }
     let events: unknown[];
     try {
-      events = postedEvents(body, request.headers['content-type']);
+      // JSON is UTF-8 text: other bytes would be read as U+FFFD and stored changed.
+      if (!isUtf8(body)) throw new UnreadableBodyError('the body is not UTF-8 text, which JSON is');
+      events = postedEvents(body.toString('utf8'), request.headers['content-type']);
     } catch (error) {
       if (!(error instanceof UnreadableBodyError)) throw error;
       options.metrics.refused.inc({ reason: 'unreadable' });
@@ -132,11 +135,11 @@ function corsHeaders(request: IncomingMessage, response: ServerResponse, origins
 }
 
 /**
- * The body as text, or undefined once it passes `limit` bytes. The rest is
+ * The body's bytes, or undefined once it passes `limit` bytes. The rest is
  * left unread: the answer closes the connection (its socket must stay open
  * until the answer is written, which ending the stream would not allow).
  */
-function readBody(request: IncomingMessage, limit: number): Promise<string | undefined> {
+function readBody(request: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   if (Number(request.headers['content-length'] ?? 0) > limit) return Promise.resolve(undefined);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -147,7 +150,7 @@ function readBody(request: IncomingMessage, limit: number): Promise<string | und
       request.off('data', onData).off('end', onEnd).pause();
       resolve(undefined);
     };
-    const onEnd = () => resolve(Buffer.concat(chunks).toString('utf8'));
+    const onEnd = () => resolve(Buffer.concat(chunks));
     request.on('data', onData).on('end', onEnd).once('error', reject);
   });
 }

@@ -1,3 +1,5 @@
+import { parseExactJson } from '../values/exact-json.ts';
+
 /** A request body that is not one of the shapes the collector reads. */
 export class UnreadableBodyError extends Error {}
 
@@ -24,7 +26,7 @@ export function postedEvents(body: string, contentType: string | undefined): unk
 
 function parsedOrUndefined(text: string): { value: unknown } | undefined {
   try {
-    return { value: JSON.parse(text) as unknown };
+    return { value: parseExactJson(text) };
   } catch (error) {
     if (error instanceof SyntaxError) return undefined;
     throw error;
@@ -33,7 +35,7 @@ function parsedOrUndefined(text: string): { value: unknown } | undefined {
 
 function parsed(text: string, where: string): unknown {
   try {
-    return JSON.parse(text) as unknown;
+    return parseExactJson(text);
   } catch (error) {
     throw new UnreadableBodyError(`${where} is not JSON: ${(error as Error).message}`, { cause: error });
   }

@@ -1,3 +1,4 @@
+import { JsonNumberText } from '../values/exact-json.ts';
 import { PermanentError } from '../errors.ts';
 import { decimalText, fromTwosComplement } from '../values/decimal.ts';
 
@@ -160,6 +161,8 @@ function decimalOf(value: unknown, scale: number): string {
 
 function integer(value: unknown): bigint {
   if (typeof value === 'bigint') return value;
+  // A number past 2^53 (a BIGINT, micros past the year 2255), read from its digits.
+  if (value instanceof JsonNumberText && /^-?\d+$/.test(value.text)) return BigInt(value.text);
   if (typeof value === 'number' && Number.isSafeInteger(value)) return BigInt(value);
   throw new Error(`${JSON.stringify(value)} is not an integer`);
 }

@@ -86,6 +86,8 @@ export const booleanValue: ToSql = nullable((value) =>
 export const stringValue = (length: number | undefined): ToSql =>
   nullable((value) => {
     const text = typeof value === 'string' ? value : refuse(`${describe(value)} is not text`);
+    // UTF-8 has no unpaired surrogate: sent on, it would land as U+FFFD.
+    if (!text.isWellFormed()) refuse(`${describe(text)} holds an unpaired surrogate, which is not text MySQL can store`);
     // UTF-16 units bound the code points from above: count them only when it could matter.
     if (length !== undefined && text.length > length) {
       const characters = [...text].length;

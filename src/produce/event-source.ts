@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import type avro from 'avsc';
 import { parse as parseCsv } from 'csv-parse';
 import { ConfigError } from '../errors.ts';
+import { parseExactJson } from '../values/exact-json.ts';
 import type { GeneratorFunction } from '../transform/contract.ts';
 
 export type Event = Record<string, unknown>;
@@ -16,7 +17,7 @@ export async function* ndjsonEvents(path: string): AsyncGenerator<Event> {
     line++;
     if (text.trim() === '') continue;
     try {
-      yield JSON.parse(text) as Event;
+      yield parseExactJson(text) as Event;
     } catch (error) {
       throw new ConfigError(`${path}:${line} is not JSON: ${(error as Error).message}`);
     }

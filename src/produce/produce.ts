@@ -1,3 +1,6 @@
+import type avro from 'avsc';
+import { withExactNumbers } from '../avro/json-numbers.ts';
+import { avroType } from '../avro/logical-types.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError, PermanentError } from '../errors.ts';
 import { openRecordProducer } from '../kafka/record-producer.ts';
@@ -32,6 +35,8 @@ export async function produceEvents(
   refuseChangeEventSource(pipeline);
   const avro = pipeline.source.format === 'avro';
   const schemaId = avro ? await registry.registerAvro(`${pipeline.topics.raw}-value`, pipeline.source.schema) : 0;
+  // Numbers an NDJSON file wrote past a double's digits are read as the schema's type (exact-json.ts).
+  const sourceType = avroType(pipeline.source.schema as avro.Schema);
   const producer = await openRecordProducer(kafka, { retryForMs: SEND_RETRY_MS });
   const pacing = { rate, batchSize };
   const started = Date.now();
@@ -54,7 +59,9 @@ export async function produceEvents(
       if (key === null || key === undefined) {
         throw new PermanentError(`event ${sent + pending.length + 1} has no ${pipeline.source.keyField} (the key field)`);
       }
-      const value = avro ? await encodeEvent(registry, schemaId, event, sent + pending.length + 1) : Buffer.from(JSON.stringify(event));
+      const value = avro
+        ? await encodeEvent(registry, schemaId, withExactNumbers(sourceType, event) as Event, sent + pending.length + 1)
+        : Buffer.from(JSON.stringify(event));
       pending.push({ key: String(key), value });
       if (pending.length >= requestSize) await flush();
     }

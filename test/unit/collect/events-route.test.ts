@@ -142,4 +142,17 @@ describe('POST /events', () => {
     const { post: postOpen } = await collector(async () => undefined);
     expect((await postOpen('x', { 'content-encoding': 'gzip' })).status).toBe(415);
   });
+
+  it('refuses text it would change: a body that is not UTF-8 (400), an unpaired surrogate (422, by field)', async () => {
+    const sent: OutgoingRecord[] = [];
+    const { post, port } = await collector(async (records) => void sent.push(...records));
+    const bytes = Buffer.concat([Buffer.from('{"id":"'), Buffer.from([0xff, 0xfe]), Buffer.from('","at":"2026-12-02T10:00:00Z"}')]);
+    const notUtf8 = await fetch(`http://127.0.0.1:${port}/events`, { method: 'POST', body: bytes });
+    expect(notUtf8.status).toBe(400);
+    expect(((await notUtf8.json()) as { error: string }).error).toMatch(/not UTF-8/);
+    const surrogate = await post('{"id":"ab\\ud800cd","at":"2026-12-02T10:00:00Z"}');
+    expect(surrogate.status).toBe(422);
+    expect(((await surrogate.json()) as { refused: Array<{ field: string }> }).refused[0]!.field).toBe('id');
+    expect(sent).toHaveLength(0);
+  });
 });

@@ -146,4 +146,88 @@ describe('extract, for any input', () => {
       { numRuns: 300 },
     );
   });
+
+  it('lands any bytes in a string field exactly or dead-letters them: never U+FFFD (Avro)', () => {
+    fc.assert(
+      fc.property(validRecord, fc.uint8Array({ maxLength: 24 }), (record, bytes) => {
+        // The record with `note` replaced by the raw bytes: Avro's string is its length (zigzag varint) and its bytes.
+        const prefix = reader.toBuffer({ ...record, note: null, raw: Buffer.alloc(0) });
+        const noteAt = prefix.length - 2; // `note` (union index 0: null) then `raw` (length 0) end the record
+        const note = Buffer.concat([Buffer.from([2]), Buffer.from([bytes.length * 2]), Buffer.from(bytes)]);
+        const payload = Buffer.concat([prefix.subarray(0, noteAt), note, Buffer.from([0])]);
+        const [outcome] = extract(task('avro', [frame(SCHEMA_ID, payload)])).outcomes;
+        const valid = Buffer.from(Buffer.from(bytes).toString('utf8'), 'utf8').equals(Buffer.from(bytes));
+        if (outcome!.ok) {
+          expect(valid).toBe(true);
+        } else {
+          expect(valid).toBe(false);
+          expect(outcome!.reason).toBe('schema_violation');
+          expect(outcome!.error).toMatch(/not UTF-8/);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  /** A narrow JSON source: a key, a long, a decimal and a double. */
+  const narrow = JSON.stringify({
+    type: 'record',
+    name: 'Narrow',
+    fields: [
+      { name: 'id', type: 'string' },
+      { name: 'l', type: 'long' },
+      { name: 'amount', type: { type: 'bytes', logicalType: 'decimal', precision: 30, scale: 4 } },
+      { name: 'd', type: 'double' },
+    ],
+  });
+  const narrowExtracted = JSON.stringify(extractedSchema(JSON.parse(narrow) as avro.schema.RecordType));
+  const narrowTask = (values: Buffer[]): ExtractTask => ({ ...task('json', values), readerSchema: narrow, extractedSchema: narrowExtracted });
+  const narrowOut = (result: ExtractResult) =>
+    typeOf(narrowExtracted).fromBuffer(unframe(unpackBytes(result.values)[0]!).payload) as Record<string, unknown>;
+
+  it('lands any JSON string exactly or dead-letters it by name: lone surrogates and non-UTF-8 bytes refused', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 12 }), fc.uint8Array({ minLength: 1, maxLength: 8 }), (text, bytes) => {
+        const escaped = Buffer.from(JSON.stringify({ id: text, l: 1, amount: '1.5', d: 0.5 }));
+        const raw = Buffer.concat([Buffer.from('{"id":"'), Buffer.from(bytes), Buffer.from('","l":1,"amount":"1.5","d":0.5}')]);
+        const result = extract(narrowTask([escaped, raw]));
+        const [first, second] = result.outcomes;
+        if (text.isWellFormed()) {
+          expect(first, JSON.stringify(first)).toMatchObject({ ok: true, key: text });
+          expect(narrowOut(result).id).toBe(text);
+        } else {
+          expect(first).toMatchObject({ ok: false, reason: 'schema_violation' });
+          expect((first as { error: string }).error).toMatch(/^does not match the schema: id: /);
+        }
+        if (!Buffer.from(Buffer.from(bytes).toString('utf8')).equals(Buffer.from(bytes)))
+          expect(second).toMatchObject({ ok: false, reason: 'schema_violation' });
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('reads JSON numbers from their digits: longs over the whole 64-bit range, decimals digit for digit', () => {
+    fc.assert(
+      fc.property(
+        fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
+        fc.bigInt({ min: -(10n ** 30n) + 1n, max: 10n ** 30n - 1n }),
+        (long, unscaled) => {
+          const digits = (unscaled < 0n ? -unscaled : unscaled).toString().padStart(5, '0');
+          const decimal = `${unscaled < 0n ? '-' : ''}${digits.slice(0, -4)}.${digits.slice(-4)}`;
+          const text = `{"id":"k","l":${long},"amount":${decimal},"d":12345678901234567.8901}`;
+          const result = extract(narrowTask([Buffer.from(text)]));
+          expect(result.outcomes[0], JSON.stringify(result.outcomes[0])).toMatchObject({ ok: true });
+          const out = narrowOut(result);
+          expect(BigInt(out.l as number | bigint)).toBe(long);
+          expect(out.amount).toBe(decimal);
+          expect(out.d).toBe(12345678901234567.8901);
+        },
+      ),
+      { numRuns: 300 },
+    );
+    const refused = (json: string) => extract(narrowTask([Buffer.from(json)])).outcomes[0];
+    expect(refused('{"id":"x","l":1,"amount":12345678901.23456,"d":0}')).toMatchObject({ ok: false, reason: 'schema_violation' });
+    expect(refused('{"id":"x","l":9223372036854775808,"amount":1,"d":0}')).toMatchObject({ ok: false, reason: 'schema_violation' });
+    expect(refused('{"id":"x","l":1.5,"amount":1,"d":0}')).toMatchObject({ ok: false, reason: 'schema_violation' });
+  });
 });
