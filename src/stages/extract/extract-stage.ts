@@ -113,6 +113,10 @@ export class ExtractProcessor implements BatchProcessor {
         const letter = { topic: batch.topic, partition: batch.partition, message };
         if (!outcome.ok) return void dead.push({ ...letter, reason: outcome.reason, error: outcome.error });
         if ('absorbed' in outcome) return;
+        if (outcome.key === null && message.key === null) {
+          // A tombstone names its row by its key alone: without one it deletes nothing, and no partition is its.
+          return void dead.push({ ...letter, reason: 'undecodable', error: 'a tombstone without a key: no row to delete, no partition to place it in' });
+        }
         const record: OutgoingRecord = {
           key: outcome.key ?? message.key,
           value: values[j]!,

@@ -28,11 +28,11 @@ const event = (n: number) => ({
 });
 
 /** The extract processor of the example pipeline over the real worker pool, a fake cluster and a fake registry. */
-async function extractWith(recordLimit = 1_000_000) {
+async function extractWith(recordLimit = 1_000_000, spec = pipeline) {
   const registry = new FakeRegistry();
   const cluster = new FakeCluster();
   const transactions = new PartitionTransactions(cluster, 'kelt.pageviews.extract', createLogger('silent'));
-  const processor = new ExtractProcessor({ pipeline, registry, pool, transactions, recordLimitOf: async () => recordLimit });
+  const processor = new ExtractProcessor({ pipeline: spec, registry, pool, transactions, recordLimitOf: async () => recordLimit });
   const rawId = await registry.registerAvro(`${pipeline.topics.raw}-value`, pipeline.source.schema);
   await processor.onAssignment([{ topic: pipeline.topics.raw, partition: 3 }]);
   await processor.settle(pipeline.topics.raw, 3);
@@ -73,5 +73,15 @@ describe('ExtractProcessor', () => {
     );
     expect(report.deadLettered).toEqual(['record_too_large']);
     expect(cluster.topics.get(pipeline.topics.extracted)).toHaveLength(1);
+  });
+
+  it('dead-letters a tombstone without a key (it names no row and no partition) instead of retrying it for ever', async () => {
+    // Keyed by the staging table's primary key: tombstones delete rows.
+    const keyedByRow = { ...pipeline, source: { ...pipeline.source, keyField: 'eventId' }, staging: { ...pipeline.staging, deletes: { ...pipeline.staging.deletes, tombstones: true } } };
+    const { registry, cluster, processor, rawId, batchOf, abilities } = await extractWith(1_000_000, keyedByRow);
+    const report = await processor.processBatch(batchOf([await registry.encodeAvro(rawId, event(1)), null, await registry.encodeAvro(rawId, event(2))]), abilities);
+    expect(report).toMatchObject({ produced: 2, deadLettered: ['undecodable'] });
+    expect(cluster.topics.get(pipeline.topics.extracted)!.map((record) => String(record.key))).toEqual(['e1', 'e2']);
+    expect(headerText(cluster.topics.get(pipeline.topics.dlq)![0]!.headers, 'kelt.error')).toMatch(/tombstone without a key/);
   });
 });
