@@ -73,7 +73,7 @@ export function formatListing(listing: DeadLetterListing): string {
     );
   }
   if (listing.letters.length < listing.matched) lines.push(`… ${listing.matched - listing.letters.length} more (--limit)`);
-  return lines.join('\n');
+  return lines.map(terminalSafe).join('\n');
 }
 
 /** The listing as JSON: keys, values and headers as UTF-8 text where they are text, base64 otherwise. */
@@ -129,7 +129,10 @@ export async function showDeadLetter(pipeline: Pipeline, connections: Connection
     '  record:',
     ...(await describeValue(letter, connections.registry)).split('\n').map((line) => `    ${line}`),
   ];
-  return lines.join('\n');
+  return lines
+    .flatMap((line) => line.split('\n'))
+    .map(terminalSafe)
+    .join('\n');
 }
 
 /**
@@ -177,6 +180,15 @@ function printable(bytes: Buffer | null): string {
   // Control characters (a NUL, an escape) would garble the terminal: such keys print as hex.
   const readable = isUtf8(bytes) && !bytes.some((byte) => byte < 0x20);
   return readable ? oneLine(bytes.toString('utf8'), 60) : `0x${bytes.subarray(0, 30).toString('hex')}`;
+}
+
+/**
+ * A line as the operator's terminal may show it: control characters (C0,
+ * DEL, C1) a producer put in a key, a header, a value or an error would
+ * move the cursor, retitle the window or worse; each is written as \xNN.
+ */
+export function terminalSafe(line: string): string {
+  return line.replace(/[\u0000-\u001f\u007f-\u009f]/g, (character) => `\\x${character.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 function oneLine(text: string, max: number): string {
