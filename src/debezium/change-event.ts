@@ -153,11 +153,25 @@ function converted(field: string, value: unknown, encoding: ConnectField | undef
  * type and never gets here), or its bytes (Avro without the decimal logical type).
  */
 function decimalOf(value: unknown, scale: number): string {
-  if (value instanceof Uint8Array) return decimalText(fromTwosComplement(value), scale);
-  if (typeof value !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(value))
-    throw new Error(`${JSON.stringify(value)} is not a Connect decimal (base64)`);
-  return decimalText(fromTwosComplement(Buffer.from(value, 'base64')), scale);
+  // Bounded by what a DECIMAL column holds before anything is allocated: a 100-byte event could name a scale of 5e8.
+  if (!Number.isInteger(scale) || scale < 0 || scale > MAX_DECIMAL_SCALE)
+    throw new Error(`scale ${scale} is outside a DECIMAL's 0–${MAX_DECIMAL_SCALE}`);
+  let bytes: Uint8Array;
+  if (value instanceof Uint8Array) bytes = value;
+  else if (typeof value === 'string' && /^[A-Za-z0-9+/]*={0,2}$/.test(value) && value.length <= 4 * Math.ceil(MAX_DECIMAL_BYTES / 3)) {
+    bytes = Buffer.from(value, 'base64');
+  } else throw new Error(`${JSON.stringify(value).slice(0, 60)} is not a Connect decimal (base64 of at most ${MAX_DECIMAL_BYTES} bytes)`);
+  if (bytes.length > MAX_DECIMAL_BYTES) throw new Error(`a decimal of ${bytes.length} bytes has more than ${MAX_DECIMAL_DIGITS} digits`);
+  const unscaled = fromTwosComplement(bytes);
+  if ((unscaled < 0n ? -unscaled : unscaled).toString().length > MAX_DECIMAL_DIGITS)
+    throw new Error(`the decimal has more than ${MAX_DECIMAL_DIGITS} digits`);
+  return decimalText(unscaled, scale);
 }
+
+/** MySQL's DECIMAL(65,30), and the two's complement bytes 65 digits need. */
+const MAX_DECIMAL_DIGITS = 65;
+const MAX_DECIMAL_SCALE = 30;
+const MAX_DECIMAL_BYTES = 28;
 
 function integer(value: unknown): bigint {
   if (typeof value === 'bigint') return value;

@@ -115,7 +115,11 @@ export class ExtractProcessor implements BatchProcessor {
         if ('absorbed' in outcome) return;
         if (outcome.key === null && message.key === null) {
           // A tombstone names its row by its key alone: without one it deletes nothing, and no partition is its.
-          return void dead.push({ ...letter, reason: 'undecodable', error: 'a tombstone without a key: no row to delete, no partition to place it in' });
+          return void dead.push({
+            ...letter,
+            reason: 'undecodable',
+            error: 'a tombstone without a key: no row to delete, no partition to place it in',
+          });
         }
         const record: OutgoingRecord = {
           key: outcome.key ?? message.key,

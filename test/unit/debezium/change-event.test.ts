@@ -1,3 +1,4 @@
+import { parseExactJson } from '../../../src/values/exact-json.ts';
 import { describe, expect, it } from 'vitest';
 import { PermanentError } from '../../../src/errors.ts';
 import { changeEventOf, changeEventOfJson, rowEncodingOfAvroSchema } from '../../../src/debezium/change-event.ts';
@@ -71,6 +72,21 @@ describe('changeEventOfJson', () => {
     expect(changeEventOfJson(withSchema({ before: null, after: row, op: 'r' }))).toMatchObject({ op: 'r', row: { id: 7 } });
     expect(changeEventOfJson(withSchema({ before, after: null, op: 'd' }))).toMatchObject({ op: 'd', row: { balance: '0.00' } });
     expect(changeEventOfJson(withSchema({ before: null, after: null, op: 't' }))).toEqual({ op: 't' });
+  });
+
+  it('refuses a decimal scale or size no DECIMAL holds by name, before allocating for it; reads 64-bit values from their digits', () => {
+    const huge = { ...row, ratio: { scale: 500_000_000, value: 'AQ==' } };
+    expect(() => changeEventOfJson(withSchema({ before: null, after: huge, op: 'c' }))).toThrow(/ratio: scale 500000000 is outside a DECIMAL's 0–30/);
+    for (const scale of [-1, 2.5]) {
+      expect(() => changeEventOfJson(withSchema({ before: null, after: { ...row, ratio: { scale, value: 'AQ==' } }, op: 'c' }))).toThrow(
+        /ratio: scale/,
+      );
+    }
+    const long = { ...row, ratio: { scale: 0, value: Buffer.alloc(40, 1).toString('base64') } };
+    expect(() => changeEventOfJson(withSchema({ before: null, after: long, op: 'c' }))).toThrow(/ratio: .*at most 28 bytes/);
+    const far = JSON.parse(JSON.stringify(withSchema({ before: null, after: row, op: 'c' }))) as unknown;
+    const text = JSON.stringify(far).replace('"seen_us":1767225600123456', '"seen_us":253402300799999999');
+    expect(changeEventOfJson(parseExactJson(text))).toMatchObject({ row: { seen_us: '9999-12-31T23:59:59.999999Z' } });
   });
 
   it('takes the values of an event without schemas as they are', () => {

@@ -77,9 +77,16 @@ describe('ExtractProcessor', () => {
 
   it('dead-letters a tombstone without a key (it names no row and no partition) instead of retrying it for ever', async () => {
     // Keyed by the staging table's primary key: tombstones delete rows.
-    const keyedByRow = { ...pipeline, source: { ...pipeline.source, keyField: 'eventId' }, staging: { ...pipeline.staging, deletes: { ...pipeline.staging.deletes, tombstones: true } } };
+    const keyedByRow = {
+      ...pipeline,
+      source: { ...pipeline.source, keyField: 'eventId' },
+      staging: { ...pipeline.staging, deletes: { ...pipeline.staging.deletes, tombstones: true } },
+    };
     const { registry, cluster, processor, rawId, batchOf, abilities } = await extractWith(1_000_000, keyedByRow);
-    const report = await processor.processBatch(batchOf([await registry.encodeAvro(rawId, event(1)), null, await registry.encodeAvro(rawId, event(2))]), abilities);
+    const report = await processor.processBatch(
+      batchOf([await registry.encodeAvro(rawId, event(1)), null, await registry.encodeAvro(rawId, event(2))]),
+      abilities,
+    );
     expect(report).toMatchObject({ produced: 2, deadLettered: ['undecodable'] });
     expect(cluster.topics.get(pipeline.topics.extracted)!.map((record) => String(record.key))).toEqual(['e1', 'e2']);
     expect(headerText(cluster.topics.get(pipeline.topics.dlq)![0]!.headers, 'kelt.error')).toMatch(/tombstone without a key/);
