@@ -188,7 +188,17 @@ function printable(bytes: Buffer | null): string {
  * move the cursor, retitle the window or worse; each is written as \xNN.
  */
 export function terminalSafe(line: string): string {
-  return line.replace(/[\u0000-\u001f\u007f-\u009f]/g, (character) => `\\x${character.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  let safe = '';
+  for (const character of line) {
+    const code = character.charCodeAt(0);
+    safe += isControl(code) ? `\\x${code.toString(16).padStart(2, '0')}` : character;
+  }
+  return safe;
+}
+
+/** C0, DEL and C1. */
+export function isControl(code: number): boolean {
+  return code < 0x20 || (code >= 0x7f && code <= 0x9f);
 }
 
 function oneLine(text: string, max: number): string {
