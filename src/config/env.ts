@@ -95,6 +95,7 @@ const envShape = z.object({
   KELT_SCHEMA_REGISTRY_CA_FILE: optionalText,
   KELT_SCHEMA_REGISTRY_CERT_FILE: optionalText,
   KELT_SCHEMA_REGISTRY_KEY_FILE: optionalText,
+  KELT_SCHEMA_REGISTRY_ALLOW_PLAINTEXT: flag,
   // MySQL over TLS; the server's certificate is always verified.
   KELT_MYSQL_TLS: flag,
   KELT_MYSQL_TLS_CA_FILE: optionalText,
@@ -121,6 +122,12 @@ export const envSchema = envShape.superRefine((env, context) => {
     issue(missing, 'registry basic auth needs both a username and a password');
   }
   const registryHttps = URL.canParse(env.KELT_SCHEMA_REGISTRY_URL) && new URL(env.KELT_SCHEMA_REGISTRY_URL).protocol === 'https:';
+  if (env.KELT_SCHEMA_REGISTRY_USERNAME !== undefined && !registryHttps && !env.KELT_SCHEMA_REGISTRY_ALLOW_PLAINTEXT) {
+    issue(
+      'KELT_SCHEMA_REGISTRY_USERNAME',
+      'registry basic auth over http:// sends the password in clear text: use an https:// URL, or set KELT_SCHEMA_REGISTRY_ALLOW_PLAINTEXT=true to allow it',
+    );
+  }
   for (const [prefix, enabled, because] of [
     ['KELT_KAFKA_TLS', env.KELT_KAFKA_TLS, 'KELT_KAFKA_TLS is not true'],
     ['KELT_MYSQL_TLS', env.KELT_MYSQL_TLS, 'KELT_MYSQL_TLS is not true'],

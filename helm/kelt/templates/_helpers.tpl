@@ -169,6 +169,10 @@ app.kubernetes.io/component: {{ .stage }}
       key: {{ if .existingSecret }}{{ .usernameKey }}{{ else }}registry-username{{ end }}
 {{- end }}
 {{- end }}
+{{- if and (or $v.schemaRegistry.auth.username $v.schemaRegistry.auth.existingSecret) $v.schemaRegistry.auth.allowPlaintext }}
+- name: KELT_SCHEMA_REGISTRY_ALLOW_PLAINTEXT
+  value: "true"
+{{- end }}
 {{- with $v.schemaRegistry.tls }}
 {{- if .caSecret.name }}
 - name: KELT_SCHEMA_REGISTRY_CA_FILE
@@ -330,6 +334,7 @@ extract load transform{{ if .Values.collector.enabled }} collect{{ end }}
 {{- if eq $v.kafka.sasl.mechanism "oauthbearer" }}
 {{- if not (or $v.kafka.sasl.existingSecret $everyRoleOwn) }}{{ fail "kafka.sasl: oauthbearer reads its token from a Secret: give existingSecret, or every role's kafkaSecret" }}{{ end -}}
 {{- else if and $v.kafka.sasl.mechanism (not $v.kafka.sasl.existingSecret) (not $everyRoleOwn) (or (not $v.kafka.sasl.username) (not $v.kafka.sasl.password)) }}{{ fail "kafka.sasl: give username and password, or existingSecret" }}{{ end -}}
+{{- if and (or $v.schemaRegistry.auth.username $v.schemaRegistry.auth.existingSecret) (not (hasPrefix "https://" $v.schemaRegistry.url)) (not $v.schemaRegistry.auth.allowPlaintext) }}{{ fail "schemaRegistry.auth: basic auth over an http:// URL sends the password in clear text; use https://, or set schemaRegistry.auth.allowPlaintext" }}{{ end -}}
 {{- if and $v.kafka.sasl.mechanism (not $v.kafka.tls.enabled) (not $v.kafka.sasl.allowPlaintext) }}{{ fail "kafka.sasl: SASL without kafka.tls.enabled sends credentials in clear text; enable TLS, or set kafka.sasl.allowPlaintext" }}{{ end -}}
 {{- if and $v.kafka.tls.clientCertificate.enabled (not $v.kafka.tls.enabled) }}{{ fail "kafka.tls.clientCertificate: needs kafka.tls.enabled" }}{{ end -}}
 {{- if and $v.kafka.tls.clientCertificate.enabled (not $v.kafka.tls.clientCertificate.existingSecret) (not $everyRoleOwn) }}{{ fail "kafka.tls.clientCertificate: give existingSecret, or every role's kafkaSecret" }}{{ end -}}

@@ -48,6 +48,7 @@ describe('readEnv', () => {
         KELT_KAFKA_SASL_MECHANISM: 'scram-sha-512',
         KELT_KAFKA_SASL_USERNAME: 'kelt',
         KELT_KAFKA_SASL_PASSWORD: 'pw',
+        KELT_SCHEMA_REGISTRY_URL: 'https://registry.internal:8081',
         KELT_SCHEMA_REGISTRY_USERNAME: 'key',
         KELT_SCHEMA_REGISTRY_PASSWORD: 'secret',
         KELT_MYSQL_TLS: 'true',
@@ -82,6 +83,18 @@ describe('readEnv', () => {
       kafkaSaslPlaintext: true as const,
     };
     expect(endpointsFrom(readEnv(envOf(oauth)))).toEqual(oauth);
+  });
+
+  it('refuses registry basic auth over http:// unless clear text is allowed by name', () => {
+    const auth = { KELT_SCHEMA_REGISTRY_USERNAME: 'key', KELT_SCHEMA_REGISTRY_PASSWORD: 'secret' };
+    expect(issuesOf({ ...valid, ...auth })).toEqual([
+      'KELT_SCHEMA_REGISTRY_USERNAME: registry basic auth over http:// sends the password in clear text: use an https:// URL, or set KELT_SCHEMA_REGISTRY_ALLOW_PLAINTEXT=true to allow it',
+    ]);
+    expect(endpointsFrom(readEnv({ ...valid, ...auth, KELT_SCHEMA_REGISTRY_ALLOW_PLAINTEXT: 'true' })).registryAuth).toEqual({
+      username: 'key',
+      password: 'secret',
+    });
+    expect(endpointsFrom(readEnv({ ...valid, ...auth, KELT_SCHEMA_REGISTRY_URL: 'https://registry.internal:8081' })).registryAuth).toBeDefined();
   });
 
   it('refuses SASL without TLS unless clear text is allowed by name', () => {
