@@ -128,6 +128,7 @@ interface CollectOptions {
   maxBodyBytes: number;
   maxEvents: number;
   maxBuffered: number;
+  maxBufferedBytes: number;
   ackTimeout: number;
   corsOrigin: string[];
 }
@@ -146,6 +147,7 @@ async function runCollector(options: CollectOptions): Promise<void> {
     maxBodyBytes: options.maxBodyBytes,
     maxEventsPerRequest: options.maxEvents,
     maxBufferedEvents: options.maxBuffered,
+    maxBufferedBytes: options.maxBufferedBytes,
     ackTimeoutMs: options.ackTimeout * 1000,
     tokens,
     corsOrigins: options.corsOrigin,
@@ -391,6 +393,14 @@ Connection settings come from the environment:
       new Option('--max-buffered <count>', 'events waiting for Kafka, at most; requests beyond are answered 429')
         .argParser(positiveInteger)
         .default(50_000),
+    )
+    .addOption(
+      new Option(
+        '--max-buffered-bytes <bytes>',
+        'bytes of request bodies held at once across requests; beyond, 429 (a parsed body takes ~20× its bytes)',
+      )
+        .argParser(positiveInteger)
+        .default(8_388_608),
     )
     .addOption(
       new Option('--ack-timeout <seconds>', "a request waits this long for Kafka's acknowledgement before it is answered 503")

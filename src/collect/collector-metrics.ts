@@ -16,6 +16,7 @@ export class CollectorMetrics {
   readonly refused: Counter<'reason'>;
   readonly produceSeconds: Histogram;
   readonly requestSeconds: Histogram;
+  readonly bodyBytes: Gauge;
 
   constructor(pipeline: string, buffered: () => number) {
     const registers = [this.registry];
@@ -48,6 +49,11 @@ export class CollectorMetrics {
       name: 'kelt_collect_request_seconds',
       help: 'From an event request received to its answer.',
       buckets: latencyBuckets,
+      registers,
+    });
+    this.bodyBytes = new Gauge({
+      name: 'kelt_collect_body_bytes',
+      help: 'Bytes of request bodies held at once, across requests (bounded by --max-buffered-bytes: 429 beyond).',
       registers,
     });
     new Gauge({

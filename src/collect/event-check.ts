@@ -17,7 +17,9 @@ export function checkEvent(type: avro.types.RecordType, keyField: string, event:
   if (typeof event !== 'object' || event === null || Array.isArray(event)) {
     return { ok: false, field: '(event)', error: 'an event is a JSON object' };
   }
-  const undeclared = Object.keys(event).find((name) => type.field(name) === undefined);
+  // By the fields' own names: avsc's lookup is a plain object, where `constructor` or `__proto__` would be found.
+  const declared = new Set(type.fields.map((field) => field.name));
+  const undeclared = Object.keys(event).find((name) => !declared.has(name));
   if (undeclared !== undefined) {
     return { ok: false, field: undeclared, error: `${undeclared} is not a field of ${type.name ?? 'the schema'}` };
   }

@@ -8,6 +8,13 @@ import type { EventIntake } from './event-intake.ts';
 import { postedEvents, UnreadableBodyError } from './posted-events.ts';
 import { CollectorBusyError, CollectorUnavailableError } from './produce-batcher.ts';
 
+interface BodyToTake {
+  body: Buffer;
+  contentType: string | undefined;
+  answer: (status: number, body: unknown, headers?: Record<string, string>) => void;
+  retryAfter: Record<string, string>;
+}
+
 export interface EventsRouteOptions {
   intake: Pick<EventIntake, 'take'>;
   metrics: CollectorMetrics;
@@ -16,6 +23,8 @@ export interface EventsRouteOptions {
   maxBodyBytes: number;
   /** Events per request, at most (413 beyond). */
   maxEvents: number;
+  /** Bytes of request bodies held at once, across requests (429 beyond). */
+  maxBufferedBytes: number;
   /** Bearer tokens any of which a request must carry; none: no authentication. */
   tokens: readonly string[];
   /** Origins a browser may post from (`*`: any); none: no CORS headers. */
@@ -44,6 +53,7 @@ export function eventsRoute(options: EventsRouteOptions): RouteHandler {
     return tokenDigests.map((token) => timingSafeEqual(token, given)).includes(true);
   };
 
+  const buffered = { bytes: 0 };
   return async (request, response) => {
     const started = performance.now();
     const answer = (status: number, body: unknown, headers: Record<string, string> = {}) => {
@@ -80,17 +90,46 @@ export function eventsRoute(options: EventsRouteOptions): RouteHandler {
       request.resume();
       return;
     }
-    const body = await readBody(request, options.maxBodyBytes);
+    if (buffered.bytes + Number(request.headers['content-length'] ?? 0) > options.maxBufferedBytes) {
+      options.metrics.refused.inc({ reason: 'busy' });
+      answer(
+        429,
+        { accepted: 0, error: 'the collector holds as many request bodies as it may; send again later' },
+        { ...retryAfter, connection: 'close' },
+      );
+      return;
+    }
+    const body = await readBody(request, options.maxBodyBytes, buffered, options.maxBufferedBytes, options.metrics.bodyBytes);
+    // The client went away mid-body: nobody to answer, nothing to log.
+    if (body === 'aborted') return;
+    if (body === 'busy') {
+      options.metrics.refused.inc({ reason: 'busy' });
+      answer(
+        429,
+        { accepted: 0, error: 'the collector holds as many request bodies as it may; send again later' },
+        { ...retryAfter, connection: 'close' },
+      );
+      return;
+    }
     if (body === undefined) {
       options.metrics.refused.inc({ reason: 'too_large' });
       answer(413, { accepted: 0, error: `the body is over ${options.maxBodyBytes} bytes; post fewer events per request` }, { connection: 'close' });
       return;
     }
+    try {
+      await takeBody({ body, contentType: request.headers['content-type'], answer, retryAfter });
+    } finally {
+      options.metrics.bodyBytes.set((buffered.bytes -= body.length));
+    }
+  };
+
+  /** A body read whole: its events checked, encoded and handed to Kafka, the request answered. */
+  async function takeBody({ body, contentType, answer, retryAfter }: BodyToTake): Promise<void> {
     let events: unknown[];
     try {
       // JSON is UTF-8 text: other bytes would be read as U+FFFD and stored changed.
       if (!isUtf8(body)) throw new UnreadableBodyError('the body is not UTF-8 text, which JSON is');
-      events = postedEvents(body.toString('utf8'), request.headers['content-type']);
+      events = postedEvents(body.toString('utf8'), contentType);
     } catch (error) {
       if (!(error instanceof UnreadableBodyError)) throw error;
       options.metrics.refused.inc({ reason: 'unreadable' });
@@ -113,9 +152,11 @@ export function eventsRoute(options: EventsRouteOptions): RouteHandler {
       if (!busy && !(error instanceof CollectorUnavailableError)) throw error;
       options.metrics.refused.inc({ reason: busy ? 'busy' : 'unavailable' }, events.length);
       if (!busy) options.logger.warn({ err: error, events: events.length }, 'answered 503: Kafka did not take the events');
-      answer(busy ? 429 : 503, { accepted: 0, error: error.message }, retryAfter);
+      // Kafka's own error names brokers and internals: the client is told what to do, the log keeps the rest.
+      const error503 = 'Kafka did not acknowledge the events in time; none of them was accepted: send them again';
+      answer(busy ? 429 : 503, { accepted: 0, error: busy ? error.message : error503 }, retryAfter);
     }
-  };
+  }
 }
 
 function digest(token: string): Buffer {
@@ -135,22 +176,40 @@ function corsHeaders(request: IncomingMessage, response: ServerResponse, origins
 }
 
 /**
- * The body's bytes, or undefined once it passes `limit` bytes. The rest is
+ * The body's bytes; undefined once it passes `limit` bytes; 'busy' once the
+ * bodies held across requests pass `maxBuffered`; 'aborted' when the client
+ * went away. The rest is
  * left unread: the answer closes the connection (its socket must stay open
  * until the answer is written, which ending the stream would not allow).
  */
-function readBody(request: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+function readBody(
+  request: IncomingMessage,
+  limit: number,
+  buffered: { bytes: number },
+  maxBuffered: number,
+  gauge: { set(value: number): void },
+): Promise<Buffer | undefined | 'aborted' | 'busy'> {
   if (Number(request.headers['content-length'] ?? 0) > limit) return Promise.resolve(undefined);
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const settle = (outcome: Buffer | undefined | 'aborted' | 'busy') => {
+      // A body read stays counted until its request is answered (the route gives it back).
+      if (!(outcome instanceof Buffer)) gauge.set((buffered.bytes -= size));
+      request.off('data', onData).off('end', onEnd).off('error', onError);
+      if (outcome !== 'aborted' && !(outcome instanceof Buffer)) request.pause();
+      resolve(outcome);
+    };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size <= limit) return void chunks.push(chunk);
-      request.off('data', onData).off('end', onEnd).pause();
-      resolve(undefined);
+      gauge.set((buffered.bytes += chunk.length));
+      if (size > limit) return settle(undefined);
+      // Bodies held at once across requests are bounded: slow bodies from many clients cannot fill the heap.
+      if (buffered.bytes > maxBuffered) return settle('busy');
+      chunks.push(chunk);
     };
-    const onEnd = () => resolve(Buffer.concat(chunks));
-    request.on('data', onData).on('end', onEnd).once('error', reject);
+    const onEnd = () => settle(Buffer.concat(chunks));
+    const onError = () => settle('aborted');
+    request.on('data', onData).on('end', onEnd).once('error', onError);
   });
 }

@@ -29,7 +29,7 @@ function parsedOrUndefined(text: string): { value: unknown } | undefined {
     return { value: parseExactJson(text) };
   } catch (error) {
     if (error instanceof SyntaxError) return undefined;
-    throw error;
+    throw tooDeep(error, 'the body');
   }
 }
 
@@ -37,6 +37,12 @@ function parsed(text: string, where: string): unknown {
   try {
     return parseExactJson(text);
   } catch (error) {
-    throw new UnreadableBodyError(`${where} is not JSON: ${(error as Error).message}`, { cause: error });
+    if (!(error instanceof SyntaxError)) throw tooDeep(error, where);
+    throw new UnreadableBodyError(`${where} is not JSON: ${error.message}`, { cause: error });
   }
+}
+
+/** JSON nested deeper than the parser's stack: the client's body, not the collector's failure. */
+function tooDeep(error: unknown, where: string): unknown {
+  return error instanceof RangeError ? new UnreadableBodyError(`${where} is nested too deeply to read`, { cause: error }) : error;
 }

@@ -19,6 +19,8 @@ export interface CollectorSettings {
   maxBodyBytes: number;
   maxEventsPerRequest: number;
   maxBufferedEvents: number;
+  /** Request bodies held at once across requests, in bytes (429 beyond): what slow or large bodies may take of the heap. */
+  maxBufferedBytes: number;
   ackTimeoutMs: number;
   tokens: readonly string[];
   corsOrigins: readonly string[];
@@ -34,6 +36,8 @@ export interface ServedCollector {
 const MAX_BATCH_EVENTS = 4_000;
 const RETRY_AFTER_MS = 2_000;
 const READINESS_INTERVAL_MS = 5_000;
+/** A client gets 10 s to send its headers and 30 s for its whole request; at most 1,024 connections at once. */
+const COLLECTOR_LIMITS = { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, maxConnections: 1_024 };
 
 /**
  * `kelt collect`: an HTTP port that takes events for the pipeline's raw
@@ -93,6 +97,7 @@ export async function serveCollector(pipeline: Pipeline, connections: Connection
           logger,
           maxBodyBytes: settings.maxBodyBytes,
           maxEvents: Math.min(settings.maxEventsPerRequest, settings.maxBufferedEvents),
+          maxBufferedBytes: settings.maxBufferedBytes,
           tokens: settings.tokens,
           corsOrigins: settings.corsOrigins,
           retryAfterSeconds: () => batcher.retryAfterSeconds,
@@ -101,6 +106,7 @@ export async function serveCollector(pipeline: Pipeline, connections: Connection
       },
     },
     logger,
+    COLLECTOR_LIMITS,
   );
   const port = await server.listen(settings.host, settings.port);
   logger.info(

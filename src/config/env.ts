@@ -121,6 +121,9 @@ export const envSchema = envShape.superRefine((env, context) => {
     const missing = env.KELT_SCHEMA_REGISTRY_USERNAME === undefined ? 'KELT_SCHEMA_REGISTRY_USERNAME' : 'KELT_SCHEMA_REGISTRY_PASSWORD';
     issue(missing, 'registry basic auth needs both a username and a password');
   }
+  if (env.KELT_COLLECT_TOKENS !== undefined && collectorTokens(env).length === 0) {
+    issue('KELT_COLLECT_TOKENS', 'is set but names no token (it would mean no authentication): give at least one, or leave it unset');
+  }
   const registryHttps = URL.canParse(env.KELT_SCHEMA_REGISTRY_URL) && new URL(env.KELT_SCHEMA_REGISTRY_URL).protocol === 'https:';
   if (env.KELT_SCHEMA_REGISTRY_USERNAME !== undefined && !registryHttps && !env.KELT_SCHEMA_REGISTRY_ALLOW_PLAINTEXT) {
     issue(

@@ -22,13 +22,20 @@ export interface StageEndpoints {
  * the stage can do its work, else 503 with the reasons); the collector's
  * `/events` beside them.
  */
+/** What a port open to the world bounds: slow clients and how many at once. */
+export interface ConnectionLimits {
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  maxConnections: number;
+}
+
 export class StageServer {
   private readonly server: Server;
   private readonly endpoints: StageEndpoints;
   private readonly logger: Logger;
   private draining = false;
 
-  constructor(endpoints: StageEndpoints, logger: Logger) {
+  constructor(endpoints: StageEndpoints, logger: Logger, limits?: ConnectionLimits) {
     this.endpoints = endpoints;
     this.logger = logger;
     this.server = createServer((request, response) => {
@@ -42,6 +49,11 @@ export class StageServer {
     });
     // Prometheus keeps its connections open between scrapes.
     this.server.keepAliveTimeout = 65_000;
+    if (limits !== undefined) {
+      this.server.headersTimeout = limits.headersTimeoutMs;
+      this.server.requestTimeout = limits.requestTimeoutMs;
+      this.server.maxConnections = limits.maxConnections;
+    }
   }
 
   /** Listens on host:port (port 0 picks a free one); resolves with the bound port. */

@@ -85,6 +85,12 @@ describe('readEnv', () => {
     expect(endpointsFrom(readEnv(envOf(oauth)))).toEqual(oauth);
   });
 
+  it('refuses a KELT_COLLECT_TOKENS that names no token, which would mean no authentication', () => {
+    expect(issuesOf({ ...valid, KELT_COLLECT_TOKENS: ' , ,' })).toEqual([
+      'KELT_COLLECT_TOKENS: is set but names no token (it would mean no authentication): give at least one, or leave it unset',
+    ]);
+  });
+
   it('refuses registry basic auth over http:// unless clear text is allowed by name', () => {
     const auth = { KELT_SCHEMA_REGISTRY_USERNAME: 'key', KELT_SCHEMA_REGISTRY_PASSWORD: 'secret' };
     expect(issuesOf({ ...valid, ...auth })).toEqual([
