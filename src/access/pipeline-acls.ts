@@ -1,8 +1,8 @@
 import type { Pipeline } from '../pipeline/spec.ts';
 import { groupIdOf, inputTopicOf, stageNames, type StageName } from '../pipeline/topology.ts';
 
-/** Who asks: each stage, migrate (creates the topics) and produce (writes the raw topic). */
-export const accessRoles = [...stageNames, 'migrate', 'produce'] as const;
+/** Who asks: each stage, migrate (creates the topics), produce (writes the raw topic) and collect (the HTTP collector). */
+export const accessRoles = [...stageNames, 'migrate', 'produce', 'collect'] as const;
 export type AccessRole = (typeof accessRoles)[number];
 
 export type AclOperation = 'read' | 'write' | 'create' | 'describe' | 'describe-configs';
@@ -49,6 +49,12 @@ export function pipelineAcls(pipeline: Pick<Pipeline, 'name' | 'topics'>, role: 
   });
   if (role === 'produce') {
     return [rule('topic', pipeline.topics.raw, 'write', 'puts events on the raw topic (idempotent producer)')];
+  }
+  if (role === 'collect') {
+    return [
+      rule('topic', pipeline.topics.raw, 'write', 'puts the accepted events on the raw topic (idempotent producer)'),
+      rule('topic', pipeline.topics.raw, 'describe-configs', 'reads the raw topic’s record size limit (an event over it is refused alone)'),
+    ];
   }
   if (role === 'migrate') {
     return [

@@ -49,6 +49,7 @@ describe('the secured stack', () => {
     load: { scram: 'kelt-load' },
     transform: { certificate: 'kelt-transform' },
     produce: { tokenFile: join(dir, 'produce.token') },
+    collect: { tokenFile: join(dir, 'produce.token') },
   };
   const endpointsOf = (role: AccessRole, mysql: 'ddl' | 'dml' = 'dml') => identityEndpoints(stack, database, identities[role], mysql);
   const start = (stage: StageName, name: string) => {

@@ -196,6 +196,15 @@ describe('Helm chart (helm lint, helm template)', () => {
     ).rejects.toThrow(/kafka.tls.clientCertificate: give existingSecret, or every role's kafkaSecret/);
   });
 
+  it('refuses an open collector unless allowed by name, and registry basic auth over http:// unless allowed', async () => {
+    await expect(helm('template', 'kelt', chart, '--set', 'collector.enabled=true')).rejects.toThrow(/collector: no tokensSecret/);
+    await expect(helm('template', 'kelt', chart, '--set', 'collector.enabled=true', '--set', 'collector.allowAnonymous=true')).resolves.toBeDefined();
+    const auth = ['--set', 'schemaRegistry.auth.username=key', '--set', 'schemaRegistry.auth.password=secret'];
+    await expect(helm('template', 'kelt', chart, ...auth)).rejects.toThrow(/schemaRegistry.auth: basic auth over an http:\/\/ URL/);
+    const allowed = await helm('template', 'kelt', chart, ...auth, '--set', 'schemaRegistry.auth.allowPlaintext=true');
+    expect(allowed.stdout).toContain('KELT_SCHEMA_REGISTRY_ALLOW_PLAINTEXT');
+  });
+
   it('keeps secrets out of the manifests except in Secrets, and points the env at them', () => {
     for (const manifest of full.filter((m) => m.kind !== 'Secret')) {
       const text = JSON.stringify(manifest);

@@ -28,20 +28,21 @@ describe('pipeline ACLs', () => {
     expect(pipelineAcls(pipeline, 'load', principal).every((rule) => rule.principal === 'User:kelt-load')).toBe(true);
   });
 
-  it('lets migrate create the topics and produce write only the raw topic; nobody gets more than its role', () => {
+  it('lets migrate create the topics, produce write only the raw topic and collect also read its configs; nobody gets more than its role', () => {
     expect(grants(pipelineAcls(pipeline, 'migrate', principal))).toEqual([
       ...['shop.orders', 'shop.extracted', 'shop.loaded', 'shop.dlq'].map((topic) => `create topic:${topic}`),
       ...['shop.orders', 'shop.extracted', 'shop.loaded', 'shop.dlq'].map((topic) => `describe topic:${topic}`),
     ]);
     expect(grants(pipelineAcls(pipeline, 'produce', principal))).toEqual(['write topic:shop.orders']);
-    for (const role of ['extract', 'load', 'transform', 'migrate', 'produce'] as const) {
+    expect(grants(pipelineAcls(pipeline, 'collect', principal))).toEqual(['write topic:shop.orders', 'describe-configs topic:shop.orders']);
+    for (const role of ['extract', 'load', 'transform', 'migrate', 'produce', 'collect'] as const) {
       const rules = pipelineAcls(pipeline, role, principal);
       expect(
         rules.some((rule) => rule.resource === 'cluster'),
         role,
       ).toBe(false);
       expect(
-        rules.some((rule) => rule.operation === 'write' && rule.name === pipeline.topics.raw && role !== 'produce'),
+        rules.some((rule) => rule.operation === 'write' && rule.name === pipeline.topics.raw && role !== 'produce' && role !== 'collect'),
         role,
       ).toBe(false);
     }
