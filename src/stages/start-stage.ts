@@ -82,10 +82,6 @@ export async function startStage(
         groupId,
         partitions: pipeline.partitions,
       });
-      await aggregates.checkDefinitions(mysql, pipeline.name).catch(async (error: unknown) => {
-        await Promise.all([mysql.end(), transformPool.close()]);
-        throw error;
-      });
       processor = new TransformProcessor({
         pipeline,
         registry,

@@ -51,6 +51,7 @@ export class AggregateViews {
   private readonly sources: Source[];
   private readonly groupId: string;
   private readonly partitions: number;
+  private definitionsChecked = false;
 
   constructor({ aggregates, modelTables, groupId, partitions }: AggregateViewsOptions) {
     this.groupId = groupId;
@@ -85,7 +86,7 @@ export class AggregateViews {
    * are not a view of this spec's model tables until a replay rebuilds them.
    */
   async checkDefinitions(pool: Pick<MySqlPool, 'query'>, pipelineName: string): Promise<void> {
-    if (!this.enabled) return;
+    if (!this.enabled || this.definitionsChecked) return;
     let rows: unknown;
     try {
       [rows] = await pool.query(
@@ -109,6 +110,7 @@ export class AggregateViews {
         problems,
       );
     }
+    this.definitionsChecked = true;
   }
 
   /** Before the batch writes: the rows of every key it touches in a source table, locked, and what the batch leaves of each. */

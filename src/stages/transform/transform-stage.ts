@@ -117,6 +117,8 @@ export class TransformProcessor implements BatchProcessor {
     const partitions = owned.map(({ partition }) => partition);
     await this.positions.assigned(partitions);
     await this.origins.assigned(partitions);
+    // On an assignment, not at start: a member that starts while MySQL is away waits for it like any other.
+    await this.aggregates.checkDefinitions(this.mysql, this.pipeline.name);
   }
 
   async processBatch(batch: PartitionBatch, { deadLetters }: BatchAbilities): Promise<BatchReport> {

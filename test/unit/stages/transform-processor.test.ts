@@ -33,6 +33,9 @@ async function transformWith() {
   const cluster = new FakeCluster();
   const { pool: mysql, committed, committedValues } = fakePool();
   const tables = modelTables(pipeline);
+  const aggregates = new AggregateViews({ aggregates: pipeline.transform.aggregates, modelTables: tables, groupId, partitions: pipeline.partitions });
+  // The fake MySQL has no information_schema: the tables' definitions are the real stack's to check (test/integration/aggregates.test.ts).
+  aggregates.checkDefinitions = async () => undefined;
   const processor = new TransformProcessor({
     pipeline,
     registry,
@@ -42,7 +45,7 @@ async function transformWith() {
     transactions: new PartitionTransactions(cluster, groupId, createLogger('silent')),
     positions: new MemoryPositions(),
     deadLetterLog: new MemoryLetterLog(),
-    aggregates: new AggregateViews({ aggregates: pipeline.transform.aggregates, modelTables: tables, groupId, partitions: pipeline.partitions }),
+    aggregates,
     origins: new AppliedOriginStore(mysql, groupId, topic),
     logger: createLogger('silent'),
   });
