@@ -28,7 +28,9 @@ const columns = 'id, owner, balance, opened, updated_at, visits';
 /**
  * A database's changes, captured by Debezium's MariaDB connector on Kafka
  * Connect, through extract, load and transform: after a random workload of
- * inserts, updates and deletes (rows deleted and inserted again), with the
+ * inserts, updates and deletes (rows deleted and inserted again; BIGINTs at
+ * ±(2^63 − 1) and DATETIME(6)s in the year 9999 among them, which Debezium's
+ * JSON writes as numbers past 2^53), with the
  * Connect worker killed and restarted and a load member killed and replaced
  * in the middle, the staging and model tables equal the source table, row for
  * row, and an aggregate of the model table (per opening date, which updates
@@ -69,8 +71,12 @@ describe('fault: Debezium change events from MariaDB, the connector and a stage 
         next() < 0.2 ? null : `20${10 + Math.floor(next() * 15)}-0${1 + Math.floor(next() * 9)}-1${Math.floor(next() * 9)}`,
         next() < 0.1
           ? null
-          : `2026-12-02 10:${String(Math.floor(next() * 60)).padStart(2, '0')}:00.${String(Math.floor(next() * 1e6)).padStart(6, '0')}`,
-        Math.floor(next() * 2 ** 40),
+          : next() < 0.05
+            ? // Past the year 2255 a DATETIME(6)'s microseconds since the epoch pass 2^53: Debezium writes them as a JSON number.
+              '9999-12-31 23:59:59.999999'
+            : `2026-12-02 10:${String(Math.floor(next() * 60)).padStart(2, '0')}:00.${String(Math.floor(next() * 1e6)).padStart(6, '0')}`,
+        // BIGINT at its edges (±(2^63 − 1)), which a double would change, now and then.
+        next() < 0.05 ? (next() < 0.5 ? '9223372036854775807' : '-9223372036854775807') : Math.floor(next() * 2 ** 40),
       ];
       if (!live.has(id)) {
         await source.pool.query(`INSERT INTO accounts (${columns}) VALUES (?, ?, ?, ?, ?, ?)`, [id, ...values]);

@@ -108,12 +108,16 @@ describe('hostile records', () => {
     // The fields before `items`, then a block count of 2^31 items and one short item.
     const prefix = avroType({ ...source, fields: source.fields.slice(0, 3) } as never).toBuffer(order(9_001, { customer: 'h-claims' }));
     const truncated = await encoded(9_002, { customer: 'h-truncated' });
+    // An order whose note ends in two bytes that are not UTF-8 (Avro writes a string as its length and bytes).
+    const badText = Buffer.from(await encoded(9_020, { customer: 'h-not-utf8', note: 'zz' }));
+    badText.set([0xff, 0xfe], badText.length - 2);
     const hostile: Hostile[] = [
       { key: 'h-random', value: noise(64), stage: 'extract', reason: 'undecodable' },
       { key: null, partition: 3, value: noise(64), stage: 'extract', reason: 'undecodable' },
       { key: 'h-unknown-id', value: frame(2_000_000_000, randomBytes(16)), stage: 'extract', reason: 'unknown_schema' },
       { key: 'h-json-schema', value: frame(jsonSchemaId, Buffer.from('{"orderId":"x"}')), stage: 'extract', reason: 'unknown_schema' },
       { key: 'h-truncated', value: truncated.subarray(0, truncated.length - 4), stage: 'extract', reason: 'schema_violation' },
+      { key: 'h-not-utf8', value: badText, stage: 'extract', reason: 'schema_violation' },
       {
         key: 'h-claims',
         value: frame(rawId, Buffer.concat([prefix, Buffer.from([0xfe, 0xff, 0xff, 0xff, 0x0f, 0x02, 0x61])])),
