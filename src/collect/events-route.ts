@@ -90,25 +90,23 @@ export function eventsRoute(options: EventsRouteOptions): RouteHandler {
       request.resume();
       return;
     }
-    if (buffered.bytes + Number(request.headers['content-length'] ?? 0) > options.maxBufferedBytes) {
+    const tooManyBodies = () => {
       options.metrics.refused.inc({ reason: 'busy' });
       answer(
         429,
         { accepted: 0, error: 'the collector holds as many request bodies as it may; send again later' },
         { ...retryAfter, connection: 'close' },
       );
+    };
+    if (buffered.bytes + Number(request.headers['content-length'] ?? 0) > options.maxBufferedBytes) {
+      tooManyBodies();
       return;
     }
     const body = await readBody(request, options.maxBodyBytes, buffered, options.maxBufferedBytes, options.metrics.bodyBytes);
     // The client went away mid-body: nobody to answer, nothing to log.
     if (body === 'aborted') return;
     if (body === 'busy') {
-      options.metrics.refused.inc({ reason: 'busy' });
-      answer(
-        429,
-        { accepted: 0, error: 'the collector holds as many request bodies as it may; send again later' },
-        { ...retryAfter, connection: 'close' },
-      );
+      tooManyBodies();
       return;
     }
     if (body === undefined) {

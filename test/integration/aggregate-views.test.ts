@@ -1,9 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { openClusterAdmin } from '../../src/kafka/cluster-admin.ts';
 import { produceEvents } from '../../src/produce/produce.ts';
-import { stageLag } from '../../src/status/lag.ts';
 import { aggregateMismatches, aggregatesIn, expectedAggregates, groupedModel } from '../support/aggregates.ts';
-import { countRows, createTestPipeline, exampleSpec, waitFor, type TestPipeline } from '../support/pipeline.ts';
+import { countRows, createTestPipeline, waitCaughtUp, exampleSpec, type TestPipeline } from '../support/pipeline.ts';
 import { startTestStage, stopStageProcesses, type StageProcess } from '../support/stage-process.ts';
 
 /**
@@ -73,20 +71,8 @@ describe('aggregates are views of fct_pageviews (stages as processes)', () => {
       })(),
       t.connections,
     );
-  const caughtUp = async () => {
-    const admin = await openClusterAdmin(t.connections.kafka);
-    try {
-      await waitFor('every stage caught up', async () => {
-        for (const stage of ['extract', 'load', 'transform'] as const) {
-          const lag = await stageLag(admin, t.pipeline, stage);
-          if (lag.lag > 0 || lag.partitions.some((p) => p.end > 0 && p.committed < 0)) return false;
-        }
-        return true;
-      });
-    } finally {
-      await admin.close();
-    }
-  };
+  const caughtUp = () => waitCaughtUp(t);
+
   /** The hopping aggregate as GROUP BY over fct_pageviews: window start|host → views, visitors, first view (ms). */
   const hoppingFromModel = async () => {
     const [rows] = await t.db.pool.query(

@@ -1,4 +1,3 @@
-import { openClusterAdmin } from '../../src/kafka/cluster-admin.ts';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
@@ -8,10 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { produceEvents } from '../../src/produce/produce.ts';
 import { replayTransform } from '../../src/replay/replay-command.ts';
 import { startStage, type RunningStage } from '../../src/stages/start-stage.ts';
-import { stageLag } from '../../src/status/lag.ts';
 import { aggregateMismatches, aggregatesIn, expectedAggregates } from '../support/aggregates.ts';
 import { originOf } from '../../src/stages/record-origin.ts';
-import { countRows, createTestPipeline, readTopic, waitFor, writeAgain, type TestPipeline } from '../support/pipeline.ts';
+import { countRows, createTestPipeline, waitCaughtUp, readTopic, writeAgain, type TestPipeline } from '../support/pipeline.ts';
 
 /**
  * The example pipeline's aggregates (page views per host, path and hour;
@@ -66,20 +64,8 @@ describe('aggregates into MySQL', () => {
       t.connections,
     );
   };
-  const caughtUp = async () => {
-    const admin = await openClusterAdmin(t.connections.kafka);
-    try {
-      await waitFor('every stage caught up', async () => {
-        for (const stage of ['extract', 'load', 'transform'] as const) {
-          const lag = await stageLag(admin, t.pipeline, stage);
-          if (lag.lag > 0 || lag.partitions.some((p) => p.end > 0 && p.committed < 0)) return false;
-        }
-        return true;
-      });
-    } finally {
-      await admin.close();
-    }
-  };
+  const caughtUp = () => waitCaughtUp(t);
+
   const expectExact = async () => expect(aggregateMismatches(expectedAggregates(sent), await aggregatesIn(t.db))).toEqual([]);
   /** The transform stops on its first assignment, naming the aggregate its tables do not fit. */
   const expectRefused = async (pipeline: typeof t.pipeline, why: RegExp) => {

@@ -11,7 +11,9 @@ import { loadPipeline, type Pipeline, type PipelineSpecInput } from '../../src/p
 import type { Endpoints } from '../../src/config/env.ts';
 import { connectTo, type Connections } from '../../src/runtime/connections.ts';
 import { startStage, type RunningStage } from '../../src/stages/start-stage.ts';
-import type { StageName } from '../../src/pipeline/topology.ts';
+import { stageNames, type StageName } from '../../src/pipeline/topology.ts';
+import { openClusterAdmin } from '../../src/kafka/cluster-admin.ts';
+import { stageLag } from '../../src/status/lag.ts';
 import { createTestDatabase, endpoints, uniqueName, type TestDatabase } from './stack.ts';
 
 export const pageviewsSpecPath = fileURLToPath(new URL('../../schemas/pageviews.pipeline.yaml', import.meta.url));
@@ -98,6 +100,22 @@ export function filesAt(spec: PipelineSpecInput, at: (relative: string) => strin
     },
     transform: { ...spec.transform, module: at(spec.transform.module) },
   };
+}
+
+/** Waits until every stage's group has consumed its input topic to the end (each partition committed where it has records). */
+export async function waitCaughtUp(t: Pick<TestPipeline, 'pipeline' | 'connections'>): Promise<void> {
+  const admin = await openClusterAdmin(t.connections.kafka);
+  try {
+    await waitFor('every stage caught up', async () => {
+      for (const stage of stageNames) {
+        const lag = await stageLag(admin, t.pipeline, stage);
+        if (lag.lag > 0 || lag.partitions.some((p) => p.end > 0 && p.committed < 0)) return false;
+      }
+      return true;
+    });
+  } finally {
+    await admin.close();
+  }
 }
 
 /** Polls `probe` until it returns true; fails with `what` after `timeoutMs`. */
