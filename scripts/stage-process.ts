@@ -55,7 +55,7 @@ export class StageProcess {
     const log = openSync(logFile, 'a');
     this.child = spawn(kelt, [stage, '--pipeline', specPath, '--grace', String(graceSeconds), ...args], {
       stdio: ['ignore', log, log],
-      env: { ...process.env, ...envOf(endpoints), KELT_LOG_LEVEL: 'info', KELT_HTTP_PORT: '0', ...env },
+      env: { ...process.env, ...envOf(endpoints), KELT_LOG_LEVEL: process.env.KELT_TEST_LOG_LEVEL ?? 'info', KELT_HTTP_PORT: '0', ...env },
     });
     // A stage outlives no run that started it (a test that timed out, a bench interrupted).
     const orphanGuard = () => this.child.kill('SIGKILL');

@@ -1,5 +1,6 @@
 import type { Message, Producer, Transaction } from 'kafkajs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { TransientError } from '../errors.ts';
 import { classifyKafkaError } from './errors.ts';
 import { partitionForKey } from './partitioner.ts';
 
@@ -57,14 +58,28 @@ export async function sendByPartition(
  * which is retried whole.
  */
 async function sendRequest(via: Producer | Transaction, topic: string, messages: Message[], retryUntil: number): Promise<void> {
+  const partition = messages[0]!.partition!;
   for (let attempt = 0; ; attempt++) {
     try {
-      await via.send({ topic, acks: -1, messages });
+      const answers = await via.send({ topic, acks: -1, messages });
+      // kafkajs resolves a send without sending a partition its metadata
+      // does not list (findLeaderForPartitions skips it): no answer for the
+      // partition means its records were not written.
+      if (!answers.some((answer) => answer.topicName === topic && answer.partition === partition)) {
+        throw new UnsentPartitionError(topic, partition);
+      }
       return;
     } catch (error) {
       if (Date.now() >= retryUntil || !classifyKafkaError(error, 'sending').retriable) throw error;
       await sleep(Math.min(5_000, 200 * 2 ** attempt));
     }
+  }
+}
+
+/** kafkajs answered a send without writing its partition (the partition is not in its metadata). */
+export class UnsentPartitionError extends TransientError {
+  constructor(topic: string, partition: number) {
+    super(`${topic} has no partition ${partition} in the client's metadata: its records were not sent`);
   }
 }
 

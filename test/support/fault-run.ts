@@ -58,6 +58,8 @@ export interface FaultCounts {
   aggregateDifferences: string[];
   /** For the first few events found twice in a topic: where each copy is (topic partition:offset, and the copy's origin headers). */
   duplicateCopies: string[];
+  /** For the first few events of the raw topic missing from a later topic: which topic, and where the event is in the raw topic. */
+  missingEvents: string[];
   seconds: number;
 }
 
@@ -183,16 +185,19 @@ async function count(t: TestPipeline, scenario: string, produced: number, second
     );
   };
   const duplicateCopies: string[] = [];
+  const rawEvents = await eventsOf(t.pipeline.topics.raw);
+  const raw = { records: rawEvents.length, distinct: new Set(rawEvents.map((event) => event.eventId)).size };
+  const missingEvents: string[] = [];
   const eventIds = async (topic: string) => {
     const events = await eventsOf(topic);
     const copies = new Map<string, string[]>();
     for (const { eventId, at } of events) copies.set(eventId, [...(copies.get(eventId) ?? []), at]);
     for (const [eventId, where] of copies)
       if (where.length > 1 && duplicateCopies.length < 10) duplicateCopies.push(`${eventId}: ${where.join(', ')}`);
+    for (const { eventId, at } of rawEvents)
+      if (!copies.has(eventId) && !eventId.startsWith('undecodable') && missingEvents.length < 10) missingEvents.push(`${eventId} not in ${topic}: ${at}`);
     return { records: events.length, distinct: copies.size };
   };
-  const rawEvents = await eventsOf(t.pipeline.topics.raw);
-  const raw = { records: rawEvents.length, distinct: new Set(rawEvents.map((event) => event.eventId)).size };
   const differences = aggregateMismatches(await groupedModel(t.db), await aggregatesIn(t.db));
   const extracted = await eventIds(t.pipeline.topics.extracted);
   const loaded = await eventIds(t.pipeline.topics.loaded);
@@ -209,6 +214,7 @@ async function count(t: TestPipeline, scenario: string, produced: number, second
     aggregateMismatches: differences.length,
     aggregateDifferences: differences.slice(0, 5),
     duplicateCopies,
+    missingEvents,
     seconds: Math.round(seconds),
   };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_REQUEST_BYTES, MAX_REQUEST_MESSAGES, requestsOf } from '../../../src/kafka/send.ts';
+import type { Producer, RecordMetadata } from 'kafkajs';
+import { MAX_REQUEST_BYTES, MAX_REQUEST_MESSAGES, requestsOf, sendByPartition, UnsentPartitionError } from '../../../src/kafka/send.ts';
 
 const message = (i: number, bytes: number) => ({ key: `k${i}`, value: Buffer.alloc(bytes) });
 
@@ -28,5 +29,50 @@ describe('requestsOf', () => {
   it('sends a record larger than the limit alone, for the broker to judge', () => {
     const messages = [message(0, 10), message(1, MAX_REQUEST_BYTES + 1), message(2, 10)];
     expect(requestsOf(messages).map((request) => request.length)).toEqual([1, 1, 1]);
+  });
+});
+
+describe('sendByPartition', () => {
+  /** A producer that answers for the partitions it knows, as kafkajs does: the others are skipped without an error. */
+  const producerKnowing = (partitions: number[], sent: number[]) =>
+    ({
+      send: async ({ topic, messages }: { topic: string; messages: Array<{ partition: number }> }): Promise<RecordMetadata[]> => {
+        const partition = messages[0]!.partition;
+        if (!partitions.includes(partition)) return [];
+        sent.push(partition);
+        return [{ topicName: topic, partition, errorCode: 0 }];
+      },
+    }) as unknown as Producer;
+
+  it('resolves when every partition was answered', async () => {
+    const sent: number[] = [];
+    await sendByPartition(
+      producerKnowing([0, 1], sent),
+      't',
+      [
+        { key: 'a', value: 'x', partition: 0 },
+        { key: 'b', value: 'y', partition: 1 },
+      ],
+      2,
+      { inTransaction: true },
+    );
+    expect(sent).toEqual([0, 1]);
+  });
+
+  it('fails, transiently, when the client skipped a partition instead of sending its records', async () => {
+    const sent: number[] = [];
+    const sending = sendByPartition(
+      producerKnowing([0], sent),
+      't',
+      [
+        { key: 'a', value: 'x', partition: 0 },
+        { key: 'b', value: 'y', partition: 5 },
+      ],
+      6,
+      { inTransaction: true },
+    );
+    await expect(sending).rejects.toBeInstanceOf(UnsentPartitionError);
+    await expect(sending).rejects.toMatchObject({ retriable: true });
+    expect(sent).toEqual([0]);
   });
 });
