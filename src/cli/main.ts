@@ -13,7 +13,9 @@ import { migrate } from '../migrate/migrate.ts';
 import { loadPipeline, type Pipeline } from '../pipeline/spec.ts';
 import { csvEvents, generatedEvents, ndjsonEvents, type Event } from '../produce/event-source.ts';
 import { produceEvents } from '../produce/produce.ts';
-import { connect } from '../runtime/connections.ts';
+import { connect, type Connections } from '../runtime/connections.ts';
+import { PartitionCountWatch } from '../runtime/partition-count-watch.ts';
+import { serveUntilStopped } from './process-lifecycle.ts';
 import { projectFile } from '../runtime/project-files.ts';
 import { serveStage } from '../http/serve-stage.ts';
 import { startStage } from '../stages/start-stage.ts';
@@ -93,33 +95,44 @@ function replayStart(options: {
   return { kind: 'offsets', offsets };
 }
 
-/** Runs a stage until SIGTERM/SIGINT, then drains it within the grace period and exits 0. */
+/**
+ * Runs a stage until SIGTERM/SIGINT, then drains it within the grace period
+ * and exits 0; a topic whose partition count stops matching the spec's drains
+ * it and exits 2.
+ */
 async function runStage(stage: StageName, specPath: string, graceSeconds: number): Promise<void> {
   const pipeline = loadPipeline(specPath);
   const env = readEnv();
   const connections = connect(stage, { pipeline: pipeline.name, stage });
-  await preflightKafka(endpointsFrom(env), Object.values(pipeline.topics), connections.logger);
+  await preflightKafka(endpointsFrom(env), Object.values(pipeline.topics), pipeline, connections.logger);
   const served =
     env.KELT_METRICS === 'on'
       ? await serveStage(stage, pipeline, connections, env)
       : await startStage(stage, pipeline, connections).then((running) => ({ running, stop: () => running.stop() }));
-  const stopping = new Promise<string>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
+  const watch = watchPartitionCounts(pipeline, Object.values(pipeline.topics), connections, env.KELT_PARTITION_CHECK_SECONDS);
+  await serveUntilStopped({
+    logger: connections.logger,
+    graceSeconds,
+    failed: served.running.runner.failed(),
+    misconfigured: watch.mismatch(),
+    notReady: (reason) => served.running.runner.faults.fault('topics', reason),
+    drain: async () => {
+      await served.stop();
+      await watch.stop();
+    },
   });
-  const outcome = await Promise.race([stopping, served.running.runner.failed()]);
-  if (outcome instanceof Error) {
-    connections.logger.fatal({ err: outcome }, 'the consumer failed for good');
-    process.exit(1);
-  }
-  connections.logger.info({ signal: outcome, graceSeconds }, 'draining');
-  const deadline = setTimeout(() => {
-    connections.logger.error({ graceSeconds }, 'drain did not finish within the grace period');
-    process.exit(1);
-  }, graceSeconds * 1000);
-  await served.stop();
-  clearTimeout(deadline);
-  process.exit(0);
+}
+
+function watchPartitionCounts(pipeline: Pipeline, topics: string[], connections: Connections, intervalSeconds: number): PartitionCountWatch {
+  const watch = new PartitionCountWatch({
+    kafka: connections.kafka,
+    topics,
+    partitions: pipeline.partitions,
+    specPath: pipeline.specPath,
+    logger: connections.logger,
+  });
+  watch.start(intervalSeconds * 1000);
+  return watch;
 }
 
 interface CollectOptions {
@@ -133,14 +146,14 @@ interface CollectOptions {
   corsOrigin: string[];
 }
 
-/** Runs the HTTP collector until SIGTERM/SIGINT, then answers what is in flight, flushes to Kafka and exits 0. */
+/** Runs the HTTP collector until SIGTERM/SIGINT (or its topic's partitions change), then answers what is in flight, flushes to Kafka and exits. */
 async function runCollector(options: CollectOptions): Promise<void> {
   const pipeline = loadPipeline(options.pipeline);
   const env = readEnv();
   const tokens = collectorTokens(env);
   registerSecrets(tokens);
   const connections = connect('collect', { pipeline: pipeline.name, stage: 'collect' });
-  await preflightKafka(endpointsFrom(env), [pipeline.topics.raw], connections.logger);
+  await preflightKafka(endpointsFrom(env), [pipeline.topics.raw], pipeline, connections.logger);
   const collector = await serveCollector(pipeline, connections, {
     host: env.KELT_HTTP_HOST,
     port: env.KELT_HTTP_PORT,
@@ -152,18 +165,17 @@ async function runCollector(options: CollectOptions): Promise<void> {
     tokens,
     corsOrigins: options.corsOrigin,
   });
-  const signal = await new Promise<string>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
+  const watch = watchPartitionCounts(pipeline, [pipeline.topics.raw], connections, env.KELT_PARTITION_CHECK_SECONDS);
+  await serveUntilStopped({
+    logger: connections.logger,
+    graceSeconds: options.grace,
+    misconfigured: watch.mismatch(),
+    notReady: (reason) => collector.notReady(reason),
+    drain: async () => {
+      await collector.stop(options.grace * 500);
+      await watch.stop();
+    },
   });
-  connections.logger.info({ signal, graceSeconds: options.grace }, 'draining');
-  const deadline = setTimeout(() => {
-    connections.logger.error({ graceSeconds: options.grace }, 'drain did not finish within the grace period');
-    process.exit(1);
-  }, options.grace * 1000);
-  await collector.stop(options.grace * 500);
-  clearTimeout(deadline);
-  process.exit(0);
 }
 
 export function buildProgram(): Command {
@@ -184,6 +196,7 @@ Connection settings come from the environment:
   KELT_COLLECT_TOKENS              kelt collect: bearer tokens a request must carry (comma-separated; or KELT_COLLECT_TOKENS_FILE)
   KELT_LAG_INTERVAL_SECONDS        how often a stage refreshes its consumer-lag gauge (default 10)
   KELT_LIVENESS_TIMEOUT_SECONDS    /healthz fails after the consumer loop is silent this long (default 60)
+  KELT_PARTITION_CHECK_SECONDS     how often a stage or the collector compares its topics' partition counts with the spec's (default 30)
 'scripts/stack up' starts a local stack and prints these.`,
     );
 
@@ -206,6 +219,12 @@ Connection settings come from the environment:
       try {
         const report = await migrate(pipeline, { kafka, registry, mysql: pool, logger });
         console.log(`topics created: ${report.topicsCreated.join(', ') || 'none (all existed)'}`);
+        if (report.topicsGrown.length > 0) {
+          console.log(`topics grown: ${report.topicsGrown.join(', ')}`);
+          console.log(
+            '  keys hash over the new count from now on: a key whose records sat in another partition before keeps its order only once the stages have caught up on the old records; restart the stages with this spec',
+          );
+        }
         console.log(
           `schemas: ${Object.entries(report.schemaIds)
             .map(([subject, id]) => `${subject}=${id}`)
@@ -228,6 +247,7 @@ Connection settings come from the environment:
     .action(async (options: { pipeline: string; file?: string; generate?: number; rate?: number }) => {
       const pipeline = loadPipeline(options.pipeline);
       const connections = connect('produce', { pipeline: pipeline.name });
+      await preflightKafka(endpointsFrom(readEnv()), [pipeline.topics.raw], pipeline, connections.logger);
       const events = eventsFrom(pipeline, options);
       const bar = process.stderr.isTTY
         ? new SingleBar({ format: 'produce [{bar}] {value}/{total} events  {eta_formatted} left', stream: process.stderr })
@@ -331,7 +351,7 @@ Connection settings come from the environment:
   const dlqConnections = async (specPath: string) => {
     const pipeline = loadPipeline(specPath);
     const connections = connect('dlq', { pipeline: pipeline.name });
-    await preflightKafka(endpointsFrom(readEnv()), Object.values(pipeline.topics), connections.logger);
+    await preflightKafka(endpointsFrom(readEnv()), Object.values(pipeline.topics), pipeline, connections.logger);
     return { pipeline, connections };
   };
   filterOptions(dlq.command('list').description('count the dead letters by stage, reason and state, and list them'), { times: 'both' })

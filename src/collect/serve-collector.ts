@@ -28,6 +28,8 @@ export interface CollectorSettings {
 
 export interface ServedCollector {
   port: number;
+  /** Reports not ready, with the reason, from now on (the process is about to stop). */
+  notReady(reason: string): void;
   /** Stops taking requests, answers those in flight, flushes what Kafka has not acknowledged yet, closes. */
   stop(graceMs: number): Promise<void>;
 }
@@ -72,13 +74,14 @@ export async function serveCollector(pipeline: Pipeline, connections: Connection
   const intake = new EventIntake({ type, keyField: pipeline.source.keyField, encoding, maxRecordBytes, batcher });
 
   const admin = await openClusterAdmin(kafka);
+  let refusal: string | undefined;
+  const reasons = () => [batcher.unavailable(), refusal].filter((why) => why !== undefined);
   const health = {
     get ready() {
-      return batcher.unavailable() === undefined;
+      return reasons().length === 0;
     },
     get reasons() {
-      const why = batcher.unavailable();
-      return why === undefined ? [] : [why];
+      return reasons();
     },
   };
   const readiness = new Readiness(health, [{ name: 'Kafka', check: () => admin.ping() }]);
@@ -115,6 +118,9 @@ export async function serveCollector(pipeline: Pipeline, connections: Connection
   );
   return {
     port,
+    notReady(reason) {
+      refusal = reason;
+    },
     async stop(graceMs) {
       stopping = true;
       await server.drain(graceMs);

@@ -112,6 +112,7 @@ const envShape = z.object({
   KELT_METRICS: z.enum(['on', 'off']).default('on'),
   KELT_LAG_INTERVAL_SECONDS: z.coerce.number().positive().default(10),
   KELT_LIVENESS_TIMEOUT_SECONDS: z.coerce.number().positive().default(60),
+  KELT_PARTITION_CHECK_SECONDS: z.coerce.number().positive().default(30),
 });
 
 export const envSchema = envShape.superRefine((env, context) => {

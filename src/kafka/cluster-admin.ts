@@ -37,6 +37,8 @@ export interface ClusterAdmin {
   partitionCounts(topics: readonly string[]): Promise<Map<string, number>>;
   /** Creates topics, then waits until every partition of each has a leader. */
   createTopics(topics: readonly string[], partitions: number): Promise<void>;
+  /** Adds partitions to existing topics up to `partitions` each, then waits until every partition has a leader. */
+  growTopics(topics: readonly string[], partitions: number): Promise<void>;
   /** Per partition, the log-start and log-end (high watermark) offsets. */
   offsetRanges(topic: string): Promise<Map<number, { start: bigint; end: bigint }>>;
   startOffsets(topic: string): Promise<PartitionOffsets>;
@@ -120,7 +122,12 @@ class KafkajsClusterAdmin implements ClusterAdmin {
 
   async createTopics(topics: readonly string[], partitions: number): Promise<void> {
     await this.admin.createTopics({ waitForLeaders: false, topics: topics.map((topic) => ({ topic, numPartitions: partitions })) });
-    await this.leadersElected(topics);
+    await this.leadersElected(topics, partitions);
+  }
+
+  async growTopics(topics: readonly string[], partitions: number): Promise<void> {
+    await this.admin.createPartitions({ topicPartitions: topics.map((topic) => ({ topic, count: partitions })) });
+    await this.leadersElected(topics, partitions);
   }
 
   /**
@@ -130,12 +137,12 @@ class KafkajsClusterAdmin implements ClusterAdmin {
    * one of three fresh-clone CI runs. Every retriable answer is retried here,
    * for up to a minute.
    */
-  private async leadersElected(topics: readonly string[]): Promise<void> {
+  private async leadersElected(topics: readonly string[], partitions = 1): Promise<void> {
     const deadline = Date.now() + 60_000;
     await retryTransient(
       async () => {
         const metadata = await this.admin.fetchTopicMetadata({ topics: [...topics] });
-        const leaderless = metadata.topics.filter((topic) => topic.partitions.length === 0 || topic.partitions.some((p) => p.leader < 0));
+        const leaderless = metadata.topics.filter((topic) => topic.partitions.length < partitions || topic.partitions.some((p) => p.leader < 0));
         if (metadata.topics.length < topics.length || leaderless.length > 0)
           throw new TransientError(`the new topics' partitions have no leader yet`);
       },

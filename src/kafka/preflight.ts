@@ -2,14 +2,22 @@ import type { Endpoints } from '../config/env.ts';
 import { ConfigError } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import { createKafkaClient, kafkaSecurityOf } from './client.ts';
+import { partitionCountError } from './partition-counts.ts';
+
+/** The spec's partition count, which every topic of the pipeline has. */
+export interface ExpectedPartitions {
+  partitions: number;
+  specPath: string;
+}
 
 /**
- * Checks, before a stage starts, that the brokers answer and the pipeline's
- * topics exist, so that a wrong address or a pipeline that was never migrated
- * ends the process with a sentence that says so rather than with a client's
- * retry log and stack trace.
+ * Checks, before a process starts, that the brokers answer and the
+ * pipeline's topics exist with the spec's partition count, so that a wrong
+ * address, a pipeline that was never migrated or a topic grown since ends the
+ * process with a sentence that says so rather than with a client's retry log
+ * and stack trace (or records sent to partitions that are not there).
  */
-export async function preflightKafka(endpoints: Endpoints, topics: readonly string[], logger: Logger): Promise<void> {
+export async function preflightKafka(endpoints: Endpoints, topics: readonly string[], expected: ExpectedPartitions, logger: Logger): Promise<void> {
   const brokers = endpoints.kafkaBrokers;
   const client = (retries: number) => createKafkaClient({ brokers, clientId: 'kelt-preflight', logger, retries, ...kafkaSecurityOf(endpoints) });
   // Reaching no seed broker at all, after a few quick tries, is a wrong address.
@@ -31,6 +39,10 @@ export async function preflightKafka(endpoints: Endpoints, topics: readonly stri
     if (missing.length > 0) {
       throw new ConfigError(`topic(s) ${missing.join(', ')} do not exist: run 'kelt migrate --pipeline <file>' first`);
     }
+    const { topics: described } = await admin.fetchTopicMetadata({ topics: [...topics] });
+    const counts = new Map(described.map((topic) => [topic.name, topic.partitions.length]));
+    const error = partitionCountError(counts, expected.partitions, expected.specPath);
+    if (error !== undefined) throw error;
   } finally {
     await admin.disconnect();
   }

@@ -26,6 +26,8 @@ export interface MigrateDependencies {
 
 export interface MigrateReport {
   topicsCreated: string[];
+  /** Topics given partitions up to the spec's count: `topic: from → to`. */
+  topicsGrown: string[];
   schemaIds: Record<string, number>;
   tables: string[];
   /** What changed in existing tables (columns added, widened, made NULL-able), and tables created. */
@@ -35,8 +37,10 @@ export interface MigrateReport {
 /**
  * Creates what a pipeline needs, idempotently: its topics with the spec's
  * partition count, its schemas in the registry, its MySQL tables and kelt's
- * offsets table. Running it again changes nothing; a topic that exists with
- * another partition count is an error, since keys would move partitions.
+ * offsets table. Running it again changes nothing. A spec whose partition
+ * count grew grows every topic of the pipeline to it, together (a stage
+ * refuses to run while their counts differ); fewer partitions than a topic
+ * has is refused, since Kafka cannot shrink a topic.
  *
  * With an updated spec it evolves the pipeline, add-only: a source schema
  * that cannot read every version registered before is refused (naming the
@@ -45,7 +49,7 @@ export interface MigrateReport {
  */
 export async function migrate(pipeline: Pipeline, deps: MigrateDependencies): Promise<MigrateReport> {
   await checkCompatibility(pipeline, deps.registry);
-  const topicsCreated = await createTopics(pipeline, deps);
+  const { created: topicsCreated, grown: topicsGrown } = await createTopics(pipeline, deps);
   const schemaIds = await registerSchemas(pipeline, deps.registry);
   const aggregates = aggregateTables(pipeline);
   const tables = [stagingTable(pipeline), ...modelTables(pipeline)];
@@ -69,7 +73,13 @@ export async function migrate(pipeline: Pipeline, deps: MigrateDependencies): Pr
     );
   }
   const aggregateNames = aggregates.flatMap(({ table, members }) => [table.name, ...(members === undefined ? [] : [members.name])]);
-  const report = { topicsCreated, schemaIds, tables: ['kelt_offsets', ...tables.map((table) => table.name), ...aggregateNames], tableChanges };
+  const report = {
+    topicsCreated,
+    topicsGrown,
+    schemaIds,
+    tables: ['kelt_offsets', ...tables.map((table) => table.name), ...aggregateNames],
+    tableChanges,
+  };
   deps.logger.info(report, 'migrated');
   return report;
 }
@@ -103,19 +113,28 @@ async function migrateAggregate(pool: MySqlPool, aggregate: MySqlAggregateTable,
   ];
 }
 
-async function createTopics(pipeline: Pipeline, { kafka }: MigrateDependencies): Promise<string[]> {
+async function createTopics(pipeline: Pipeline, { kafka }: MigrateDependencies): Promise<{ created: string[]; grown: string[] }> {
   const admin = await openClusterAdmin(kafka);
   try {
     const wanted = Object.values(pipeline.topics);
     const existing = new Set(await admin.topicNames());
-    const present = wanted.filter((topic) => existing.has(topic));
-    const mismatched = [...(await admin.partitionCounts(present))]
-      .filter(([, count]) => count !== pipeline.partitions)
-      .map(([topic, count]) => `${topic} has ${count} partitions, the spec says ${pipeline.partitions}`);
-    if (mismatched.length > 0) throw new ConfigError('existing topics do not match the pipeline', mismatched);
+    const counts = await admin.partitionCounts(wanted.filter((topic) => existing.has(topic)));
+    const larger = [...counts].filter(([, count]) => count > pipeline.partitions);
+    if (larger.length > 0) {
+      throw new ConfigError(
+        `the spec's ${pipeline.partitions} partitions are fewer than the pipeline's topics have; Kafka cannot shrink a topic: set 'partitions: ${Math.max(...larger.map(([, count]) => count))}' in ${pipeline.specPath}`,
+        larger.map(([topic, count]) => `${topic} has ${count} partitions`),
+      );
+    }
+    const smaller = [...counts].filter(([, count]) => count < pipeline.partitions);
+    if (smaller.length > 0)
+      await admin.growTopics(
+        smaller.map(([topic]) => topic),
+        pipeline.partitions,
+      );
     const missing = wanted.filter((topic) => !existing.has(topic));
     if (missing.length > 0) await admin.createTopics(missing, pipeline.partitions);
-    return missing;
+    return { created: missing, grown: smaller.map(([topic, count]) => `${topic}: ${count} → ${pipeline.partitions}`) };
   } finally {
     await admin.close();
   }

@@ -11,7 +11,7 @@ const logDir = fileURLToPath(new URL('../../test-results/stage-logs/', import.me
 export function startTestStage(stage: StageName, specPath: string, endpoints: Endpoints, name: string): StageProcess {
   return new StageProcess(stage, specPath, endpoints, {
     logFile: `${logDir}${name}.log`,
-    env: { KELT_LAG_INTERVAL_SECONDS: '2' },
+    env: { KELT_LAG_INTERVAL_SECONDS: '2', KELT_PARTITION_CHECK_SECONDS: '2' },
   });
 }
 
