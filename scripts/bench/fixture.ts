@@ -40,10 +40,10 @@ export class BenchFixture {
   /** `format`: how the raw topic's events are written (the pageviews spec's Avro, or JSON). */
   static async create(stackEndpoints: Endpoints, partitions: number, format: 'avro' | 'json' = 'avro'): Promise<BenchFixture> {
     const id = `bench${Date.now().toString(36)}`;
-    const admin = createMySqlPool(stackEndpoints.mysqlUrl, 1);
+    const admin = createMySqlPool(stackEndpoints.mysqlUrl!, 1);
     await admin.query(`CREATE DATABASE \`kelt_${id}\``);
     await admin.end();
-    const url = new URL(stackEndpoints.mysqlUrl);
+    const url = new URL(stackEndpoints.mysqlUrl!);
     url.pathname = `/kelt_${id}`;
     const document = parseYaml(readFileSync(pageviewsSpec, 'utf8')) as PipelineSpecInput;
     const base = resolve(pageviewsSpec, '..');

@@ -133,7 +133,7 @@ function peerRacer(fixture: BenchFixture, binary: string, run: string, tableName
     brokers: fixture.endpoints.kafkaBrokers,
     topic: fixture.pipeline.topics.raw,
     group,
-    mysqlUrl: fixture.endpoints.mysqlUrl,
+    mysqlUrl: fixture.endpoints.mysqlUrl!,
     table: stagingTable(fixture.pipeline),
     tableName,
   });

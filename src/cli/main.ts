@@ -102,8 +102,9 @@ function replayStart(options: {
  */
 async function runStage(stage: StageName, specPath: string, graceSeconds: number): Promise<void> {
   const pipeline = loadPipeline(specPath);
-  const env = readEnv();
-  const connections = connect(stage, { pipeline: pipeline.name, stage });
+  const needs = { mysql: stage !== 'extract' };
+  const env = readEnv(process.env, needs);
+  const connections = connect(stage, { pipeline: pipeline.name, stage }, needs);
   await preflightKafka(endpointsFrom(env), Object.values(pipeline.topics), pipeline, connections.logger);
   const served =
     env.KELT_METRICS === 'on'
@@ -149,10 +150,10 @@ interface CollectOptions {
 /** Runs the HTTP collector until SIGTERM/SIGINT (or its topic's partitions change), then answers what is in flight, flushes to Kafka and exits. */
 async function runCollector(options: CollectOptions): Promise<void> {
   const pipeline = loadPipeline(options.pipeline);
-  const env = readEnv();
+  const env = readEnv(process.env, { mysql: false });
   const tokens = collectorTokens(env);
   registerSecrets(tokens);
-  const connections = connect('collect', { pipeline: pipeline.name, stage: 'collect' });
+  const connections = connect('collect', { pipeline: pipeline.name, stage: 'collect' }, { mysql: false });
   await preflightKafka(endpointsFrom(env), [pipeline.topics.raw], pipeline, connections.logger);
   const collector = await serveCollector(pipeline, connections, {
     host: env.KELT_HTTP_HOST,
@@ -246,8 +247,8 @@ Connection settings come from the environment:
     .option('-r, --rate <eventsPerSecond>', 'produce at most this many events per second', positiveInteger)
     .action(async (options: { pipeline: string; file?: string; generate?: number; rate?: number }) => {
       const pipeline = loadPipeline(options.pipeline);
-      const connections = connect('produce', { pipeline: pipeline.name });
-      await preflightKafka(endpointsFrom(readEnv()), [pipeline.topics.raw], pipeline, connections.logger);
+      const connections = connect('produce', { pipeline: pipeline.name }, { mysql: false });
+      await preflightKafka(endpointsFrom(readEnv(process.env, { mysql: false })), [pipeline.topics.raw], pipeline, connections.logger);
       const events = eventsFrom(pipeline, options);
       const bar = process.stderr.isTTY
         ? new SingleBar({ format: 'produce [{bar}] {value}/{total} events  {eta_formatted} left', stream: process.stderr })
@@ -271,7 +272,7 @@ Connection settings come from the environment:
     .option('--json', 'print the status as JSON')
     .action(async (options: { pipeline: string; sample: number; json?: boolean }) => {
       const pipeline = loadPipeline(options.pipeline);
-      const { kafka } = connect('status', { pipeline: pipeline.name });
+      const { kafka } = connect('status', { pipeline: pipeline.name }, { mysql: false });
       const admin = await openClusterAdmin(kafka);
       try {
         const statuses = await pipelineStatus(admin, pipeline, options.sample * 1000);
@@ -295,7 +296,7 @@ Connection settings come from the environment:
       const rules = roles.flatMap((role) => pipelineAcls(pipeline, role, (of) => `${options.principalPrefix}${of}`));
       console.log(options.json ? JSON.stringify(rules, null, 2) : formatAcls(rules));
       if (options.apply !== true) return;
-      const { kafka } = connect('acls', { pipeline: pipeline.name });
+      const { kafka } = connect('acls', { pipeline: pipeline.name }, { mysql: false });
       const admin = await openClusterAdmin(kafka);
       try {
         await admin.createAcls(rules);

@@ -75,7 +75,9 @@ const optionalText = z.string().trim().min(1).optional();
 const envShape = z.object({
   KELT_KAFKA_BROKERS: brokerList,
   KELT_SCHEMA_REGISTRY_URL: httpUrl,
-  KELT_MYSQL_URL: mysqlUrl,
+  // Optional here: the collector and extract never open MySQL; whatever does
+  // asks for it through connections.mysql(), which names it when unset.
+  KELT_MYSQL_URL: mysqlUrl.optional(),
   // Kafka security: TLS (a CA file for a private CA; a client certificate
   // and key for mTLS) and SASL, never in clear text unless allowed by name.
   KELT_KAFKA_TLS: flag,
@@ -198,7 +200,8 @@ export type KafkaSasl =
 export interface Endpoints {
   kafkaBrokers: string[];
   schemaRegistryUrl: string;
-  mysqlUrl: string;
+  /** Absent where the process never opens MySQL (the collector, extract). */
+  mysqlUrl?: string;
   kafkaTls?: TlsFiles;
   kafkaSasl?: KafkaSasl;
   /** Clear-text SASL allowed by name (KELT_KAFKA_SASL_ALLOW_PLAINTEXT). */
@@ -244,17 +247,23 @@ function withSecretFiles(source: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; i
   return { env, issues };
 }
 
-export function readEnv(given: NodeJS.ProcessEnv = process.env): Env {
+/**
+ * The validated environment. `mysql: false` for the commands that never
+ * open MySQL (the collector, extract, produce, status, acls): they run
+ * without KELT_MYSQL_URL (and without the secret that holds it).
+ */
+export function readEnv(given: NodeJS.ProcessEnv = process.env, { mysql = true }: { mysql?: boolean } = {}): Env {
   const { env: source, issues: fileIssues } = withSecretFiles(given);
   if (fileIssues.length > 0) throw new ConfigError('invalid environment', fileIssues);
   const parsed = envSchema.safeParse(source);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((issue) => {
-      const name = issue.path.join('.');
-      return issue.code === 'invalid_type' && source[name] === undefined ? `${name}: is not set` : `${name}: ${issue.message}`;
-    });
-    throw new ConfigError('invalid environment', issues);
-  }
+  const issues = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => {
+        const name = issue.path.join('.');
+        return issue.code === 'invalid_type' && source[name] === undefined ? `${name}: is not set` : `${name}: ${issue.message}`;
+      });
+  if (mysql && source.KELT_MYSQL_URL === undefined) issues.push('KELT_MYSQL_URL: is not set');
+  if (!parsed.success || issues.length > 0) throw new ConfigError('invalid environment', issues);
   return parsed.data;
 }
 
@@ -296,7 +305,7 @@ export function endpointsFrom(env: Env): Endpoints {
   return {
     kafkaBrokers: env.KELT_KAFKA_BROKERS,
     schemaRegistryUrl: env.KELT_SCHEMA_REGISTRY_URL,
-    mysqlUrl: env.KELT_MYSQL_URL,
+    ...(env.KELT_MYSQL_URL === undefined ? {} : { mysqlUrl: env.KELT_MYSQL_URL }),
     ...(env.KELT_KAFKA_TLS ? { kafkaTls: tlsFiles(env, 'KELT_KAFKA_TLS') } : {}),
     ...(sasl === undefined ? {} : { kafkaSasl: sasl }),
     ...(env.KELT_KAFKA_SASL_ALLOW_PLAINTEXT ? { kafkaSaslPlaintext: true as const } : {}),
@@ -318,7 +327,7 @@ export function envOf(endpoints: Endpoints): Record<string, string> {
   return {
     KELT_KAFKA_BROKERS: endpoints.kafkaBrokers.join(','),
     KELT_SCHEMA_REGISTRY_URL: endpoints.schemaRegistryUrl,
-    KELT_MYSQL_URL: endpoints.mysqlUrl,
+    ...(endpoints.mysqlUrl === undefined ? {} : { KELT_MYSQL_URL: endpoints.mysqlUrl }),
     ...(endpoints.kafkaTls === undefined ? {} : { KELT_KAFKA_TLS: 'true', ...tlsEnv(endpoints.kafkaTls, 'KELT_KAFKA_TLS') }),
     ...(sasl === undefined
       ? {}
@@ -344,7 +353,7 @@ export function secretsOf(endpoints: Endpoints): string[] {
   if (endpoints.kafkaSasl !== undefined && endpoints.kafkaSasl.mechanism !== 'oauthbearer') secrets.push(endpoints.kafkaSasl.password);
   if (endpoints.registryAuth !== undefined) secrets.push(endpoints.registryAuth.password);
   for (const url of [endpoints.mysqlUrl, endpoints.schemaRegistryUrl]) {
-    if (!URL.canParse(url)) continue;
+    if (url === undefined || !URL.canParse(url)) continue;
     const { password } = new URL(url);
     if (password !== '') secrets.push(password, decodeURIComponent(password));
   }

@@ -1,4 +1,5 @@
 import { endpointsFrom, readEnv, secretsOf, type Endpoints, type LogLevel } from '../config/env.ts';
+import { ConfigError } from '../errors.ts';
 import { registerSecrets } from '../log/redact.ts';
 import { createKafkaClient, kafkaSecurityOf, type KafkaCluster } from '../kafka/client.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
@@ -15,8 +16,8 @@ export interface Connections {
 }
 
 /** Clients for the endpoints in the environment (KELT_*), validated first. */
-export function connect(component: string, bindings: Record<string, unknown> = {}): Connections {
-  const env = readEnv();
+export function connect(component: string, bindings: Record<string, unknown> = {}, needs: { mysql?: boolean } = {}): Connections {
+  const env = readEnv(process.env, needs);
   return connectTo(endpointsFrom(env), env.KELT_LOG_LEVEL, component, bindings);
 }
 
@@ -32,6 +33,9 @@ export function connectTo(endpoints: Endpoints, logLevel: LogLevel, component: s
       ...kafkaSecurityOf(endpoints),
     }),
     registry: new SchemaRegistryClient(endpoints.schemaRegistryUrl, endpoints.registryAuth, endpoints.registryTls),
-    mysql: (connectionLimit, queryTimeoutMs) => createMySqlPool(endpoints.mysqlUrl, connectionLimit, endpoints.mysqlTls, queryTimeoutMs),
+    mysql: (connectionLimit, queryTimeoutMs) => {
+      if (endpoints.mysqlUrl === undefined) throw new ConfigError(`KELT_MYSQL_URL is not set: kelt ${component} writes to MySQL`);
+      return createMySqlPool(endpoints.mysqlUrl, connectionLimit, endpoints.mysqlTls, queryTimeoutMs);
+    },
   };
 }

@@ -23,7 +23,9 @@ describe('kelt collect on the real stack', () => {
 
   beforeAll(async () => {
     t = await createTestPipeline();
-    collector = new StageProcess('collect', t.specPath, t.endpoints, {
+    // The collector never opens MySQL: it runs without KELT_MYSQL_URL.
+    const { mysqlUrl: _unused, ...withoutMysql } = t.endpoints;
+    collector = new StageProcess('collect', t.specPath, withoutMysql, {
       logFile: `${logDir}${t.pipeline.name}-collect.log`,
       env: { KELT_COLLECT_TOKENS: `other-token-1,${TOKEN}` },
       args: ['--max-body-bytes', '65536', '--cors-origin', 'https://shop.example'],
@@ -72,6 +74,14 @@ describe('kelt collect on the real stack', () => {
         { index: 1, field: 'ts', error: expect.stringContaining('"yesterday" is not a timestamp') },
       ],
     });
+    // Text that would land changed (a lone surrogate, bytes that are not UTF-8) is refused, never stored as U+FFFD.
+    const loneSurrogate = await post(JSON.stringify({ ...events[4]!, eventId: 'refused-3' }).replace('"url":"', '"url":"ab\\ud800cd'));
+    expect(loneSurrogate.status).toBe(422);
+    expect(await loneSurrogate.json()).toMatchObject({ accepted: 0, refused: [{ index: 0, field: 'url' }] });
+    const [before, after] = JSON.stringify({ ...events[5]!, eventId: 'refused-4', url: 'URL' }).split('URL');
+    const notUtf8 = Buffer.concat([Buffer.from(before!), Buffer.from([0x61, 0xff, 0xc3, 0x28]), Buffer.from(after!)]);
+    const notUtf8Answer = await fetch(`${url}/events`, { method: 'POST', body: notUtf8, headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(notUtf8Answer.status).toBe(400);
     const oversize = await post(JSON.stringify(Array.from({ length: 300 }, () => events[2])));
     expect(oversize.status).toBe(413);
     expect((await post(JSON.stringify(events[3]), { authorization: 'Bearer not-a-token' })).status).toBe(401);
@@ -94,7 +104,7 @@ describe('kelt collect on the real stack', () => {
 
     const metrics = await (await fetch(`${url}/metrics`)).text();
     expect(metrics).toMatch(/^kelt_collect_events_accepted_total\{[^}]*\} 600$/m);
-    expect(metrics).toMatch(/^kelt_collect_events_refused_total\{reason="schema_violation"[^}]*\} 2$/m);
+    expect(metrics).toMatch(/^kelt_collect_events_refused_total\{reason="schema_violation"[^}]*\} 3$/m);
     expect((await fetch(`${url}/readyz`)).status).toBe(200);
     expect(await collector.signal('SIGTERM')).toMatchObject({ code: 0 });
   });

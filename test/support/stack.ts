@@ -23,10 +23,10 @@ export interface TestDatabase {
 /** A fresh database on the stack's MySQL server, dropped by `drop()`. */
 export async function createTestDatabase(): Promise<TestDatabase> {
   const name = uniqueName('kelt_test');
-  const admin = createMySqlPool(endpoints().mysqlUrl, 1);
+  const admin = createMySqlPool(endpoints().mysqlUrl!, 1);
   await admin.query(`CREATE DATABASE \`${name}\``);
   await admin.end();
-  const url = new URL(endpoints().mysqlUrl);
+  const url = new URL(endpoints().mysqlUrl!);
   url.pathname = `/${name}`;
   const pool = createMySqlPool(url.toString());
   return {

@@ -68,12 +68,13 @@ app.kubernetes.io/component: {{ .stage }}
 {{- get $topics $key | default (printf "%s.%s" $spec.name $key) -}}
 {{- end -}}
 
-{{/* The secret variables (the MySQL URL, the SASL and registry passwords) as (variable, Secret, key) triples: from the environment, or from files with secretsAsFiles; called as kelt.env. */}}
+{{/* The secret variables (the MySQL URL but for the collector, which never opens MySQL; the SASL and registry passwords) as (variable, Secret, key) triples: from the environment, or from files with secretsAsFiles; called as kelt.env. */}}
 {{- define "kelt.secretVariables" -}}
 {{- $v := .root.Values -}}
 {{- $own := .kafkaSecret -}}
 {{- $refs := list -}}
-{{- if and .migrate $v.mysql.migrate.existingSecret }}
+{{- if .collect }}
+{{- else if and .migrate $v.mysql.migrate.existingSecret }}
 {{- $refs = append $refs (list "KELT_MYSQL_URL" $v.mysql.migrate.existingSecret $v.mysql.migrate.urlKey) }}
 {{- else }}
 {{- $refs = append $refs (list "KELT_MYSQL_URL" (default .secret $v.mysql.existingSecret) (ternary $v.mysql.urlKey "mysql-url" (ne $v.mysql.existingSecret ""))) }}

@@ -172,6 +172,13 @@ describe('readEnv', () => {
     expect(issuesOf({ ...valid, KELT_KAFKA_TLS: 'yes' })[0]).toMatch(/^KELT_KAFKA_TLS: /);
   });
 
+  it('asks for no MySQL URL where the command never opens MySQL (the collector, extract, produce)', () => {
+    const { KELT_MYSQL_URL: _unused, ...withoutMysql } = valid;
+    expect(readEnv(withoutMysql, { mysql: false }).KELT_MYSQL_URL).toBeUndefined();
+    expect(endpointsFrom(readEnv(withoutMysql, { mysql: false })).mysqlUrl).toBeUndefined();
+    expect(issuesOf(withoutMysql)).toEqual(['KELT_MYSQL_URL: is not set']);
+  });
+
   it('names every missing variable', () => {
     expect(issuesOf({})).toEqual(['KELT_KAFKA_BROKERS: is not set', 'KELT_SCHEMA_REGISTRY_URL: is not set', 'KELT_MYSQL_URL: is not set']);
   });
