@@ -92,7 +92,7 @@ export function redrivenRecord(letter: DeadLetterRecord): OutgoingRecord & { top
     throw new Error(`dead letter ${letter.partition}@${letter.offset} cannot be redriven: ${redriveRefusal(letter)}`);
   const headers: RecordHeaders = {};
   for (const [name, value] of Object.entries(letter.headers)) {
-    if (name !== originHeaders.partition && name !== originHeaders.offset) headers[name] = value;
+    if (!(Object.values(originHeaders) as string[]).includes(name)) headers[name] = value;
   }
   headers[deadLetterHeaders.redrivenFrom] = `${letter.partition}@${letter.offset}`;
   return { topic: original.topic, partition: original.partition, key: letter.key, value: letter.value, headers };

@@ -33,10 +33,13 @@ export interface ClusterAdmin {
   /** Answers when a broker does (the readiness check). */
   ping(): Promise<void>;
   topicNames(): Promise<string[]>;
+  /** The id (KIP-516) of each of `topics` that exists, as 32 hex digits; none when the cluster predates topic ids. */
+  topicIds(topics: readonly string[]): Promise<Map<string, string>>;
   /** The partition count of each of `topics` that exists. */
   partitionCounts(topics: readonly string[]): Promise<Map<string, number>>;
   /** Creates topics, then waits until every partition of each has a leader. */
   createTopics(topics: readonly string[], partitions: number): Promise<void>;
+  deleteTopics(topics: readonly string[]): Promise<void>;
   /** Adds partitions to existing topics up to `partitions` each, then waits until every partition has a leader. */
   growTopics(topics: readonly string[], partitions: number): Promise<void>;
   /** Per partition, the log-start and log-end (high watermark) offsets. */
@@ -114,6 +117,10 @@ class KafkajsClusterAdmin implements ClusterAdmin {
     return this.admin.listTopics();
   }
 
+  topicIds(topics: readonly string[]): Promise<Map<string, string>> {
+    return (this.admin as Admin & { topicIds(topics: readonly string[]): Promise<Map<string, string>> }).topicIds(topics);
+  }
+
   async partitionCounts(topics: readonly string[]): Promise<Map<string, number>> {
     if (topics.length === 0) return new Map();
     const { topics: found } = await this.admin.fetchTopicMetadata({ topics: [...topics] });
@@ -123,6 +130,10 @@ class KafkajsClusterAdmin implements ClusterAdmin {
   async createTopics(topics: readonly string[], partitions: number): Promise<void> {
     await this.admin.createTopics({ waitForLeaders: false, topics: topics.map((topic) => ({ topic, numPartitions: partitions })) });
     await this.leadersElected(topics, partitions);
+  }
+
+  async deleteTopics(topics: readonly string[]): Promise<void> {
+    await this.admin.deleteTopics({ topics: [...topics] });
   }
 
   async growTopics(topics: readonly string[], partitions: number): Promise<void> {

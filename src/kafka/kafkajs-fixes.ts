@@ -16,6 +16,7 @@
  * | AddOffsetsToTxn never retried on CONCURRENT_TRANSACTIONS, AddPartitionsToTxn only from 100 ms | #430, #304 | kafkajs-transaction-retry-fix.ts (producer/eosManager) | kafkajs-transaction-retry-fix.test.ts, test/faults/coordinator-loss.test.ts | a release retries both from 20 ms (KAFKA-5477) |
  * | a send spanning brokers can drop a partition's records after NOT_LEADER and still resolve | PR #1798 (unreleased) | send.ts: one partition per request | test/unit/kafka/send.test.ts, the fault tests | PR #1798 released |
  * | a read_committed consumer hands out records of aborted transactions when several producers' aborted transactions overlap in a partition (the abort list walked as if sorted by first offset, one per record), or a data record is keyed by four zero bytes | none found | kafkajs-aborted-records-fix.ts (consumer/filterAbortedMessages) | kafkajs-aborted-records-fix.test.ts, test/integration/aborted-transactions.test.ts, coordinator-loss | a release filters as the Java consumer does |
+ * | no topic ids (Metadata up to v6) | KIP-516 not implemented | topic-ids.ts: a Metadata v12 request on kafkajs's connection, admin.topicIds (patches admin/index) | test/unit/kafka/topic-ids.test.ts, test/integration/raw-topic-recreated.test.ts | kafkajs returns topic ids |
  * | a send to a partition missing from the client's metadata resolves without sending it (findLeaderForPartitions skips it) | none found | send.ts: a send without an answer for its partition fails (UnsentPartitionError) | test/unit/kafka/send.test.ts | a release raises for an unknown partition |
  * | a failed EndTxn leaves the transaction in COMMITTING, neither commit nor abort allowed | none found | partition-transactions.ts: settle through a new producer | partition-transactions.test.ts, coordinator-loss | kafkajs can retry EndTxn |
  * | no KIP-447: sendOffsets carries no group generation | KIP-447 not implemented | partition-transactions.ts: a transactional id per input partition fences zombies | partition-transactions.test.ts, rebalance fault tests | kafkajs implements KIP-447 |
@@ -32,3 +33,4 @@ import './kafkajs-crc-fix.ts';
 import './kafkajs-transaction-retry-fix.ts';
 import './kafkajs-authorization-fix.ts';
 import './kafkajs-aborted-records-fix.ts';
+import './topic-ids.ts';

@@ -9,7 +9,8 @@ import { sendByPartition } from './send.ts';
 /** An open transaction: output, the group's offset, then commit or abort. */
 export interface OpenTransaction {
   sink: RecordSink;
-  sendOffsets(groupId: string, topic: string, partition: number, nextOffset: string): Promise<void>;
+  /** Commits the group's offset in the transaction; `topicId` goes with it (the offset's metadata), naming the topic it is an offset of. */
+  sendOffsets(groupId: string, topic: string, partition: number, nextOffset: string, topicId: string | undefined): Promise<void>;
   commit(): Promise<void>;
   abort(): Promise<void>;
 }
@@ -17,6 +18,12 @@ export interface OpenTransaction {
 export interface TransactionalProducer {
   transaction(): Promise<OpenTransaction>;
   disconnect(): Promise<void>;
+}
+
+export interface CommittedPosition {
+  offset: bigint;
+  /** The id of the topic the offset was committed for; undefined for an offset committed without one (before kelt stamped it). */
+  topicId: string | undefined;
 }
 
 /**
@@ -30,8 +37,10 @@ export interface TransactionalClient {
    * it returns, completes or aborts whatever transaction they left open.
    */
   producer(transactionalId: string): Promise<TransactionalProducer>;
-  /** The group's committed offset for a partition; undefined when it has none. */
-  committedOffset(groupId: string, topic: string, partition: number): Promise<bigint | undefined>;
+  /** The group's committed offset for a partition, and the topic id committed with it; undefined when it has none. */
+  committedPosition(groupId: string, topic: string, partition: number): Promise<CommittedPosition | undefined>;
+  /** The topic's id (KIP-516); undefined when the cluster has none. */
+  topicId(topic: string): Promise<string | undefined>;
   close(): Promise<void>;
 }
 
@@ -64,6 +73,8 @@ export class PartitionTransactions {
   private readonly producers = new Map<string, Promise<TransactionalProducer>>();
   /** The group's committed offset of each partition settled by this member's producer. */
   private readonly committed = new Map<string, bigint>();
+  /** Each input topic's id as last read: committed with every offset, and compared with the one an offset was committed with. */
+  private readonly topicIds = new Map<string, string | undefined>();
 
   constructor(client: TransactionalClient, groupId: string, logger: Logger) {
     this.client = client;
@@ -80,19 +91,32 @@ export class PartitionTransactions {
    * done, and the caller must drop them from what it fetched. Initialises a
    * producer for the partition first when it has none (its first batch, or
    * the last one failed): that fences older producers and settles what they
-   * left. Undefined when the group has no offset yet. Fails (transiently)
-   * while the cluster cannot say.
+   * left. Undefined when the group has no offset yet, or only one committed
+   * for another topic of the same name (deleted and created again: its
+   * offsets start over). `fetchedFrom`, the first offset of the batch about
+   * to run: below the offset this member committed, it is a batch fetched
+   * again or a topic created anew, and the topic's id says which. Fails
+   * (transiently) while the cluster cannot say.
    */
-  async settle(topic: string, partition: number): Promise<bigint | undefined> {
+  async settle(topic: string, partition: number, fetchedFrom?: string): Promise<bigint | undefined> {
     const key = `${topic}:${partition}`;
     if (!this.producers.has(key)) {
       const made = this.producerFor(key, topic, partition);
       try {
         await made;
-        const committed = await this.client.committedOffset(this.groupId, topic, partition);
-        if (committed === undefined) this.committed.delete(key);
-        else this.committed.set(key, committed);
-        this.logger.debug({ partition, committed: committed?.toString() }, 'settled the partition’s transactions');
+        const current = await this.readTopicId(topic);
+        const position = await this.client.committedPosition(this.groupId, topic, partition);
+        const ours = position !== undefined && (position.topicId === undefined || current === undefined || position.topicId === current);
+        if (ours) this.committed.set(key, position.offset);
+        else this.committed.delete(key);
+        this.logger.debug(
+          {
+            partition,
+            committed: position?.offset.toString(),
+            ...(position !== undefined && !ours ? { ofTopic: position.topicId, topicId: current } : {}),
+          },
+          'settled the partition’s transactions',
+        );
       } catch (error) {
         // Unsettled without its offset: the next attempt starts over with a new producer.
         this.producers.delete(key);
@@ -101,8 +125,35 @@ export class PartitionTransactions {
           .catch((closeError: unknown) => this.logger.debug({ err: closeError }, 'closing an unsettled producer'));
         throw classifyKafkaError(error, `settling the transactions of ${topic}[${partition}]`);
       }
+    } else if (fetchedFrom !== undefined && BigInt(fetchedFrom) < (this.committed.get(key) ?? -1n)) {
+      const known = this.topicIds.get(topic);
+      const current = await this.readTopicId(topic).catch((error: unknown) => {
+        throw classifyKafkaError(error, `reading the id of ${topic}`);
+      });
+      if (known !== undefined && current !== known) {
+        this.logger.info({ partition, topicId: current, was: known }, 'the input topic was created anew: its offsets start over');
+        for (const other of [...this.committed.keys()]) if (other.startsWith(`${topic}:`)) this.committed.delete(other);
+      }
     }
     return this.committed.get(key);
+  }
+
+  /** Partitions whose group offset was committed for another topic of the same name (created anew since): the consumer must start them over. */
+  async committedForOtherTopic(topic: string, partitions: readonly number[]): Promise<number[]> {
+    const current = await this.readTopicId(topic);
+    if (current === undefined) return [];
+    const stale: number[] = [];
+    for (const partition of partitions) {
+      const position = await this.client.committedPosition(this.groupId, topic, partition);
+      if (position?.topicId !== undefined && position.topicId !== current) stale.push(partition);
+    }
+    return stale;
+  }
+
+  private async readTopicId(topic: string): Promise<string | undefined> {
+    const id = await this.client.topicId(topic);
+    this.topicIds.set(topic, id);
+    return id;
   }
 
   /**
@@ -119,7 +170,7 @@ export class PartitionTransactions {
     try {
       tx = await producer.transaction();
       await send(tx.sink);
-      await tx.sendOffsets(this.groupId, topic, partition, nextOffset);
+      await tx.sendOffsets(this.groupId, topic, partition, nextOffset, this.topicIds.get(topic));
     } catch (error) {
       // Nothing asked to commit: aborting (or the next producer's
       // initialisation, when the abort fails too) leaves nothing behind.
@@ -189,8 +240,11 @@ export class PartitionTransactions {
 function transactionOf(tx: Transaction): OpenTransaction {
   return {
     sink: { send: (topic, records, partitions) => sendByPartition(tx, topic, records, partitions, { inTransaction: true }) },
-    sendOffsets: (consumerGroupId, topic, partition, offset) =>
-      tx.sendOffsets({ consumerGroupId, topics: [{ topic, partitions: [{ partition, offset }] }] }),
+    sendOffsets: (consumerGroupId, topic, partition, offset, topicId) =>
+      tx.sendOffsets({
+        consumerGroupId,
+        topics: [{ topic, partitions: [{ partition, offset, ...(topicId === undefined ? {} : { metadata: topicId }) }] }],
+      }),
     commit: () => tx.commit(),
     abort: () => tx.abort(),
   };
@@ -232,10 +286,15 @@ export function kafkaTransactionalClient(kafka: Kafka): TransactionalClient {
       }
       return { transaction: async () => transactionOf(await producer.transaction()), disconnect: () => producer.disconnect() };
     },
-    async committedOffset(groupId, topic, partition) {
+    async committedPosition(groupId, topic, partition) {
       const [offsets] = await (await connectedAdmin()).fetchOffsets({ groupId, topics: [topic] });
-      const offset = offsets?.partitions.find((p) => p.partition === partition)?.offset;
-      return offset === undefined || BigInt(offset) < 0n ? undefined : BigInt(offset);
+      const found = offsets?.partitions.find((p) => p.partition === partition);
+      if (found === undefined || BigInt(found.offset) < 0n) return undefined;
+      return { offset: BigInt(found.offset), topicId: found.metadata === null || found.metadata === '' ? undefined : found.metadata };
+    },
+    async topicId(topic) {
+      const admin = (await connectedAdmin()) as Admin & { topicIds(topics: readonly string[]): Promise<Map<string, string>> };
+      return (await admin.topicIds([topic])).get(topic);
     },
     async close() {
       const current = admin;

@@ -9,7 +9,7 @@ import { extractedSchema } from '../pipeline/extracted-schema.ts';
 import type { Pipeline } from '../pipeline/spec.ts';
 import { aggregateTables, modelTables, stagingTable } from '../pipeline/tables.ts';
 import { watermarksTableSql } from '../mysql/watermarks.ts';
-import { appliedOriginsTableSql } from '../mysql/applied-origins.ts';
+import { appliedOriginsTableSql, evolveAppliedOriginsTable } from '../mysql/applied-origins.ts';
 import type { SchemaRegistryClient } from '../registry/client.ts';
 import { evolveTable } from '../mysql/table-evolution.ts';
 import type { MySqlAggregateTable } from '../mysql/aggregate-table.ts';
@@ -57,6 +57,7 @@ export async function migrate(pipeline: Pipeline, deps: MigrateDependencies): Pr
   await deps.mysql.query(deadLetterLogSql);
   await deps.mysql.query(watermarksTableSql);
   await deps.mysql.query(appliedOriginsTableSql);
+  await evolveAppliedOriginsTable(deps.mysql);
   const tableChanges: string[] = [];
   for (const table of tables) tableChanges.push(...(await evolveTable(deps.mysql, table)));
   const changed: string[] = [];

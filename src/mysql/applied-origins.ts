@@ -9,17 +9,35 @@ import type { Queryable } from './queryable.ts';
  * moves the partition's position, so it is exactly as far as the rows and
  * aggregates; a replay deletes the group's rows with the aggregates it rebuilds.
  */
-/** Per origin (raw) partition, the next origin offset not yet applied. */
-type AppliedOrigins = Map<number, bigint>;
+/** Per origin (`originKey`), the next origin offset not yet applied. */
+type AppliedOrigins = Map<string, bigint>;
+
+/** An origin's key among a partition's applied origins: the raw topic's id ('' when not stamped) and partition. */
+export const originKey = (origin: { topic: string; partition: number }): string => `${origin.topic}/${origin.partition}`;
 
 export const appliedOriginsTableSql = `CREATE TABLE IF NOT EXISTS kelt_applied_origins (
   group_id VARCHAR(255) NOT NULL,
   topic VARCHAR(255) NOT NULL,
   partition_id INT NOT NULL,
+  origin_topic VARCHAR(32) NOT NULL DEFAULT '',
   origin_partition INT NOT NULL,
   next_origin_offset BIGINT NOT NULL,
-  PRIMARY KEY (group_id, topic, partition_id, origin_partition)
+  PRIMARY KEY (group_id, topic, partition_id, origin_topic, origin_partition)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`;
+
+/**
+ * A table created before origins knew their topic gains the column (its
+ * rows become the origins of records without a topic id, which is what they were).
+ */
+export async function evolveAppliedOriginsTable(pool: Pick<MySqlPool, 'query'>): Promise<void> {
+  const [columns] = await pool.query(
+    "SELECT 1 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'kelt_applied_origins' AND COLUMN_NAME = 'origin_topic'",
+  );
+  if ((columns as unknown[]).length > 0) return;
+  await pool.query(
+    "ALTER TABLE kelt_applied_origins ADD COLUMN origin_topic VARCHAR(32) NOT NULL DEFAULT '' AFTER partition_id, DROP PRIMARY KEY, ADD PRIMARY KEY (group_id, topic, partition_id, origin_topic, origin_partition)",
+  );
+}
 
 /**
  * A group's applied origins per input partition, read when it is assigned
@@ -62,28 +80,33 @@ export class AppliedOriginStore {
     for (const partition of partitions) this.known.set(partition, kept.get(partition) ?? stored.get(partition) ?? new Map());
   }
 
-  async of(partition: number): Promise<ReadonlyMap<number, bigint>> {
+  async of(partition: number): Promise<ReadonlyMap<string, bigint>> {
     let origins = this.known.get(partition);
     if (origins === undefined) {
-      origins = (await this.read([partition])).get(partition) ?? new Map<number, bigint>();
+      origins = (await this.read([partition])).get(partition) ?? new Map<string, bigint>();
       this.known.set(partition, origins);
     }
     return origins;
   }
 
   /** In the batch's transaction: stores the partition's origins that moved (call `applied` once it commits, `forget` if it fails). */
-  async record(connection: Queryable, partition: number, origins: ReadonlyMap<number, bigint>): Promise<void> {
+  async record(connection: Queryable, partition: number, origins: ReadonlyMap<string, bigint>): Promise<void> {
     const before = this.known.get(partition);
     const moved = [...origins].filter(([origin, next]) => before?.get(origin) !== next);
     if (moved.length === 0) return;
     await connection.query(
-      `INSERT INTO kelt_applied_origins (group_id, topic, partition_id, origin_partition, next_origin_offset) VALUES ?
+      `INSERT INTO kelt_applied_origins (group_id, topic, partition_id, origin_topic, origin_partition, next_origin_offset) VALUES ?
        ON DUPLICATE KEY UPDATE next_origin_offset = VALUES(next_origin_offset)`,
-      [moved.map(([origin, next]) => [this.groupId, this.topic, partition, origin, next.toString()])],
+      [
+        moved.map(([origin, next]) => {
+          const [originTopic, originPartition] = origin.split('/');
+          return [this.groupId, this.topic, partition, originTopic, Number(originPartition), next.toString()];
+        }),
+      ],
     );
   }
 
-  applied(partition: number, origins: ReadonlyMap<number, bigint>): void {
+  applied(partition: number, origins: ReadonlyMap<string, bigint>): void {
     this.known.set(partition, new Map(origins));
     this.movedWhileReading?.add(partition);
   }
@@ -98,12 +121,17 @@ export class AppliedOriginStore {
     if (partitions.length === 0) return stored;
     try {
       const [rows] = await this.pool.query(
-        'SELECT partition_id, origin_partition, next_origin_offset FROM kelt_applied_origins WHERE group_id = ? AND topic = ? AND partition_id IN (?)',
+        'SELECT partition_id, origin_topic, origin_partition, next_origin_offset FROM kelt_applied_origins WHERE group_id = ? AND topic = ? AND partition_id IN (?)',
         [this.groupId, this.topic, partitions],
       );
-      for (const row of rows as Array<{ partition_id: number; origin_partition: number; next_origin_offset: number | string }>) {
-        const origins = stored.get(row.partition_id) ?? new Map<number, bigint>();
-        origins.set(row.origin_partition, BigInt(row.next_origin_offset));
+      for (const row of rows as Array<{
+        partition_id: number;
+        origin_topic: string;
+        origin_partition: number;
+        next_origin_offset: number | string;
+      }>) {
+        const origins = stored.get(row.partition_id) ?? new Map<string, bigint>();
+        origins.set(originKey({ topic: row.origin_topic, partition: row.origin_partition }), BigInt(row.next_origin_offset));
         stored.set(row.partition_id, origins);
       }
       return stored;

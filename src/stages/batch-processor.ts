@@ -65,7 +65,7 @@ export interface BatchProcessor {
    * fetched batch's start (a transaction landed after the records were
    * fetched again); the runner drops the records below it.
    */
-  settle?(topic: string, partition: number): Promise<bigint | undefined>;
+  settle?(topic: string, partition: number, fetchedFrom: string): Promise<bigint | undefined>;
   /**
    * For a processor that commits offsets in transactions: moves the group's
    * offset past a range with nothing to process (a fetch that held only

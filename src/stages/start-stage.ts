@@ -1,6 +1,7 @@
 import { kafkaTransactionalClient, PartitionTransactions } from '../kafka/partition-transactions.ts';
 import { kafkaGroupConsumer } from '../kafka/group-consumer.ts';
 import { topicRecordLimits } from '../kafka/topic-limits.ts';
+import { topicIdReader } from '../kafka/topic-ids.ts';
 import type { Pipeline } from '../pipeline/spec.ts';
 import { AggregateViews } from './transform/aggregate-views.ts';
 import { modelTables, stagingTable } from '../pipeline/tables.ts';
@@ -49,7 +50,7 @@ export async function startStage(
     case 'extract': {
       const extractPool = new WorkerPool<ExtractTask, ExtractResult>({ file: extractWorkerFile, threads, maxQueue });
       pool = extractPool as WorkerPool<unknown, unknown>;
-      processor = new ExtractProcessor({ pipeline, registry, pool: extractPool, transactions, recordLimitOf });
+      processor = new ExtractProcessor({ pipeline, registry, pool: extractPool, transactions, recordLimitOf, topicIdOf: topicIdReader(kafka) });
       break;
     }
     case 'load': {

@@ -1,4 +1,4 @@
-import type { OpenTransaction, TransactionalClient, TransactionalProducer } from '../../src/kafka/partition-transactions.ts';
+import type { CommittedPosition, OpenTransaction, TransactionalClient, TransactionalProducer } from '../../src/kafka/partition-transactions.ts';
 import type { OutgoingRecord } from '../../src/kafka/records.ts';
 import { kafkaErrors } from './kafka-errors.ts';
 
@@ -16,6 +16,10 @@ export class FakeCluster implements TransactionalClient {
   /** The committed records by topic. */
   readonly topics = new Map<string, OutgoingRecord[]>();
   readonly offsets = new Map<string, bigint>();
+  /** The topic id each committed offset was committed with. */
+  readonly offsetTopicIds = new Map<string, string | undefined>();
+  /** Each topic's id (KIP-516), as the cluster reports it; a topic absent here has none. */
+  readonly topicIds = new Map<string, string>();
   /**
    * What the next commit does: land and answer, land but lose the answer,
    * fail before landing, or land with its answer lost and its offsets
@@ -30,7 +34,7 @@ export class FakeCluster implements TransactionalClient {
   private epochs = new Map<string, number>();
   private pending = new Map<
     string,
-    { records: Array<[string, OutgoingRecord]>; offset?: [string, bigint]; landed: boolean; offsetsDropped?: boolean }
+    { records: Array<[string, OutgoingRecord]>; offset?: [string, bigint, string | undefined]; landed: boolean; offsetsDropped?: boolean }
   >();
 
   async producer(transactionalId: string): Promise<TransactionalProducer> {
@@ -49,7 +53,7 @@ export class FakeCluster implements TransactionalClient {
       transaction: async (): Promise<OpenTransaction> => {
         const state = {
           records: [] as Array<[string, OutgoingRecord]>,
-          offset: undefined as [string, bigint] | undefined,
+          offset: undefined as [string, bigint, string | undefined] | undefined,
           landed: false,
           offsetsDropped: false,
         };
@@ -61,8 +65,8 @@ export class FakeCluster implements TransactionalClient {
               state.records.push(...records.map((record): [string, OutgoingRecord] => [topic, record]));
             },
           },
-          sendOffsets: async (groupId, topic, partition, nextOffset) => {
-            state.offset = [`${groupId}/${topic}/${partition}`, BigInt(nextOffset)];
+          sendOffsets: async (groupId, topic, partition, nextOffset, topicId) => {
+            state.offset = [`${groupId}/${topic}/${partition}`, BigInt(nextOffset), topicId];
           },
           commit: async () => {
             const outcome = this.nextCommit;
@@ -88,13 +92,26 @@ export class FakeCluster implements TransactionalClient {
     return this.offsets.get(`${groupId}/${topic}/${partition}`);
   }
 
+  async committedPosition(groupId: string, topic: string, partition: number): Promise<CommittedPosition | undefined> {
+    const key = `${groupId}/${topic}/${partition}`;
+    const offset = this.offsets.get(key);
+    return offset === undefined ? undefined : { offset, topicId: this.offsetTopicIds.get(key) };
+  }
+
+  async topicId(topic: string): Promise<string | undefined> {
+    return this.topicIds.get(topic);
+  }
+
   async close(): Promise<void> {}
 
-  private apply(state: { records: Array<[string, OutgoingRecord]>; offset?: [string, bigint]; offsetsDropped?: boolean }): void {
+  private apply(state: { records: Array<[string, OutgoingRecord]>; offset?: [string, bigint, string | undefined]; offsetsDropped?: boolean }): void {
     for (const [topic, record] of state.records) {
       this.topic.push(record);
       this.topics.set(topic, [...(this.topics.get(topic) ?? []), record]);
     }
-    if (state.offset !== undefined && state.offsetsDropped !== true) this.offsets.set(state.offset[0], state.offset[1]);
+    if (state.offset !== undefined && state.offsetsDropped !== true) {
+      this.offsets.set(state.offset[0], state.offset[1]);
+      this.offsetTopicIds.set(state.offset[0], state.offset[2]);
+    }
   }
 }

@@ -195,7 +195,8 @@ async function count(t: TestPipeline, scenario: string, produced: number, second
     for (const [eventId, where] of copies)
       if (where.length > 1 && duplicateCopies.length < 10) duplicateCopies.push(`${eventId}: ${where.join(', ')}`);
     for (const { eventId, at } of rawEvents)
-      if (!copies.has(eventId) && !eventId.startsWith('undecodable') && missingEvents.length < 10) missingEvents.push(`${eventId} not in ${topic}: ${at}`);
+      if (!copies.has(eventId) && !eventId.startsWith('undecodable') && missingEvents.length < 10)
+        missingEvents.push(`${eventId} not in ${topic}: ${at}`);
     return { records: events.length, distinct: copies.size };
   };
   const differences = aggregateMismatches(await groupedModel(t.db), await aggregatesIn(t.db));

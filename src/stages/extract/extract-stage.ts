@@ -25,6 +25,8 @@ export interface ExtractProcessorOptions {
   transactions: PartitionTransactions;
   /** Topics' max.message.bytes (a record over the extracted topic's is dead-lettered). */
   recordLimitOf: RecordLimitOf;
+  /** A topic's id (KIP-516); undefined when the cluster has none. */
+  topicIdOf: (topic: string) => Promise<string | undefined>;
 }
 
 /**
@@ -44,9 +46,15 @@ export class ExtractProcessor implements BatchProcessor {
   private readonly recordLimitOf: RecordLimitOf;
   private readonly readerSchema: string;
   private readonly extractedSchema: string;
+  private readonly topicIdOf: ExtractProcessorOptions['topicIdOf'];
+  /** The raw topic's id, stamped on every record as part of its origin. */
+  private rawTopicId: Promise<string | undefined> | undefined;
+  /** Per raw partition, the last offset extracted: an offset at or below it again may be a topic created anew. */
+  private readonly lastOffsets = new Map<number, bigint>();
 
-  constructor({ pipeline, registry, pool, transactions, recordLimitOf }: ExtractProcessorOptions) {
+  constructor({ pipeline, registry, pool, transactions, recordLimitOf, topicIdOf }: ExtractProcessorOptions) {
     this.recordLimitOf = recordLimitOf;
+    this.topicIdOf = topicIdOf;
     this.pipeline = pipeline;
     this.registry = registry;
     this.pool = pool;
@@ -68,7 +76,25 @@ export class ExtractProcessor implements BatchProcessor {
     return this.extractedSchemaId;
   }
 
+  /**
+   * The raw topic's id, read again when a partition's offsets do not move
+   * forward (a batch fetched again, or a topic deleted and created anew,
+   * whose offsets start over): records of a new topic must not carry the old
+   * one's id, or transform would take them for repeats.
+   */
+  private async rawTopicIdFor(batch: PartitionBatch): Promise<string | undefined> {
+    if (this.rawTopicId === undefined || BigInt(batch.messages[0]!.offset) <= (this.lastOffsets.get(batch.partition) ?? -1n)) {
+      const reading = this.topicIdOf(batch.topic);
+      this.rawTopicId = reading;
+      reading.catch(() => {
+        if (this.rawTopicId === reading) this.rawTopicId = undefined;
+      });
+    }
+    return this.rawTopicId;
+  }
+
   async processBatch(batch: PartitionBatch, { deadLetters }: BatchAbilities): Promise<BatchReport> {
+    const rawTopicId = await this.rawTopicIdFor(batch);
     const extractedSchemaId = await this.schemaId();
     const recordLimit = await this.recordLimitOf(this.pipeline.topics.extracted);
     const writerSchemas =
@@ -125,7 +151,7 @@ export class ExtractProcessor implements BatchProcessor {
           key: outcome.key ?? message.key,
           value: values[j]!,
           timestamp: message.timestamp,
-          headers: { ...originHeadersOf(batch.partition, message.offset), ...(outcome.deletes ? deleteHeaders : {}) },
+          headers: { ...originHeadersOf(batch.partition, message.offset, rawTopicId), ...(outcome.deletes ? deleteHeaders : {}) },
         };
         const bytes = loneRecordBytes(record);
         if (bytes <= recordLimit) return void out.push(record);
@@ -146,19 +172,31 @@ export class ExtractProcessor implements BatchProcessor {
       await deadLetters.send(sink, dead);
     });
     const kafkaSeconds = (performance.now() - kafkaStarted) / 1000;
+    this.lastOffsets.set(batch.partition, BigInt(batch.messages.at(-1)!.offset));
     return { produced: out.length, written: 0, deadLettered: dead.map((letter) => letter.reason), kafkaSeconds };
   }
 
-  settle(topic: string, partition: number): Promise<bigint | undefined> {
-    return this.transactions.settle(topic, partition);
+  settle(topic: string, partition: number, fetchedFrom: string): Promise<bigint | undefined> {
+    return this.transactions.settle(topic, partition, fetchedFrom);
   }
 
   commitPast(topic: string, partition: number, nextOffset: string): Promise<void> {
     return this.transactions.commitPast(topic, partition, nextOffset);
   }
 
-  async onAssignment(owned: TopicPartition[]): Promise<void> {
+  /**
+   * Partitions whose group offset belongs to a raw topic deleted since (a
+   * topic of the same name created anew starts its offsets over) are read
+   * from their start, not from that offset.
+   */
+  async onAssignment(owned: TopicPartition[], seek?: (partition: number, offset: string) => void): Promise<void> {
     await this.transactions.retain(owned);
+    for (const partition of await this.transactions.committedForOtherTopic(
+      this.pipeline.topics.raw,
+      owned.map((p) => p.partition),
+    )) {
+      seek?.(partition, '0');
+    }
   }
 
   async close(): Promise<void> {

@@ -176,8 +176,8 @@ export class LoadProcessor implements BatchProcessor {
     }
   }
 
-  settle(topic: string, partition: number): Promise<bigint | undefined> {
-    return this.transactions.settle(topic, partition);
+  settle(topic: string, partition: number, fetchedFrom: string): Promise<bigint | undefined> {
+    return this.transactions.settle(topic, partition, fetchedFrom);
   }
 
   commitPast(topic: string, partition: number, nextOffset: string): Promise<void> {

@@ -83,10 +83,10 @@ export class OffsetCommitter {
    */
   async uncommitted(
     batch: PartitionBatch,
-    settle: ((topic: string, partition: number) => Promise<bigint | undefined>) | undefined,
+    settle: ((topic: string, partition: number, fetchedFrom: string) => Promise<bigint | undefined>) | undefined,
   ): Promise<PartitionBatch | undefined> {
     const { topic, partition } = batch;
-    const committed = await settle?.(topic, partition);
+    const committed = await settle?.(topic, partition, batch.messages[0]!.offset);
     if (committed === undefined || BigInt(batch.messages[0]!.offset) >= committed) return batch;
     this.committedInTransaction(topic, partition, committed.toString());
     const rest = batch.messages.filter((message) => BigInt(message.offset) >= committed);

@@ -104,8 +104,8 @@ export class TransformProcessor implements BatchProcessor {
     this.logger = parts.logger;
   }
 
-  settle(topic: string, partition: number): Promise<bigint | undefined> {
-    return this.transactions.settle(topic, partition);
+  settle(topic: string, partition: number, fetchedFrom: string): Promise<bigint | undefined> {
+    return this.transactions.settle(topic, partition, fetchedFrom);
   }
 
   commitPast(topic: string, partition: number, nextOffset: string): Promise<void> {
@@ -130,7 +130,9 @@ export class TransformProcessor implements BatchProcessor {
     let repeated = 0;
     let lateRows = new Map<string, number>();
     if (pending.length > 0) {
-      const { fresh, repeats, applied } = skipRepeats(pending, await this.origins.of(batch.partition));
+      const { fresh, repeats, malformed, applied } = skipRepeats(pending, await this.origins.of(batch.partition));
+      for (const { record, error } of malformed)
+        dead.push({ topic: batch.topic, partition: batch.partition, message: record, reason: 'undecodable', error });
       repeated = repeats.length;
       if (repeats.length > 0) this.logRepeats(batch, repeats);
       const transformed = await this.transform(batch, fresh, dead);
@@ -185,12 +187,12 @@ export class TransformProcessor implements BatchProcessor {
   }
 
   private logRepeats(batch: PartitionBatch, repeats: readonly ConsumedRecord[]): void {
-    const first = originOf(repeats[0]!)!;
+    const first = originOf(repeats[0]!);
     const details = {
       partition: batch.partition,
       repeats: repeats.length,
       firstOffset: repeats[0]!.offset,
-      origin: `${first.partition}@${first.offset}`,
+      origin: first === undefined || 'malformed' in first ? undefined : `${first.topic}/${first.partition}@${first.offset}`,
     };
     const message = 'records already applied from the same raw offsets arrived again (written twice upstream); skipped';
     if (this.repeatsLogged.has(batch.partition)) {

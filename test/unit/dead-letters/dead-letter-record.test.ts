@@ -10,7 +10,7 @@ const consumed: ConsumedRecord = {
   value: Buffer.from([0, 0, 0, 0, 5, 1, 2, 3]),
   offset: '41',
   timestamp: '1767225600000',
-  headers: { ...originHeadersOf(3, '977'), trace: Buffer.from('abc') },
+  headers: { ...originHeadersOf(3, '977', 'a1b2c3d4e5f60718293a4b5c6d7e8f90'), trace: Buffer.from('abc') },
 };
 
 /** What DeadLetterQueue sends, as the DLQ hands it back. */
@@ -44,7 +44,7 @@ describe('a dead letter read back from the DLQ', () => {
       valueOmitted: undefined,
     });
     expect(letter.failedAt).toBeInstanceOf(Date);
-    expect(Object.keys(letter.headers).sort()).toEqual(['kelt.origin.offset', 'kelt.origin.partition', 'trace']);
+    expect(Object.keys(letter.headers).sort()).toEqual(['kelt.origin.offset', 'kelt.origin.partition', 'kelt.origin.topic', 'trace']);
     expect(redriveRefusal(letter)).toBeUndefined();
   });
 

@@ -16,7 +16,7 @@ async function attempt(transactions: PartitionTransactions, first: number, nextO
   const floor = await transactions.settle('in', 0);
   const offsets = Array.from({ length: nextOffset - first }, (_, i) => first + i).filter((o) => floor === undefined || BigInt(o) >= floor);
   if (offsets.length === 0) return [];
-  const batch = offsets.map((o) => ({ key: `k${o}`, value: `v${o}`, headers: originHeadersOf(0, String(o)) }));
+  const batch = offsets.map((o) => ({ key: `k${o}`, value: `v${o}`, headers: originHeadersOf(0, String(o), undefined) }));
   await transactions.run('in', 0, String(nextOffset), async (sink) => sink.send('out', batch, 1));
   return offsets;
 }
@@ -144,5 +144,37 @@ describe('PartitionTransactions', () => {
     await expect(attempt(owner, 10, 15)).rejects.toBeInstanceOf(StaleBatchError);
     // A fenced member must not initialise the id again (that would fence the owner in turn) unless it runs a batch.
     expect(cluster.inits).toBe(initsBefore);
+  });
+
+  describe('an input topic deleted and created again under the same name', () => {
+    it('commits each offset with its topic’s id, and takes an offset of the old topic for none', async () => {
+      const cluster = new FakeCluster();
+      cluster.topicIds.set('in', 'a'.repeat(32));
+      await attempt(new PartitionTransactions(cluster, 'g', logger), 0, 10);
+      expect(await cluster.committedPosition('g', 'in', 0)).toEqual({ offset: 10n, topicId: 'a'.repeat(32) });
+
+      cluster.topicIds.set('in', 'b'.repeat(32));
+      const restarted = new PartitionTransactions(cluster, 'g', logger);
+      expect(await restarted.committedForOtherTopic('in', [0, 1])).toEqual([0]);
+      expect(await attempt(restarted, 0, 3)).toEqual([0, 1, 2]);
+      expect(await cluster.committedPosition('g', 'in', 0)).toEqual({ offset: 3n, topicId: 'b'.repeat(32) });
+    });
+
+    it('forgets what it committed when a batch starts below it and the topic’s id changed, not when only fetched again', async () => {
+      const cluster = new FakeCluster();
+      cluster.topicIds.set('in', 'a'.repeat(32));
+      const transactions = new PartitionTransactions(cluster, 'g', logger);
+      await attempt(transactions, 0, 10);
+      expect(await transactions.settle('in', 0, '4')).toBe(10n);
+      cluster.topicIds.set('in', 'b'.repeat(32));
+      expect(await transactions.settle('in', 0, '0')).toBeUndefined();
+    });
+
+    it('trusts an offset committed without a topic id (before kelt stamped one)', async () => {
+      const cluster = new FakeCluster();
+      await attempt(new PartitionTransactions(cluster, 'g', logger), 0, 10);
+      cluster.topicIds.set('in', 'b'.repeat(32));
+      expect(await new PartitionTransactions(cluster, 'g', logger).settle('in', 0, '0')).toBe(10n);
+    });
   });
 });

@@ -32,10 +32,17 @@ async function extractWith(recordLimit = 1_000_000, spec = pipeline) {
   const registry = new FakeRegistry();
   const cluster = new FakeCluster();
   const transactions = new PartitionTransactions(cluster, 'kelt.pageviews.extract', createLogger('silent'));
-  const processor = new ExtractProcessor({ pipeline: spec, registry, pool, transactions, recordLimitOf: async () => recordLimit });
+  const processor = new ExtractProcessor({
+    pipeline: spec,
+    registry,
+    pool,
+    transactions,
+    recordLimitOf: async () => recordLimit,
+    topicIdOf: async () => '00112233445566778899aabbccddeeff',
+  });
   const rawId = await registry.registerAvro(`${pipeline.topics.raw}-value`, pipeline.source.schema);
-  await processor.onAssignment([{ topic: pipeline.topics.raw, partition: 3 }]);
-  await processor.settle(pipeline.topics.raw, 3);
+  await processor.onAssignment([{ topic: pipeline.topics.raw, partition: 3 }], () => undefined);
+  await processor.settle(pipeline.topics.raw, 3, '0');
   const batchOf = (values: Array<Buffer | null>, from = 0) => ({
     topic: pipeline.topics.raw,
     partition: 3,

@@ -34,7 +34,7 @@ async function loadWith() {
   });
   const id = await registry.registerAvro(`${topic}-value`, extractedSchema(pipeline.source.schema));
   await processor.onAssignment([{ topic, partition: 5 }]);
-  await processor.settle(topic, 5);
+  await processor.settle(topic, 5, '0');
   const batchOf = async (records: Array<Record<string, unknown>>, from: number) => ({
     topic,
     partition: 5,

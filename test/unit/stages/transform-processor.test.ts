@@ -51,7 +51,7 @@ async function transformWith() {
   });
   const id = await registry.registerAvro(`${topic}-value`, extractedSchema(pipeline.source.schema));
   await processor.onAssignment([{ topic, partition: 2 }]);
-  await processor.settle(topic, 2);
+  await processor.settle(topic, 2, '0');
   /** Records of the loaded topic, each stamped with the raw offset it came from. */
   const batchOf = async (rawOffsets: number[], from: number) => ({
     topic,
@@ -62,7 +62,7 @@ async function transformWith() {
         value: await registry.encodeAvro(id, extractedPageview(pipeline, n)),
         offset: String(from + i),
         timestamp: '0',
-        headers: originHeadersOf(7, String(n)),
+        headers: originHeadersOf(7, String(n), undefined),
       })),
     ),
     nextOffset: String(from + rawOffsets.length),
