@@ -137,7 +137,7 @@ export const specSchema = z
           .min(32)
           .max(65_536)
           .default(512)
-          .describe('Each worker’s heap: a record whose transform allocates past it is dead-lettered.'),
+          .describe('Each worker’s heap (extract’s and transform’s): a record whose extraction or transform allocates past it is dead-lettered.'),
       })
       .default({ memoryMb: 512 })
       .describe('The Piscina worker pool of extract and transform.'),

@@ -48,7 +48,12 @@ export async function startStage(
   let pool: WorkerPool<unknown, unknown> | undefined;
   switch (stage) {
     case 'extract': {
-      const extractPool = new WorkerPool<ExtractTask, ExtractResult>({ file: extractWorkerFile, threads, maxQueue });
+      const extractPool = new WorkerPool<ExtractTask, ExtractResult>({
+        file: extractWorkerFile,
+        threads,
+        maxQueue,
+        memoryMb: pipeline.pool.memoryMb,
+      });
       pool = extractPool as WorkerPool<unknown, unknown>;
       processor = new ExtractProcessor({ pipeline, registry, pool: extractPool, transactions, recordLimitOf, topicIdOf: topicIdReader(kafka) });
       break;

@@ -1,6 +1,6 @@
 import { workerFile } from '../../runtime/project-files.ts';
 import type { PartitionTransactions } from '../../kafka/partition-transactions.ts';
-import type { OutgoingRecord } from '../../kafka/records.ts';
+import type { ConsumedRecord, OutgoingRecord } from '../../kafka/records.ts';
 import { loneRecordBytes } from '../../kafka/send.ts';
 import type { RecordLimitOf } from '../../kafka/topic-limits.ts';
 import { extractedSchema } from '../../pipeline/extracted-schema.ts';
@@ -105,29 +105,23 @@ export class ExtractProcessor implements BatchProcessor {
           )
         : {};
     const ingestedAt = Date.now();
-    const chunks = chunk(batch.messages, this.pipeline.batch.chunkRecords);
-    const results = await Promise.all(
-      chunks.map((messages) => {
-        const values = packBytes(messages.map((message) => message.value));
-        return this.pool.run(
-          {
-            format: this.pipeline.source.format,
-            topic: batch.topic,
-            keyField: this.pipeline.source.keyField,
-            ingestedAt,
-            readerSchema: this.readerSchema,
-            extractedSchema: this.extractedSchema,
-            extractedSchemaId,
-            writerSchemas,
-            partition: batch.partition,
-            offsets: messages.map((message) => message.offset),
-            values,
-            deletes: this.pipeline.staging.deletes,
-          },
-          transferablesOf(values),
-        );
-      }),
-    );
+    const task = (messages: readonly ConsumedRecord[]): ExtractTask => ({
+      format: this.pipeline.source.format,
+      topic: batch.topic,
+      keyField: this.pipeline.source.keyField,
+      ingestedAt,
+      readerSchema: this.readerSchema,
+      extractedSchema: this.extractedSchema,
+      extractedSchemaId,
+      writerSchemas,
+      partition: batch.partition,
+      offsets: messages.map((message) => message.offset),
+      values: packBytes(messages.map((message) => message.value)),
+      deletes: this.pipeline.staging.deletes,
+    });
+    const results = (
+      await Promise.all(chunk(batch.messages, this.pipeline.batch.chunkRecords).map((messages) => this.extractChunk(messages, task)))
+    ).flat();
     // Records keep their original timestamp downstream: end-to-end latency is measured from it.
     const out: OutgoingRecord[] = [];
     const dead: DeadLetter[] = [];
@@ -176,6 +170,43 @@ export class ExtractProcessor implements BatchProcessor {
     return { produced: out.length, written: 0, deadLettered: dead.map((letter) => letter.reason), kafkaSeconds };
   }
 
+  /**
+   * Extracts a chunk on the pool. A chunk that runs its worker out of memory
+   * (`pool.memoryMb`) runs again a record per task, so that the record that
+   * does it is dead-lettered (extract_error) alone and the others go on.
+   */
+  private async extractChunk(
+    messages: readonly ConsumedRecord[],
+    task: (messages: readonly ConsumedRecord[]) => ExtractTask,
+  ): Promise<ExtractResult[]> {
+    const run = (records: readonly ConsumedRecord[]) => {
+      const built = task(records);
+      return this.pool.run(built, transferablesOf(built.values));
+    };
+    try {
+      return [await run(messages)];
+    } catch (error) {
+      if (!isOutOfMemory(error)) throw error;
+      return Promise.all(
+        messages.map((message) =>
+          run([message]).catch((alone: unknown): ExtractResult => {
+            if (!isOutOfMemory(alone)) throw alone;
+            return {
+              outcomes: [
+                {
+                  ok: false,
+                  reason: 'extract_error',
+                  error: `extracting this record ran its worker out of memory (${this.pipeline.pool.memoryMb} MB)`,
+                },
+              ],
+              values: packBytes([null]),
+            };
+          }),
+        ),
+      );
+    }
+  }
+
   settle(topic: string, partition: number, fetchedFrom: string): Promise<bigint | undefined> {
     return this.transactions.settle(topic, partition, fetchedFrom);
   }
@@ -203,4 +234,9 @@ export class ExtractProcessor implements BatchProcessor {
     await this.transactions.close();
     await this.pool.close();
   }
+}
+
+/** A worker past its heap limit dies, and its task fails with this code (Node's worker_threads). */
+function isOutOfMemory(error: unknown): boolean {
+  return (error as { code?: unknown } | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY';
 }

@@ -28,14 +28,14 @@ const event = (n: number) => ({
 });
 
 /** The extract processor of the example pipeline over the real worker pool, a fake cluster and a fake registry. */
-async function extractWith(recordLimit = 1_000_000, spec = pipeline) {
+async function extractWith(recordLimit = 1_000_000, spec = pipeline, workers: WorkerPool<ExtractTask, ExtractResult> = pool) {
   const registry = new FakeRegistry();
   const cluster = new FakeCluster();
   const transactions = new PartitionTransactions(cluster, 'kelt.pageviews.extract', createLogger('silent'));
   const processor = new ExtractProcessor({
     pipeline: spec,
     registry,
-    pool,
+    pool: workers,
     transactions,
     recordLimitOf: async () => recordLimit,
     topicIdOf: async () => '00112233445566778899aabbccddeeff',
@@ -97,5 +97,21 @@ describe('ExtractProcessor', () => {
     expect(report).toMatchObject({ produced: 2, deadLettered: ['undecodable'] });
     expect(cluster.topics.get(pipeline.topics.extracted)!.map((record) => String(record.key))).toEqual(['e1', 'e2']);
     expect(headerText(cluster.topics.get(pipeline.topics.dlq)![0]!.headers, 'kelt.error')).toMatch(/tombstone without a key/);
+  });
+
+  it('dead-letters alone a record that runs its worker out of memory, and extracts the rest of its chunk', async () => {
+    // The real pool, except that a task holding raw offset 1 dies as a worker past its heap limit does.
+    const outOfMemory = Object.assign(new Error('Worker terminated due to reaching memory limit: JS heap out of memory'), {
+      code: 'ERR_WORKER_OUT_OF_MEMORY',
+    });
+    const dying = {
+      run: (task: ExtractTask, transfer?: ArrayBuffer[]) => (task.offsets.includes('1') ? Promise.reject(outOfMemory) : pool.run(task, transfer)),
+    } as unknown as WorkerPool<ExtractTask, ExtractResult>;
+    const { registry, cluster, processor, rawId, batchOf, abilities } = await extractWith(1_000_000, pipeline, dying);
+    const values = await Promise.all([0, 1, 2].map((n) => registry.encodeAvro(rawId, event(n))));
+    const report = await processor.processBatch(batchOf(values), abilities);
+    expect(report).toMatchObject({ produced: 2, deadLettered: ['extract_error'] });
+    expect(cluster.topics.get(pipeline.topics.extracted)!.map((record) => headerText(record.headers, originHeaders.offset))).toEqual(['0', '2']);
+    expect(headerText(cluster.topics.get(pipeline.topics.dlq)![0]!.headers, 'kelt.error')).toMatch(/out of memory \(512 MB\)/);
   });
 });
