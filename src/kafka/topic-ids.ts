@@ -22,6 +22,7 @@ interface KafkajsEncoder {
   writeUVarInt(value: number): KafkajsEncoder;
   writeBoolean(value: boolean): KafkajsEncoder;
   writeBufferInternal(value: Buffer): void;
+  readonly buffer: Buffer;
 }
 interface KafkajsDecoder {
   readInt16(): number;
