@@ -1,5 +1,8 @@
 import type { ConfigError } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
+import type { Pipeline } from '../pipeline/spec.ts';
+import type { Connections } from '../runtime/connections.ts';
+import { PartitionCountWatch } from '../runtime/partition-count-watch.ts';
 
 export interface ServedProcess {
   logger: Logger;
@@ -47,4 +50,17 @@ export async function serveUntilStopped(served: ServedProcess): Promise<never> {
   await served.drain();
   clearTimeout(deadline);
   process.exit('misconfigured' in outcome ? 2 : 0);
+}
+
+/** Compares `topics`' partition counts with the spec's every `intervalSeconds` (see PartitionCountWatch). */
+export function watchPartitionCounts(pipeline: Pipeline, topics: string[], connections: Connections, intervalSeconds: number): PartitionCountWatch {
+  const watch = new PartitionCountWatch({
+    kafka: connections.kafka,
+    topics,
+    partitions: pipeline.partitions,
+    specPath: pipeline.specPath,
+    logger: connections.logger,
+  });
+  watch.start(intervalSeconds * 1000);
+  return watch;
 }
