@@ -12,7 +12,8 @@ import { packBytes, transferablesOf, unpackBytes } from '../../worker-threads/pa
 import type { DeadLetter } from '../dead-letter.ts';
 import { deleteHeaders } from '../record-ops.ts';
 import { originHeadersOf } from '../record-origin.ts';
-import type { BatchAbilities, BatchProcessor, BatchReport, PartitionBatch, TopicPartition } from '../batch-processor.ts';
+import type { BatchAbilities, BatchReport, PartitionBatch, TopicPartition } from '../batch-processor.ts';
+import { TransactionalProcessor } from '../transactional-processor.ts';
 import type { ExtractResult, ExtractTask } from './extract-task.ts';
 
 export const extractWorkerFile = workerFile('extract-worker');
@@ -36,12 +37,10 @@ export interface ExtractProcessorOptions {
  * the dead letters and the consumed offset commit in one Kafka transaction:
  * exactly once between topics (downstream reads committed only).
  */
-export class ExtractProcessor implements BatchProcessor {
-  readonly commitsOffsets = true;
+export class ExtractProcessor extends TransactionalProcessor {
   private readonly pipeline: Pipeline;
   private readonly registry: ExtractProcessorOptions['registry'];
   private readonly pool: WorkerPool<ExtractTask, ExtractResult>;
-  private readonly transactions: PartitionTransactions;
   private extractedSchemaId: number | undefined;
   private readonly recordLimitOf: RecordLimitOf;
   private readonly readerSchema: string;
@@ -53,12 +52,12 @@ export class ExtractProcessor implements BatchProcessor {
   private readonly lastOffsets = new Map<number, bigint>();
 
   constructor({ pipeline, registry, pool, transactions, recordLimitOf, topicIdOf }: ExtractProcessorOptions) {
+    super(transactions);
     this.recordLimitOf = recordLimitOf;
     this.topicIdOf = topicIdOf;
     this.pipeline = pipeline;
     this.registry = registry;
     this.pool = pool;
-    this.transactions = transactions;
     this.readerSchema = JSON.stringify(pipeline.source.schema);
     this.extractedSchema = JSON.stringify(extractedSchema(pipeline.source.schema));
   }
@@ -207,21 +206,13 @@ export class ExtractProcessor implements BatchProcessor {
     }
   }
 
-  settle(topic: string, partition: number, fetchedFrom: string): Promise<bigint | undefined> {
-    return this.transactions.settle(topic, partition, fetchedFrom);
-  }
-
-  commitPast(topic: string, partition: number, nextOffset: string): Promise<void> {
-    return this.transactions.commitPast(topic, partition, nextOffset);
-  }
-
   /**
    * Partitions whose group offset belongs to a raw topic deleted since (a
    * topic of the same name created anew starts its offsets over) are read
    * from their start, not from that offset.
    */
-  async onAssignment(owned: TopicPartition[], seek?: (partition: number, offset: string) => void): Promise<void> {
-    await this.transactions.retain(owned);
+  override async onAssignment(owned: TopicPartition[], seek?: (partition: number, offset: string) => void): Promise<void> {
+    await super.onAssignment(owned);
     for (const partition of await this.transactions.committedForOtherTopic(
       this.pipeline.topics.raw,
       owned.map((p) => p.partition),

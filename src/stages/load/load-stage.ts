@@ -21,7 +21,8 @@ import {
   type StageDeadLetterLog,
   type StagePositions,
 } from '../mysql-stage-batch.ts';
-import type { BatchAbilities, BatchProcessor, BatchReport, PartitionBatch, TopicPartition } from '../batch-processor.ts';
+import type { BatchAbilities, BatchReport, PartitionBatch, TopicPartition } from '../batch-processor.ts';
+import { TransactionalProcessor } from '../transactional-processor.ts';
 
 /** What a record does to the staging table: upserts `row`, or (without one) deletes the row with `key`. */
 interface Staged {
@@ -59,26 +60,24 @@ export interface LoadProcessorParts {
  * (a member stopped between the two commits) forwards those records without
  * writing them again, and takes their dead letters from the log.
  */
-export class LoadProcessor implements BatchProcessor {
-  readonly commitsOffsets = true;
+export class LoadProcessor extends TransactionalProcessor {
   private readonly pipeline: Pipeline;
   private readonly registry: LoadProcessorParts['registry'];
   private readonly mysql: MySqlPool;
   private readonly table: MySqlTable;
   /** The extracted schema of the running spec: older records read with it get the defaults of fields added since. */
   private readonly reader: avro.Type;
-  private readonly transactions: PartitionTransactions;
   private readonly positions: StagePositions;
   private readonly deadLetterLog: StageDeadLetterLog;
   private readonly recordLimitOf: RecordLimitOf;
 
   constructor(parts: LoadProcessorParts) {
+    super(parts.transactions);
     this.pipeline = parts.pipeline;
     this.registry = parts.registry;
     this.mysql = parts.mysql;
     this.table = parts.table;
     this.reader = avroType(extractedSchema(parts.pipeline.source.schema) as avro.Schema);
-    this.transactions = parts.transactions;
     this.positions = parts.positions;
     this.deadLetterLog = parts.deadLetterLog;
     this.recordLimitOf = parts.recordLimitOf;
@@ -176,16 +175,8 @@ export class LoadProcessor implements BatchProcessor {
     }
   }
 
-  settle(topic: string, partition: number, fetchedFrom: string): Promise<bigint | undefined> {
-    return this.transactions.settle(topic, partition, fetchedFrom);
-  }
-
-  commitPast(topic: string, partition: number, nextOffset: string): Promise<void> {
-    return this.transactions.commitPast(topic, partition, nextOffset);
-  }
-
-  async onAssignment(owned: TopicPartition[]): Promise<void> {
-    await this.transactions.retain(owned);
+  override async onAssignment(owned: TopicPartition[]): Promise<void> {
+    await super.onAssignment(owned);
     await this.positions.assigned(owned.map(({ partition }) => partition));
   }
 

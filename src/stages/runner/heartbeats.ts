@@ -82,10 +82,12 @@ export class Heartbeats {
     let done = false;
     const finished = typeof until === 'number' ? new Promise<never>(() => undefined) : until.then(() => (done = true));
     const interval = this.options.intervalMs ?? 1_000;
+    // Every wait heartbeats at least once, however short (a retry's first
+    // backoff can be over before the loop starts on a busy machine): a batch
+    // is never retried without asking the coordinator whether it is still ours.
     while (!done && going()) {
       const left = deadline - this.clock.now();
-      if (left <= 0) break;
-      await Promise.race([finished, this.clock.sleep(Math.min(interval, left))]);
+      if (left > 0) await Promise.race([finished, this.clock.sleep(Math.min(interval, left))]);
       if (done) break;
       try {
         await this.beat(send);
@@ -93,6 +95,7 @@ export class Heartbeats {
         if (error instanceof StaleBatchError) return false;
         this.options.logger.debug({ err: error }, 'heartbeat failed while waiting');
       }
+      if (this.clock.now() >= deadline) break;
     }
     return true;
   }

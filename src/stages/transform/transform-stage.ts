@@ -20,7 +20,8 @@ import {
   type StageDeadLetterLog,
   type StagePositions,
 } from '../mysql-stage-batch.ts';
-import type { BatchAbilities, BatchProcessor, BatchReport, PartitionBatch, TopicPartition } from '../batch-processor.ts';
+import type { BatchAbilities, BatchReport, PartitionBatch, TopicPartition } from '../batch-processor.ts';
+import { TransactionalProcessor } from '../transactional-processor.ts';
 import type { TransformOutcome, TransformTask } from './transform-task.ts';
 import type { AggregateViews, TableOperation } from './aggregate-views.ts';
 import type { AppliedOriginStore } from '../../mysql/applied-origins.ts';
@@ -74,14 +75,12 @@ export interface TransformProcessorParts {
  * skipped, so that an old copy never writes over a newer row: the applied
  * origins move in the same MySQL transaction as the position.
  */
-export class TransformProcessor implements BatchProcessor {
-  readonly commitsOffsets = true;
+export class TransformProcessor extends TransactionalProcessor {
   private readonly pipeline: Pipeline;
   private readonly registry: TransformProcessorParts['registry'];
   private readonly mysql: MySqlPool;
   private readonly tables: readonly MySqlTable[];
   private readonly pool: WorkerPool<TransformTask, TransformOutcome[]>;
-  private readonly transactions: PartitionTransactions;
   private readonly positions: StagePositions;
   private readonly deadLetterLog: StageDeadLetterLog;
   private readonly aggregates: AggregateViews;
@@ -91,12 +90,12 @@ export class TransformProcessor implements BatchProcessor {
   private readonly repeatsLogged = new Set<number>();
 
   constructor(parts: TransformProcessorParts) {
+    super(parts.transactions);
     this.pipeline = parts.pipeline;
     this.registry = parts.registry;
     this.mysql = parts.mysql;
     this.tables = parts.tables;
     this.pool = parts.pool;
-    this.transactions = parts.transactions;
     this.positions = parts.positions;
     this.deadLetterLog = parts.deadLetterLog;
     this.aggregates = parts.aggregates;
@@ -104,16 +103,8 @@ export class TransformProcessor implements BatchProcessor {
     this.logger = parts.logger;
   }
 
-  settle(topic: string, partition: number, fetchedFrom: string): Promise<bigint | undefined> {
-    return this.transactions.settle(topic, partition, fetchedFrom);
-  }
-
-  commitPast(topic: string, partition: number, nextOffset: string): Promise<void> {
-    return this.transactions.commitPast(topic, partition, nextOffset);
-  }
-
-  async onAssignment(owned: TopicPartition[]): Promise<void> {
-    await this.transactions.retain(owned);
+  override async onAssignment(owned: TopicPartition[]): Promise<void> {
+    await super.onAssignment(owned);
     const partitions = owned.map(({ partition }) => partition);
     await this.positions.assigned(partitions);
     await this.origins.assigned(partitions);

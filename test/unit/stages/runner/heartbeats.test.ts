@@ -52,6 +52,14 @@ describe('Heartbeats', () => {
     expect(failed).toBe(3);
   });
 
+  it('heartbeats once even in a wait that is over before it starts (a retry is never made without asking)', async () => {
+    const { beats } = heartbeats(steppedClock());
+    let sent = 0;
+    expect(await beats.waitBeating(0, async () => void sent++)).toBe(true);
+    expect(sent).toBe(1);
+    expect(await beats.waitBeating(-5, async () => Promise.reject(kafkaErrors.protocol('REBALANCE_IN_PROGRESS')))).toBe(false);
+  });
+
   it('a wait ends as soon as its promise settles, or false once the group moved on', async () => {
     const clock = steppedClock();
     const { beats } = heartbeats(clock);
