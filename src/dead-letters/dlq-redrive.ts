@@ -1,6 +1,7 @@
 import { openClusterAdmin } from '../kafka/cluster-admin.ts';
 import { ConfigError } from '../errors.ts';
-import { kafkaTransactionalClient, PartitionTransactions } from '../kafka/partition-transactions.ts';
+import { PartitionTransactions } from '../kafka/partition-transactions.ts';
+import { kafkaTransactionalClient } from '../kafka/transactional-client.ts';
 import type { OutgoingRecord } from '../kafka/records.ts';
 import type { Pipeline } from '../pipeline/spec.ts';
 import type { Connections } from '../runtime/connections.ts';

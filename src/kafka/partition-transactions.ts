@@ -1,18 +1,24 @@
-import type { Admin, Kafka, Transaction } from 'kafkajs';
 import { StaleBatchError, TransientError } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import { classifyKafkaError } from './errors.ts';
-import { javaCompatiblePartitioner } from './partitioner.ts';
 import type { RecordSink } from './records.ts';
-import { sendByPartition } from './send.ts';
 
 /** An open transaction: output, the group's offset, then commit or abort. */
 export interface OpenTransaction {
   sink: RecordSink;
   /** Commits the group's offset in the transaction; `topicId` goes with it (the offset's metadata), naming the topic it is an offset of. */
-  sendOffsets(groupId: string, topic: string, partition: number, nextOffset: string, topicId: string | undefined): Promise<void>;
+  sendOffsets(offset: GroupOffset): Promise<void>;
   commit(): Promise<void>;
   abort(): Promise<void>;
+}
+
+/** A group's next offset for an input partition, and the id of the topic it is an offset of (committed as the offset's metadata). */
+export interface GroupOffset {
+  groupId: string;
+  topic: string;
+  partition: number;
+  nextOffset: string;
+  topicId: string | undefined;
 }
 
 export interface TransactionalProducer {
@@ -170,7 +176,7 @@ export class PartitionTransactions {
     try {
       tx = await producer.transaction();
       await send(tx.sink);
-      await tx.sendOffsets(this.groupId, topic, partition, nextOffset, this.topicIds.get(topic));
+      await tx.sendOffsets({ groupId: this.groupId, topic, partition, nextOffset, topicId: this.topicIds.get(topic) });
     } catch (error) {
       // Nothing asked to commit: aborting (or the next producer's
       // initialisation, when the abort fails too) leaves nothing behind.
@@ -235,71 +241,4 @@ export class PartitionTransactions {
     }
     return producer;
   }
-}
-
-function transactionOf(tx: Transaction): OpenTransaction {
-  return {
-    sink: { send: (topic, records, partitions) => sendByPartition(tx, topic, records, partitions, { inTransaction: true }) },
-    sendOffsets: (consumerGroupId, topic, partition, offset, topicId) =>
-      tx.sendOffsets({
-        consumerGroupId,
-        topics: [{ topic, partitions: [{ partition, offset, ...(topicId === undefined ? {} : { metadata: topicId }) }] }],
-      }),
-    commit: () => tx.commit(),
-    abort: () => tx.abort(),
-  };
-}
-
-/** kafkajs as a TransactionalClient. */
-export function kafkaTransactionalClient(kafka: Kafka): TransactionalClient {
-  let admin: Promise<Admin> | undefined;
-  const connectedAdmin = () => {
-    if (admin === undefined) {
-      const created = kafka.admin();
-      admin = created.connect().then(() => created);
-      admin.catch(() => (admin = undefined));
-    }
-    return admin;
-  };
-  return {
-    async producer(transactionalId) {
-      const producer = kafka.producer({
-        transactionalId,
-        idempotent: true,
-        maxInFlightRequests: 1,
-        createPartitioner: javaCompatiblePartitioner,
-        allowAutoTopicCreation: false,
-        transactionTimeout: 60_000,
-      });
-      await producer.connect();
-      // kafkajs's connect() initialises only a non-transactional producer id;
-      // the transactional id is initialised by the first transaction(). An
-      // empty transaction, aborted (no EndTxn is sent for it), initialises it
-      // now, as this interface promises: older producers of the id are fenced
-      // and their open transaction settled before this returns.
-      try {
-        const settling = await producer.transaction();
-        await settling.abort();
-      } catch (error) {
-        await producer.disconnect();
-        throw error;
-      }
-      return { transaction: async () => transactionOf(await producer.transaction()), disconnect: () => producer.disconnect() };
-    },
-    async committedPosition(groupId, topic, partition) {
-      const [offsets] = await (await connectedAdmin()).fetchOffsets({ groupId, topics: [topic] });
-      const found = offsets?.partitions.find((p) => p.partition === partition);
-      if (found === undefined || BigInt(found.offset) < 0n) return undefined;
-      return { offset: BigInt(found.offset), topicId: found.metadata === null || found.metadata === '' ? undefined : found.metadata };
-    },
-    async topicId(topic) {
-      const admin = (await connectedAdmin()) as Admin & { topicIds(topics: readonly string[]): Promise<Map<string, string>> };
-      return (await admin.topicIds([topic])).get(topic);
-    },
-    async close() {
-      const current = admin;
-      admin = undefined;
-      if (current !== undefined) await (await current).disconnect();
-    },
-  };
 }

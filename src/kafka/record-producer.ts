@@ -32,7 +32,7 @@ export async function openRecordProducer(kafka: KafkaCluster, { retryForMs = 0 }
   await producer.connect();
   return {
     send: (topic: string, records: readonly OutgoingRecord[], partitions: number) =>
-      sendByPartition(producer, topic, records, partitions, { inTransaction: false, retryForMs }),
+      sendByPartition(producer, { topic, partitions }, records, { inTransaction: false, retryForMs }),
     close: () => producer.disconnect(),
   };
 }

@@ -25,9 +25,8 @@ import { partitionForKey } from './partitioner.ts';
  */
 export async function sendByPartition(
   via: Producer | Transaction,
-  topic: string,
+  { topic, partitions }: { topic: string; partitions: number },
   messages: readonly Message[],
-  partitions: number,
   { inTransaction, retryForMs = 0 }: { inTransaction: boolean; retryForMs?: number },
 ): Promise<void> {
   const byPartition = new Map<number, Message[]>();

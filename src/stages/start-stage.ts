@@ -1,4 +1,5 @@
-import { kafkaTransactionalClient, PartitionTransactions } from '../kafka/partition-transactions.ts';
+import { PartitionTransactions } from '../kafka/partition-transactions.ts';
+import { kafkaTransactionalClient } from '../kafka/transactional-client.ts';
 import { kafkaGroupConsumer } from '../kafka/group-consumer.ts';
 import { topicRecordLimits } from '../kafka/topic-limits.ts';
 import { topicIdReader } from '../kafka/topic-ids.ts';

@@ -65,7 +65,7 @@ export class FakeCluster implements TransactionalClient {
               state.records.push(...records.map((record): [string, OutgoingRecord] => [topic, record]));
             },
           },
-          sendOffsets: async (groupId, topic, partition, nextOffset, topicId) => {
+          sendOffsets: async ({ groupId, topic, partition, nextOffset, topicId }) => {
             state.offset = [`${groupId}/${topic}/${partition}`, BigInt(nextOffset), topicId];
           },
           commit: async () => {

@@ -48,12 +48,11 @@ describe('sendByPartition', () => {
     const sent: number[] = [];
     await sendByPartition(
       producerKnowing([0, 1], sent),
-      't',
+      { topic: 't', partitions: 2 },
       [
         { key: 'a', value: 'x', partition: 0 },
         { key: 'b', value: 'y', partition: 1 },
       ],
-      2,
       { inTransaction: true },
     );
     expect(sent).toEqual([0, 1]);
@@ -63,12 +62,11 @@ describe('sendByPartition', () => {
     const sent: number[] = [];
     const sending = sendByPartition(
       producerKnowing([0], sent),
-      't',
+      { topic: 't', partitions: 6 },
       [
         { key: 'a', value: 'x', partition: 0 },
         { key: 'b', value: 'y', partition: 5 },
       ],
-      6,
       { inTransaction: true },
     );
     await expect(sending).rejects.toBeInstanceOf(UnsentPartitionError);
