@@ -157,9 +157,7 @@ class KafkajsClusterAdmin implements ClusterAdmin {
         if (metadata.topics.length < topics.length || leaderless.length > 0)
           throw new TransientError(`the new topics' partitions have no leader yet`);
       },
-      () => undefined,
-      () => Date.now() > deadline,
-      { initialMs: 100, maxMs: 1_000 },
+      { shouldStop: () => Date.now() > deadline, policy: { initialMs: 100, maxMs: 1_000 } },
     );
   }
 

@@ -26,6 +26,13 @@ export function isRetriable(error: unknown): boolean {
   return isKafkaClientError(error) && classifyKafkaError(error, 'a Kafka request').retriable;
 }
 
+export interface RetryOptions {
+  onRetry?: (error: unknown, attempt: number, waitMs: number) => Promise<void> | void;
+  shouldStop: () => boolean;
+  policy?: RetryPolicy;
+  wait?: (ms: number) => Promise<unknown>;
+}
+
 /**
  * Runs `work` until it succeeds, retrying retriable failures with backoff.
  * `onRetry` is told of each failure (to log, heartbeat, report not-ready);
@@ -34,10 +41,7 @@ export function isRetriable(error: unknown): boolean {
  */
 export async function retryTransient<T>(
   work: () => Promise<T>,
-  onRetry: (error: unknown, attempt: number, waitMs: number) => Promise<void> | void,
-  shouldStop: () => boolean,
-  policy: RetryPolicy = defaultRetryPolicy,
-  wait: (ms: number) => Promise<unknown> = sleep,
+  { onRetry = () => undefined, shouldStop, policy = defaultRetryPolicy, wait = sleep }: RetryOptions,
 ): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {

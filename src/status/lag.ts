@@ -36,12 +36,10 @@ export async function groupLag(
   topic: string,
   giveUp: () => boolean = () => false,
 ): Promise<Omit<StageLag, 'stage'>> {
-  const [ranges, position] = await retryTransient(
-    () => Promise.all([admin.offsetRanges(topic), admin.committedOffsets(groupId, topic)]),
-    () => undefined,
-    giveUp,
-    { initialMs: 100, maxMs: 2_000 },
-  );
+  const [ranges, position] = await retryTransient(() => Promise.all([admin.offsetRanges(topic), admin.committedOffsets(groupId, topic)]), {
+    shouldStop: giveUp,
+    policy: { initialMs: 100, maxMs: 2_000 },
+  });
   const partitions = [...ranges]
     .map(([partition, range]) => {
       const end = Number(range.end);

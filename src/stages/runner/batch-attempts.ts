@@ -46,15 +46,17 @@ export class BatchAttempts {
           const todo = await committer.uncommitted(batch, processor.settle?.bind(processor));
           return todo === undefined ? emptyReport() : processor.processBatch(todo, abilities);
         },
-        (error, attempt, waitMs) => {
-          releasePause ??= pauses.hold(topic, `fault ${faultKey}`);
-          faults.fault(faultKey, error instanceof Error ? error.message : String(error));
-          logger.warn({ partition, attempt, waitMs, err: error }, 'transient failure; fetching paused, retrying the batch');
-          onRetry({ topic, partition, attempt, waitMs, error });
+        {
+          onRetry: (error, attempt, waitMs) => {
+            releasePause ??= pauses.hold(topic, `fault ${faultKey}`);
+            faults.fault(faultKey, error instanceof Error ? error.message : String(error));
+            logger.warn({ partition, attempt, waitMs, err: error }, 'transient failure; fetching paused, retrying the batch');
+            onRetry({ topic, partition, attempt, waitMs, error });
+          },
+          shouldStop: () => !stillOurs(),
+          policy,
+          wait: (ms) => heartbeats.waitBeating(ms, heartbeat, stillOurs),
         },
-        () => !stillOurs(),
-        policy,
-        (ms) => heartbeats.waitBeating(ms, heartbeat, stillOurs),
       );
     } catch (error) {
       if (!(error instanceof StaleBatchError) && stillOurs()) throw error;

@@ -39,12 +39,12 @@ export class MarkerCommits {
     try {
       await turn.previous;
       if (given()) return;
-      await retryTransient(
-        () => commitPast(topic, partition, nextOffset),
-        (error, attempt, waitMs) => logger.debug({ partition, attempt, waitMs, err: error }, 'committing past commit markers failed; retrying'),
-        given,
+      await retryTransient(() => commitPast(topic, partition, nextOffset), {
+        onRetry: (error, attempt, waitMs) =>
+          logger.debug({ partition, attempt, waitMs, err: error }, 'committing past commit markers failed; retrying'),
+        shouldStop: given,
         policy,
-      );
+      });
       committer.committedInTransaction(topic, partition, nextOffset);
     } catch (error) {
       logger.info({ partition, err: error }, 'committing past commit markers given up; the partition’s next batch commits past them');

@@ -36,9 +36,7 @@ describe('retryTransient', () => {
         if (++calls < 3) throw new TransientError('not yet');
         return 'done';
       },
-      (_error, attempt) => void reported.push(attempt),
-      () => false,
-      fast,
+      { onRetry: (_error, attempt) => void reported.push(attempt), shouldStop: () => false, policy: fast },
     );
     expect(result).toBe('done');
     expect(reported).toEqual([0, 1]);
@@ -52,9 +50,7 @@ describe('retryTransient', () => {
           calls++;
           throw new PermanentError('bad');
         },
-        () => undefined,
-        () => false,
-        fast,
+        { shouldStop: () => false, policy: fast },
       ),
     ).rejects.toBeInstanceOf(PermanentError);
     expect(calls).toBe(1);
@@ -66,9 +62,7 @@ describe('retryTransient', () => {
         async () => {
           throw new TransientError('down');
         },
-        () => undefined,
-        () => true,
-        fast,
+        { shouldStop: () => true, policy: fast },
       ),
     ).rejects.toBeInstanceOf(TransientError);
   });
