@@ -17,13 +17,21 @@ import { changeEventOf, changeEventOfJson, rowEncodingOfAvroSchema, type ChangeE
  * time, encode as the extracted schema and compute the new key. One task is a
  * chunk of one partition's batch; outcomes come back in the chunk's order.
  */
+/** A task's schemas and the extracted values it has pushed so far. */
+interface TaskContext {
+  task: ExtractTask;
+  reader: avro.Type;
+  extracted: avro.Type;
+  values: Array<Buffer | null>;
+}
+
 export default function extract(task: ExtractTask): ExtractResult {
   const reader = typeOf(task.readerSchema);
-  const extracted = typeOf(task.extractedSchema);
   const values: Array<Buffer | null> = [];
+  const context: TaskContext = { task, reader, extracted: typeOf(task.extractedSchema), values };
   const outcomes = unpackBytes(task.values).map((bytes, i): ExtractOutcome => {
     try {
-      if (task.format === 'debezium') return debezium(task, bytes, reader, extracted, i, values);
+      if (task.format === 'debezium') return debezium(context, bytes, i);
       if (bytes === null) {
         if (!task.deletes.tombstones) {
           throw new PermanentError('the record has no value (a tombstone), and the key field is not the staging table’s primary key', {
@@ -34,7 +42,7 @@ export default function extract(task: ExtractTask): ExtractResult {
         return { ok: true, key: null, deletes: true };
       }
       const value = task.format === 'avro' ? decodeAvro(task, bytes) : decodeJson(bytes, reader);
-      const key = extractedInto(values, task, extracted, value, i);
+      const key = extractedInto(context, value, i);
       const when = task.deletes.when;
       return { ok: true, key, deletes: when !== undefined && value[when.field] === when.equals };
     } catch (error) {
@@ -50,7 +58,7 @@ export default function extract(task: ExtractTask): ExtractResult {
  * The record as the extracted schema holds it (the source position and
  * ingest time added), pushed onto `values`; returns its new key.
  */
-function extractedInto(values: Array<Buffer | null>, task: ExtractTask, extracted: avro.Type, value: Record<string, unknown>, i: number): string {
+function extractedInto({ values, task, extracted }: TaskContext, value: Record<string, unknown>, i: number): string {
   const key = value[task.keyField];
   if (key === null || key === undefined) throw new PermanentError(`key field ${task.keyField} is empty`, { reason: 'schema_violation' });
   const normalised = {
@@ -71,14 +79,8 @@ function extractedInto(values: Array<Buffer | null>, task: ExtractTask, extracte
  * delete) and a truncate are absorbed: the delete did the work, and a
  * truncate names no row.
  */
-function debezium(
-  task: ExtractTask,
-  bytes: Buffer | null,
-  reader: avro.Type,
-  extracted: avro.Type,
-  i: number,
-  values: Array<Buffer | null>,
-): ExtractOutcome {
+function debezium(context: TaskContext, bytes: Buffer | null, i: number): ExtractOutcome {
+  const { task, reader, values } = context;
   if (bytes === null) {
     values.push(null);
     return { ok: true, absorbed: true };
@@ -88,7 +90,7 @@ function debezium(
     values.push(null);
     return { ok: true, absorbed: true };
   }
-  const key = extractedInto(values, task, extracted, checkedAgainst(reader, change.row), i);
+  const key = extractedInto(context, checkedAgainst(reader, change.row), i);
   return { ok: true, key, deletes: change.op === 'd' };
 }
 

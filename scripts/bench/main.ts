@@ -66,7 +66,11 @@ async function stageParts(admin: ClusterAdmin) {
     // Each stage from cold over its filled input; extract fills load's input, load transform's.
     const runs = {} as Record<StageName, StageRunResult>;
     for (const stage of stages) {
-      runs[stage] = await runStageToEnd(admin, stage, fixture.writeSpec(`${stage}-cold`, {}), fixture.endpoints, options.events);
+      runs[stage] = await runStageToEnd(admin, stage, {
+        specPath: fixture.writeSpec(`${stage}-cold`, {}),
+        endpoints: fixture.endpoints,
+        records: options.events,
+      });
       say(
         `${stage}: ${rate(runs[stage].recordsPerSecond)}, ${runs[stage].cpuSecondsPer1k.toFixed(3)} CPU s/1k, peak RSS ${runs[stage].peakRssMb.toFixed(0)} MB`,
       );
@@ -82,13 +86,11 @@ async function stageParts(admin: ClusterAdmin) {
     const workerScaling: BenchReport['workerScaling'] = [];
     for (const threads of availableParallelism() > 2 ? [1, 2, 4] : [1, 2]) {
       await fixture.truncate();
-      const run = await runStageToEnd(
-        admin,
-        'transform',
-        fixture.writeSpec(`threads-${threads}`, { pool: { threads } }),
-        fixture.endpoints,
-        options.events,
-      );
+      const run = await runStageToEnd(admin, 'transform', {
+        specPath: fixture.writeSpec(`threads-${threads}`, { pool: { threads } }),
+        endpoints: fixture.endpoints,
+        records: options.events,
+      });
       workerScaling.push({ threads, recordsPerSecond: run.recordsPerSecond });
       say(`transform with ${threads} thread(s): ${rate(run.recordsPerSecond)}`);
     }
@@ -96,8 +98,11 @@ async function stageParts(admin: ClusterAdmin) {
     // ABBA order: a drift over the runs (the database warming up) weighs on both alike.
     for (const [i, metrics] of (['off', 'on', 'on', 'off', 'off', 'on'] as const).entries()) {
       await fixture.truncate();
-      const run = await runStageToEnd(admin, 'transform', fixture.writeSpec(`metrics-${i}-${metrics}`, {}), fixture.endpoints, options.events, {
-        KELT_METRICS: metrics,
+      const run = await runStageToEnd(admin, 'transform', {
+        specPath: fixture.writeSpec(`metrics-${i}-${metrics}`, {}),
+        endpoints: fixture.endpoints,
+        records: options.events,
+        env: { KELT_METRICS: metrics },
       });
       overheadRuns.push({ metrics, recordsPerSecond: run.recordsPerSecond });
       say(`transform, metrics ${metrics}: ${rate(run.recordsPerSecond)}`);
@@ -111,13 +116,11 @@ async function stageParts(admin: ClusterAdmin) {
     for (const [i, aggregates] of (['off', 'on', 'on', 'off'] as const).entries()) {
       await fixture.truncate();
       const transform = aggregates === 'on' ? fixture.document.transform : { ...fixture.document.transform, aggregates: [] };
-      const run = await runStageToEnd(
-        admin,
-        'transform',
-        fixture.writeSpec(`aggregates-${i}-${aggregates}`, { transform }),
-        fixture.endpoints,
-        options.events,
-      );
+      const run = await runStageToEnd(admin, 'transform', {
+        specPath: fixture.writeSpec(`aggregates-${i}-${aggregates}`, { transform }),
+        endpoints: fixture.endpoints,
+        records: options.events,
+      });
       aggregateRuns.push({ aggregates, recordsPerSecond: run.recordsPerSecond, cpuSecondsPer1k: run.cpuSecondsPer1k });
       say(`transform, aggregates ${aggregates}: ${rate(run.recordsPerSecond)}, ${run.cpuSecondsPer1k.toFixed(3)} CPU s/1k`);
     }
@@ -177,7 +180,7 @@ async function peerPart(): Promise<BenchReport['peer']> {
   try {
     say(`producing ${options.events.toLocaleString('en')} JSON pageviews to ${fixture.pipeline.topics.raw} for the race`);
     await fixture.produce(options.events);
-    const race = await racePeer(fixture, binary, options.events, options.raceRounds, (run) =>
+    const race = await racePeer(fixture, { peerBinary: binary, records: options.events, rounds: options.raceRounds }, (run) =>
       say(
         `race ${run.racer}: from start ${rate(run.fromStartRowsPerSecond)}, steady ${rate(run.steadyRowsPerSecond)}; ` +
           `CPU s/1k rows: own ${run.cpuPer1k.racer.toFixed(3)}, broker ${run.cpuPer1k.broker.toFixed(3)}, MariaDB ${run.cpuPer1k.mariadb.toFixed(3)}; peak RSS ${run.peakRssMb.toFixed(0)} MB`,

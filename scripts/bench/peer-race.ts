@@ -52,9 +52,7 @@ const logDir = mkdtempSync(join(tmpdir(), 'kelt-bench-race-'));
  */
 export async function racePeer(
   fixture: BenchFixture,
-  peerBinary: string,
-  records: number,
-  rounds: number,
+  { peerBinary, records, rounds }: { peerBinary: string; records: number; rounds: number },
   onRun: (run: RaceRun) => void,
 ): Promise<PeerRace> {
   const staging = stagingTable(fixture.pipeline);
@@ -69,7 +67,7 @@ export async function racePeer(
         await mysql.query(`TRUNCATE TABLE ${quoteId(table)}`);
         const name = `race-${round}`;
         const start = racer === 'kelt' ? await keltRacer(fixture, name) : peerRacer(fixture, peerBinary, name, peerTable);
-        const run = await measure(racer, start, fixture, table, records);
+        const run = await measure({ racer, start }, fixture, table, records);
         runs.push(run);
         onRun(run);
       }
@@ -154,7 +152,7 @@ function peerRacer(fixture: BenchFixture, binary: string, run: string, tableName
  * a row yet (one index probe) and then the broker whether the racer has
  * consumed everything; a COUNT(*) of the table runs only after that, to check.
  */
-async function measure(racer: Racer, start: Starter, fixture: BenchFixture, table: string, records: number): Promise<RaceRun> {
+async function measure({ racer, start }: { racer: Racer; start: Starter }, fixture: BenchFixture, table: string, records: number): Promise<RaceRun> {
   const stack = await runStack(['pids']);
   const brokers = Object.entries(stack)
     .filter(([name]) => name.startsWith('KELT_PID_BROKER_'))

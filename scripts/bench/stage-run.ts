@@ -31,10 +31,7 @@ export interface StageRunResult {
 export async function runStageToEnd(
   admin: ClusterAdmin,
   stage: StageName,
-  specPath: string,
-  endpoints: Endpoints,
-  records: number,
-  env: Record<string, string> = {},
+  { specPath, endpoints, records, env = {} }: { specPath: string; endpoints: Endpoints; records: number; env?: Record<string, string> },
 ): Promise<StageRunResult> {
   const pipeline = loadPipeline(specPath);
   const member = new StageProcess(stage, specPath, endpoints, { logFile: join(logDir, `${pipeline.name}-${stage}.log`), env });

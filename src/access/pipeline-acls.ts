@@ -33,17 +33,11 @@ function outputTopics(pipeline: Pick<Pipeline, 'topics'>, stage: StageName): str
 export function pipelineAcls(pipeline: Pick<Pipeline, 'name' | 'topics'>, role: AccessRole, principalOf: (role: AccessRole) => string): AccessRule[] {
   const principal = principalOf(role);
   const topics = Object.values(pipeline.topics);
-  const rule = (
-    resource: AccessRule['resource'],
-    name: string,
-    operation: AclOperation,
-    because: string,
-    pattern: AccessRule['pattern'] = 'literal',
-  ) => ({
+  const rule = (resource: AccessRule['resource'], name: string, operation: AclOperation, because: string): AccessRule => ({
     principal,
     resource,
     name,
-    pattern,
+    pattern: 'literal',
     operation,
     because,
   });
@@ -69,7 +63,7 @@ export function pipelineAcls(pipeline: Pick<Pipeline, 'name' | 'topics'>, role: 
     ...[...outputTopics(pipeline, role), pipeline.topics.dlq].map((topic) =>
       rule('topic', topic, 'write', topic === pipeline.topics.dlq ? 'sends dead letters' : 'produces its output'),
     ),
-    rule('transactional-id', `${group}.`, 'write', 'one transactional producer per input partition', 'prefixed'),
+    { ...rule('transactional-id', `${group}.`, 'write', 'one transactional producer per input partition'), pattern: 'prefixed' },
     ...topics.map((topic) => rule('topic', topic, 'describe', 'checks at start that the pipeline’s topics exist')),
     ...topics.map((topic) => rule('topic', topic, 'describe-configs', 'reads the topics’ record size limits')),
   ];

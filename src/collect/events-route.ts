@@ -102,7 +102,7 @@ export function eventsRoute(options: EventsRouteOptions): RouteHandler {
       tooManyBodies();
       return;
     }
-    const body = await readBody(request, options.maxBodyBytes, buffered, options.maxBufferedBytes, options.metrics.bodyBytes);
+    const body = await readBody(request, options.maxBodyBytes, { buffered, maxBuffered: options.maxBufferedBytes, gauge: options.metrics.bodyBytes });
     // The client went away mid-body: nobody to answer, nothing to log.
     if (body === 'aborted') return;
     if (body === 'busy') {
@@ -183,9 +183,7 @@ function corsHeaders(request: IncomingMessage, response: ServerResponse, origins
 function readBody(
   request: IncomingMessage,
   limit: number,
-  buffered: { bytes: number },
-  maxBuffered: number,
-  gauge: { set(value: number): void },
+  { buffered, maxBuffered, gauge }: { buffered: { bytes: number }; maxBuffered: number; gauge: { set(value: number): void } },
 ): Promise<Buffer | undefined | 'aborted' | 'busy'> {
   if (Number(request.headers['content-length'] ?? 0) > limit) return Promise.resolve(undefined);
   return new Promise((resolve) => {

@@ -30,7 +30,7 @@ export async function listDeadLetters(pipeline: Pipeline, connections: Connectio
   try {
     const redriven = await redrivenUpTo(admin, pipeline);
     const listing: DeadLetterListing = { counts: new Map(), letters: [], matched: 0 };
-    await readDeadLetters(connections.kafka, admin, pipeline, async (partition, letters) => {
+    await readDeadLetters({ kafka: connections.kafka, admin }, pipeline, async (partition, letters) => {
       for (const letter of letters) {
         if (!matches(filter, letter)) continue;
         const below = redriven.get(redriveGroupId(pipeline, letter.stage, letter.reason))?.get(partition);
@@ -103,8 +103,7 @@ export async function showDeadLetter(pipeline: Pipeline, connections: Connection
   let found: DeadLetterRecord | undefined;
   try {
     await readDeadLetters(
-      connections.kafka,
-      admin,
+      { kafka: connections.kafka, admin },
       pipeline,
       async (_partition, letters) => {
         found ??= letters[0];

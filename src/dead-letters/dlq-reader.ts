@@ -21,8 +21,7 @@ export function redriveGroupId(pipeline: Pipeline, stage: string, reason: string
  * partition, in offset order) with the offset after the batch.
  */
 export async function readDeadLetters(
-  kafka: KafkaCluster,
-  admin: ClusterAdmin,
+  { kafka, admin }: { kafka: KafkaCluster; admin: ClusterAdmin },
   pipeline: Pipeline,
   onLetters: (partition: number, letters: DeadLetterRecord[], nextOffset: bigint) => Promise<void>,
   only?: { partition: number; offset: bigint },

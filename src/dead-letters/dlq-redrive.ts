@@ -57,7 +57,7 @@ export async function redriveDeadLetters(
   };
   const chosenGroup = (letter: DeadLetterRecord) => matches({ ...filter, until: undefined }, letter);
   try {
-    await readDeadLetters(connections.kafka, admin, pipeline, async (partition, letters, nextOffset) => {
+    await readDeadLetters({ kafka: connections.kafka, admin }, pipeline, async (partition, letters, nextOffset) => {
       const byGroup = new Map<string, DeadLetterRecord[]>();
       for (const letter of letters) {
         if (!chosenGroup(letter)) continue;

@@ -12,6 +12,8 @@ export interface TopicRange {
   from: PartitionOffsets;
   /** Per partition, the offset to stop before (a partition missing here is not read). */
   to: PartitionOffsets;
+  /** How long a partition may make no progress before the read gives up (default 90 s). */
+  stallMs?: number;
 }
 
 /**
@@ -23,7 +25,8 @@ export interface TopicRange {
  * makes no progress for `stallMs` (an open transaction ahead holds the
  * reader back at most the transaction timeout, 60 s for kelt's stages).
  */
-export async function readTopicRange(kafka: Kafka, topic: string, range: TopicRange, onBatch: RangeBatchHandler, stallMs = 90_000): Promise<void> {
+export async function readTopicRange(kafka: Kafka, topic: string, range: TopicRange, onBatch: RangeBatchHandler): Promise<void> {
+  const stallMs = range.stallMs ?? 90_000;
   const position = new Map<number, bigint>();
   for (const [partition, end] of range.to) {
     const start = range.from.get(partition) ?? 0n;

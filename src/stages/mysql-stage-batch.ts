@@ -60,11 +60,9 @@ export function inOffsetOrder(letters: DeadLetter[]): DeadLetter[] {
  */
 export async function finishPositioned(
   connection: Queryable,
-  positions: StagePositions,
-  log: StageDeadLetterLog,
+  { positions, log }: { positions: StagePositions; log: StageDeadLetterLog },
   batch: PartitionBatch,
-  dead: readonly DeadLetter[],
-  rejected: ReadonlyArray<Rejected<{ message: ConsumedRecord }>>,
+  { dead, rejected }: { dead: readonly DeadLetter[]; rejected: ReadonlyArray<Rejected<{ message: ConsumedRecord }>> },
 ): Promise<void> {
   const letters = [
     ...dead.map(({ message, reason, error }) => ({ offset: message.offset, reason, error })),

@@ -121,7 +121,7 @@ export class LoadProcessor extends TransactionalProcessor {
         },
         async (connection, rejected) => {
           deadLetters.admit(pending.length, [...dead.map((letter) => letter.reason), ...rejected.map(() => 'row_rejected' as const)]);
-          await finishPositioned(connection, this.positions, this.deadLetterLog, batch, dead, rejected);
+          await finishPositioned(connection, { positions: this.positions, log: this.deadLetterLog }, batch, { dead, rejected });
         },
       );
       this.positions.advanced(batch.partition, next);

@@ -156,7 +156,7 @@ export class TransformProcessor extends TransactionalProcessor {
         async (connection, rejected) => {
           deadLetters.admit(pending.length, [...dead.map((letter) => letter.reason), ...rejected.map(() => 'row_rejected' as const)]);
           await this.origins.record(connection, batch.partition, applied);
-          await finishPositioned(connection, this.positions, this.deadLetterLog, batch, dead, rejected);
+          await finishPositioned(connection, { positions: this.positions, log: this.deadLetterLog }, batch, { dead, rejected });
         },
       ).catch((error: unknown) => {
         this.origins.forget(batch.partition);
