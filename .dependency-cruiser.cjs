@@ -30,9 +30,17 @@ module.exports = {
       name: 'adapters-do-not-import-stages',
       severity: 'error',
       comment:
-        'src/kafka, src/mysql, src/registry, src/avro, src/pipeline, src/values and src/retry are below the stages: they must not import them.',
-      from: { path: '^src/(kafka|mysql|registry|avro|pipeline|values|retry)/' },
+        'src/kafka, src/mysql, src/registry, src/avro, src/pipeline, src/values, src/retry, src/records and src/dead-letters are below the stages: they must not import them.',
+      from: { path: '^src/(kafka|mysql|registry|avro|pipeline|values|retry|records|dead-letters)/' },
       to: { path: '^src/stages/' },
+    },
+    {
+      name: 'records-below-stages-and-tools',
+      severity: 'error',
+      comment:
+        'src/records (the headers kelt writes and reads: origin, op, dead letter) is below the stages, the DLQ tools and the MySQL adapter that use it.',
+      from: { path: '^src/records/' },
+      to: { path: '^src/(stages|dead-letters|mysql|cli|replay|collect|http)/' },
     },
     {
       name: 'product-code-does-not-import-tests-or-scripts',

@@ -1,23 +1,7 @@
 import { deadLetterReasons, type DeadLetterReason } from '../errors.ts';
 import { headerText, type ConsumedRecord, type OutgoingRecord, type RecordHeaders } from '../kafka/records.ts';
-import { originHeaders } from '../stages/record-origin.ts';
-
-/**
- * The headers a stage adds to a record it dead-letters; the record's own
- * headers travel beside them.
- */
-export const deadLetterHeaders = {
-  stage: 'kelt.stage',
-  reason: 'kelt.reason',
-  error: 'kelt.error',
-  originalTopic: 'kelt.original.topic',
-  originalPartition: 'kelt.original.partition',
-  originalOffset: 'kelt.original.offset',
-  failedAt: 'kelt.failed.at',
-  valueOmitted: 'kelt.value.omitted',
-  /** On a redriven record: the DLQ partition@offset it came back from. */
-  redrivenFrom: 'kelt.redriven.from',
-} as const;
+import { deadLetterHeaders } from '../records/dead-letter-headers.ts';
+import { originHeaders } from '../records/record-origin.ts';
 
 /** A dead letter as read back from the DLQ. */
 export interface DeadLetterRecord {

@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DeadLetterFloodError } from '../errors.ts';
-import { deadLetterReasons } from '../stages/dead-letter.ts';
+import { deadLetterReasons } from '../errors.ts';
 import type { StageRunner } from '../stages/stage-runner.ts';
 import type { StageName } from '../pipeline/topology.ts';
 import type { WorkerPool } from '../worker-threads/worker-pool.ts';

@@ -1,3 +1,4 @@
+import { originKey } from '../records/record-origin.ts';
 import { classifyMySqlError } from './errors.ts';
 import type { MySqlPool } from './pool.ts';
 import type { Queryable } from './queryable.ts';
@@ -11,9 +12,6 @@ import type { Queryable } from './queryable.ts';
  */
 /** Per origin (`originKey`), the next origin offset not yet applied. */
 type AppliedOrigins = Map<string, bigint>;
-
-/** An origin's key among a partition's applied origins: the raw topic's id ('' when not stamped) and partition. */
-export const originKey = (origin: { topic: string; partition: number }): string => `${origin.topic}/${origin.partition}`;
 
 export const appliedOriginsTableSql = `CREATE TABLE IF NOT EXISTS kelt_applied_origins (
   group_id VARCHAR(255) NOT NULL,

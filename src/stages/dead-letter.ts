@@ -1,4 +1,4 @@
-import { deadLetterHeaders } from '../dead-letters/dead-letter-record.ts';
+import { deadLetterHeaders } from '../records/dead-letter-headers.ts';
 import type { DeadLetterReason } from '../errors.ts';
 import type { ConsumedRecord, OutgoingRecord, RecordSink } from '../kafka/records.ts';
 import { loneRecordBytes } from '../kafka/send.ts';

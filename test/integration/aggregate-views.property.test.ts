@@ -5,7 +5,7 @@ import { columnsFromModel } from '../../src/pipeline/sql-types.ts';
 import { extremeIndexes } from '../../src/mysql/aggregate-table.ts';
 import { MySqlTable } from '../../src/mysql/table.ts';
 import { watermarksTableSql } from '../../src/mysql/watermarks.ts';
-import { lastPerKey } from '../../src/stages/record-ops.ts';
+import { lastPerKey } from '../../src/records/record-ops.ts';
 import { AggregateViews, type TableOperation } from '../../src/stages/transform/aggregate-views.ts';
 import { createTestDatabase, type TestDatabase } from '../support/stack.ts';
 

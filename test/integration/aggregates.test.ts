@@ -8,7 +8,7 @@ import { produceEvents } from '../../src/produce/produce.ts';
 import { replayTransform } from '../../src/replay/replay-command.ts';
 import { startStage, type RunningStage } from '../../src/stages/start-stage.ts';
 import { aggregateMismatches, aggregatesIn, expectedAggregates } from '../support/aggregates.ts';
-import { originOf } from '../../src/stages/record-origin.ts';
+import { originOf } from '../../src/records/record-origin.ts';
 import { countRows, createTestPipeline, waitCaughtUp, readTopic, writeAgain, type TestPipeline } from '../support/pipeline.ts';
 
 /**

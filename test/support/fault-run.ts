@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { PermanentError } from '../../src/errors.ts';
-import { originHeaders } from '../../src/stages/record-origin.ts';
+import { originHeaders } from '../../src/records/record-origin.ts';
 import type { PipelineSpecInput } from '../../src/pipeline/spec.ts';
 import { generatedEvents } from '../../src/produce/event-source.ts';
 import { produceEvents } from '../../src/produce/produce.ts';

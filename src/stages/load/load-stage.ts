@@ -12,7 +12,7 @@ import type { DeadLetter } from '../dead-letter.ts';
 import type avro from 'avsc';
 import { avroType } from '../../avro/logical-types.ts';
 import { extractedSchema } from '../../pipeline/extracted-schema.ts';
-import { isDelete, lastPerKey } from '../record-ops.ts';
+import { isDelete, lastPerKey } from '../../records/record-ops.ts';
 import {
   finishPositioned,
   inOffsetOrder,

@@ -11,7 +11,7 @@ import type { WorkerPool } from '../../worker-threads/worker-pool.ts';
 import { chunk } from '../chunks.ts';
 import { packBytes, transferablesOf } from '../../worker-threads/packed-bytes.ts';
 import type { DeadLetter } from '../dead-letter.ts';
-import { isDelete, lastPerKey } from '../record-ops.ts';
+import { isDelete, lastPerKey } from '../../records/record-ops.ts';
 import {
   finishPositioned,
   inOffsetOrder,
@@ -26,7 +26,7 @@ import type { TransformOutcome, TransformTask } from './transform-task.ts';
 import type { AggregateViews, TableOperation } from './aggregate-views.ts';
 import type { AppliedOriginStore } from '../../mysql/applied-origins.ts';
 import type { Logger } from '../../log/logger.ts';
-import { originOf, skipRepeats } from '../record-origin.ts';
+import { originOf, skipRepeats } from '../../records/record-origin.ts';
 import { runWatched, type RunChunk } from './watched-chunk.ts';
 
 export const transformWorkerFile = workerFile('transform-worker');

@@ -3,7 +3,7 @@ import { readDeadLetter, redrivenRecord, redriveRefusal } from '../../../src/dea
 import { letterFilter, matches } from '../../../src/dead-letters/letter-filter.ts';
 import type { ConsumedRecord, OutgoingRecord } from '../../../src/kafka/records.ts';
 import { DeadLetterQueue } from '../../../src/stages/dead-letter.ts';
-import { originHeadersOf } from '../../../src/stages/record-origin.ts';
+import { originHeadersOf } from '../../../src/records/record-origin.ts';
 
 const consumed: ConsumedRecord = {
   key: Buffer.from('user-7'),

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { StaleBatchError, TransientError } from '../../../src/errors.ts';
 import { PartitionTransactions } from '../../../src/kafka/partition-transactions.ts';
 import { createLogger } from '../../../src/log/logger.ts';
-import { originHeadersOf, skipRepeats } from '../../../src/stages/record-origin.ts';
+import { originHeadersOf, skipRepeats } from '../../../src/records/record-origin.ts';
 import { FakeCluster } from '../../support/fake-cluster.ts';
 
 const logger = createLogger('silent');

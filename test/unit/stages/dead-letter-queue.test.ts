@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deadLetterHeaders } from '../../../src/dead-letters/dead-letter-record.ts';
+import { deadLetterHeaders } from '../../../src/records/dead-letter-headers.ts';
 import { registerSecrets } from '../../../src/log/redact.ts';
 import { DeadLetterQueue } from '../../../src/stages/dead-letter.ts';
 

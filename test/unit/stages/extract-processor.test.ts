@@ -8,7 +8,7 @@ import { loadPipeline } from '../../../src/pipeline/spec.ts';
 import { DeadLetterQueue } from '../../../src/stages/dead-letter.ts';
 import { ExtractProcessor, extractWorkerFile } from '../../../src/stages/extract/extract-stage.ts';
 import type { ExtractResult, ExtractTask } from '../../../src/stages/extract/extract-task.ts';
-import { originHeaders } from '../../../src/stages/record-origin.ts';
+import { originHeaders } from '../../../src/records/record-origin.ts';
 import { WorkerPool } from '../../../src/worker-threads/worker-pool.ts';
 import { FakeCluster } from '../../support/fake-cluster.ts';
 import { FakeRegistry } from '../../support/fake-registry.ts';

@@ -6,7 +6,7 @@ import { extractedSchema } from '../../../src/pipeline/extracted-schema.ts';
 import { loadPipeline } from '../../../src/pipeline/spec.ts';
 import { modelTables } from '../../../src/pipeline/tables.ts';
 import { DeadLetterQueue } from '../../../src/stages/dead-letter.ts';
-import { originHeadersOf } from '../../../src/stages/record-origin.ts';
+import { originHeadersOf } from '../../../src/records/record-origin.ts';
 import { AggregateViews } from '../../../src/stages/transform/aggregate-views.ts';
 import { TransformProcessor, transformWorkerFile } from '../../../src/stages/transform/transform-stage.ts';
 import type { TransformOutcome, TransformTask } from '../../../src/stages/transform/transform-task.ts';

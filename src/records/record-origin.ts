@@ -1,5 +1,4 @@
 import { headerText, type ConsumedRecord, type RecordHeaders } from '../kafka/records.ts';
-import { originKey } from '../mysql/applied-origins.ts';
 
 /**
  * Where a record entered the pipeline: the raw topic's id, and the partition
@@ -58,6 +57,9 @@ export function originOf(record: ConsumedRecord): RecordOrigin | MalformedOrigin
     return { malformed: `the header ${originHeaders.topic} is not a topic id: ${JSON.stringify(topic)}` };
   return { topic: topic ?? '', partition: Number(partition), offset: BigInt(offset) };
 }
+
+/** An origin's key among a partition's applied origins: the raw topic's id ('' when not stamped) and partition. */
+export const originKey = (origin: Pick<RecordOrigin, 'topic' | 'partition'>): string => `${origin.topic}/${origin.partition}`;
 
 /**
  * Per origin (raw topic id and partition, `originKey`), the next origin

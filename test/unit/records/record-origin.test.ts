@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ConsumedRecord } from '../../../src/kafka/records.ts';
-import { originHeadersOf, originOf, skipRepeats } from '../../../src/stages/record-origin.ts';
+import { originHeadersOf, originOf, skipRepeats } from '../../../src/records/record-origin.ts';
 
 const TOPIC = '0123456789abcdef0123456789abcdef';
 const RECREATED = 'fedcba9876543210fedcba9876543210';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isDelete, lastPerKey } from '../../../src/stages/record-ops.ts';
+import { isDelete, lastPerKey } from '../../../src/records/record-ops.ts';
 
 describe('record operations', () => {
   it('keeps each key’s last operation, so deletes and upserts apply in their order', () => {
