@@ -5,9 +5,9 @@ import { mismatches } from '../src/avro/logical-types.ts';
 import { parseExactJson } from '../src/values/exact-json.ts';
 import { PermanentError } from '../src/errors.ts';
 import { frame, unframe } from '../src/registry/wire-format.ts';
-import { resolverOf, typeOf } from '../src/worker-threads/avro-types.ts';
-import type { ExtractOutcome, ExtractResult, ExtractTask } from '../src/stages/extract/extract-task.ts';
-import { packBytes, unpackBytes } from '../src/worker-threads/packed-bytes.ts';
+import { resolverOf, typeOf } from '../src/threads/avro-types.ts';
+import type { ExtractOutcome, ExtractResult, ExtractTask } from '../src/threads/extract-task.ts';
+import { packBytes, unpackBytes } from '../src/threads/packed-bytes.ts';
 import type { DeadLetterReason } from '../src/stages/dead-letter.ts';
 import { changeEventOf, changeEventOfJson, rowEncodingOfAvroSchema, type ChangeEvent, type RowEncoding } from '../src/debezium/change-event.ts';
 

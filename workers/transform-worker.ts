@@ -1,10 +1,10 @@
 import { pathToFileURL } from 'node:url';
 import { PermanentError } from '../src/errors.ts';
 import { unframe } from '../src/registry/wire-format.ts';
-import type { TransformOutcome, TransformTask } from '../src/stages/transform/transform-task.ts';
+import type { TransformOutcome, TransformTask } from '../src/threads/transform-task.ts';
 import type { RemoveFunction, Row, TransformFunction, TransformOutput } from '../src/transform/contract.ts';
-import { typeOf } from '../src/worker-threads/avro-types.ts';
-import { unpackBytes } from '../src/worker-threads/packed-bytes.ts';
+import { typeOf } from '../src/threads/avro-types.ts';
+import { unpackBytes } from '../src/threads/packed-bytes.ts';
 
 /**
  * Transform's worker: decodes each loaded record and runs the pipeline's

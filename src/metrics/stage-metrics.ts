@@ -3,7 +3,7 @@ import { DeadLetterFloodError } from '../errors.ts';
 import { deadLetterReasons } from '../errors.ts';
 import type { StageRunner } from '../stages/stage-runner.ts';
 import type { StageName } from '../pipeline/topology.ts';
-import type { WorkerPool } from '../worker-threads/worker-pool.ts';
+import type { WorkerPool } from '../threads/worker-pool.ts';
 
 const fastBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const latencyBuckets = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30, 60, 300];

@@ -7,15 +7,15 @@ import type { Pipeline } from '../pipeline/spec.ts';
 import { AggregateViews } from './transform/aggregate-views.ts';
 import { modelTables, stagingTable } from '../pipeline/tables.ts';
 import type { Connections } from '../runtime/connections.ts';
-import { WorkerPool } from '../worker-threads/worker-pool.ts';
+import { WorkerPool } from '../threads/worker-pool.ts';
 import { newChunkProgress } from './transform/watched-chunk.ts';
-import { packBytes } from '../worker-threads/packed-bytes.ts';
+import { packBytes } from '../threads/packed-bytes.ts';
 import { ConfigError } from '../errors.ts';
 import { DeadLetterLog } from '../mysql/dead-letter-log.ts';
 import { AppliedOriginStore } from '../mysql/applied-origins.ts';
 import { PartitionPositions } from '../mysql/partition-positions.ts';
 import { ExtractProcessor, extractWorkerFile } from './extract/extract-stage.ts';
-import type { ExtractResult, ExtractTask } from './extract/extract-task.ts';
+import type { ExtractResult, ExtractTask } from '../threads/extract-task.ts';
 import { LoadProcessor } from './load/load-stage.ts';
 import type { BatchProcessor } from './batch-processor.ts';
 import { DeadLetterQueue } from './dead-letter.ts';
@@ -23,7 +23,7 @@ import { DeadLetterBreaker } from './dead-letter-breaker.ts';
 import { StageRunner } from './stage-runner.ts';
 import { groupIdOf, inputTopicOf, type StageName } from '../pipeline/topology.ts';
 import { TransformProcessor, transformWorkerFile } from './transform/transform-stage.ts';
-import type { TransformOutcome, TransformTask } from './transform/transform-task.ts';
+import type { TransformOutcome, TransformTask } from '../threads/transform-task.ts';
 
 export interface RunningStage {
   runner: StageRunner;

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { partitionForKey } from '../../src/kafka/partitioner.ts';
 import { produceEvents } from '../../src/produce/produce.ts';
-import transform from '../../workers/transforms/pageviews.ts';
+import transform from '../../schemas/pageviews.transform.ts';
 import { stageLag } from '../../src/status/lag.ts';
 import { countRows, createTestPipeline, readTopic, waitFor, type TestPipeline } from '../support/pipeline.ts';
 

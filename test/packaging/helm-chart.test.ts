@@ -63,9 +63,9 @@ describe('Helm chart (helm lint, helm template)', () => {
     ).toEqual(stages.map((s) => `kelt-${s}`));
     const spec = parseYaml(named(example, 'ConfigMap', 'kelt-pipeline').data!['pipeline.yaml']!) as { name: string; transform: { module: string } };
     expect(spec.name).toBe('pageviews');
-    // The example's files are in the image (docker/Dockerfile copies schemas/ and workers/transforms/).
-    expect(spec.transform.module).toBe('/app/workers/transforms/pageviews.ts');
-    expect(readFileSync(path('../../docker/Dockerfile'), 'utf8')).toContain('COPY workers/transforms ./workers/transforms');
+    // The example's files are in the image (docker/Dockerfile copies schemas/, the example's spec, schema, generator and transform).
+    expect(spec.transform.module).toBe('/app/schemas/pageviews.transform.ts');
+    expect(readFileSync(path('../../docker/Dockerfile'), 'utf8')).toContain('COPY schemas ./schemas');
     const env = named(example, 'Deployment', 'kelt-load').spec.template.spec.containers[0].env as Array<{ name: string; valueFrom?: any }>;
     expect(env.find((e) => e.name === 'KELT_MYSQL_URL')?.valueFrom.secretKeyRef).toEqual({ name: 'kelt-mysql', key: 'url' });
   });

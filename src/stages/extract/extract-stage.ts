@@ -6,15 +6,15 @@ import type { RecordLimitOf } from '../../kafka/topic-limits.ts';
 import { extractedSchema } from '../../pipeline/extracted-schema.ts';
 import type { Pipeline } from '../../pipeline/spec.ts';
 import { writerSchemasOf, type SchemaRegistryClient } from '../../registry/client.ts';
-import type { WorkerPool } from '../../worker-threads/worker-pool.ts';
+import type { WorkerPool } from '../../threads/worker-pool.ts';
 import { chunk } from '../chunks.ts';
-import { packBytes, transferablesOf, unpackBytes } from '../../worker-threads/packed-bytes.ts';
+import { packBytes, transferablesOf, unpackBytes } from '../../threads/packed-bytes.ts';
 import type { DeadLetter } from '../dead-letter.ts';
 import { deleteHeaders } from '../../records/record-ops.ts';
 import { originHeadersOf } from '../../records/record-origin.ts';
 import type { BatchAbilities, BatchReport, PartitionBatch, TopicPartition } from '../batch-processor.ts';
 import { TransactionalProcessor } from '../transactional-processor.ts';
-import type { ExtractResult, ExtractTask } from './extract-task.ts';
+import type { ExtractResult, ExtractTask } from '../../threads/extract-task.ts';
 
 export const extractWorkerFile = workerFile('extract-worker');
 

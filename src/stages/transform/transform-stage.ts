@@ -7,9 +7,9 @@ import type { MySqlPool } from '../../mysql/pool.ts';
 import type { MySqlTable } from '../../mysql/table.ts';
 import type { Pipeline } from '../../pipeline/spec.ts';
 import { writerSchemasOf, type SchemaRegistryClient } from '../../registry/client.ts';
-import type { WorkerPool } from '../../worker-threads/worker-pool.ts';
+import type { WorkerPool } from '../../threads/worker-pool.ts';
 import { chunk } from '../chunks.ts';
-import { packBytes, transferablesOf } from '../../worker-threads/packed-bytes.ts';
+import { packBytes, transferablesOf } from '../../threads/packed-bytes.ts';
 import type { DeadLetter } from '../dead-letter.ts';
 import { isDelete, lastPerKey } from '../../records/record-ops.ts';
 import {
@@ -22,7 +22,7 @@ import {
 } from '../mysql-stage-batch.ts';
 import type { BatchAbilities, BatchReport, PartitionBatch, TopicPartition } from '../batch-processor.ts';
 import { TransactionalProcessor } from '../transactional-processor.ts';
-import type { TransformOutcome, TransformTask } from './transform-task.ts';
+import type { TransformOutcome, TransformTask } from '../../threads/transform-task.ts';
 import type { AggregateViews, TableOperation } from './aggregate-views.ts';
 import type { AppliedOriginStore } from '../../mysql/applied-origins.ts';
 import type { Logger } from '../../log/logger.ts';

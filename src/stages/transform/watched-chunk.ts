@@ -1,4 +1,4 @@
-import type { TransformOutcome } from './transform-task.ts';
+import type { TransformOutcome } from '../../threads/transform-task.ts';
 
 /**
  * Where a worker is in its chunk: the index of the record it is on, written

@@ -58,7 +58,7 @@ describe('a stage given bad configuration', () => {
       'name: broken',
       'source: {schema: broken.avsc, keyField: id}',
       'staging: {table: stg, primaryKey: [id]}',
-      `transform: {module: ${fileURLToPath(new URL('../../../workers/transforms/pageviews.ts', import.meta.url))}, tables: [{name: t, primaryKey: [id], columns: {id: string}}]}`,
+      `transform: {module: ${fileURLToPath(new URL('../../../schemas/pageviews.transform.ts', import.meta.url))}, tables: [{name: t, primaryKey: [id], columns: {id: string}}]}`,
     ].join('\n');
     const result = run(['extract', '--pipeline', specWith(text, '{"type": "record", "fields": [')]);
     expect(result.status).toBe(2);

@@ -7,9 +7,9 @@ import { extractedSchema } from '../../../src/pipeline/extracted-schema.ts';
 import { loadPipeline } from '../../../src/pipeline/spec.ts';
 import { DeadLetterQueue } from '../../../src/stages/dead-letter.ts';
 import { ExtractProcessor, extractWorkerFile } from '../../../src/stages/extract/extract-stage.ts';
-import type { ExtractResult, ExtractTask } from '../../../src/stages/extract/extract-task.ts';
+import type { ExtractResult, ExtractTask } from '../../../src/threads/extract-task.ts';
 import { originHeaders } from '../../../src/records/record-origin.ts';
-import { WorkerPool } from '../../../src/worker-threads/worker-pool.ts';
+import { WorkerPool } from '../../../src/threads/worker-pool.ts';
 import { FakeCluster } from '../../support/fake-cluster.ts';
 import { FakeRegistry } from '../../support/fake-registry.ts';
 

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { runWatched, type RunChunk } from '../../../../src/stages/transform/watched-chunk.ts';
-import type { TransformOutcome } from '../../../../src/stages/transform/transform-task.ts';
-import { WorkerPool } from '../../../../src/worker-threads/worker-pool.ts';
+import type { TransformOutcome } from '../../../../src/threads/transform-task.ts';
+import { WorkerPool } from '../../../../src/threads/worker-pool.ts';
 
 type Task = { records: string[]; progress: Int32Array };
 

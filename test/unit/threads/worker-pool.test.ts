@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { WorkerPool } from '../../../src/worker-threads/worker-pool.ts';
+import { WorkerPool } from '../../../src/threads/worker-pool.ts';
 
 const taskFile = new URL('../../support/workers/waiting-task.ts', import.meta.url);
 let pool: WorkerPool<{ ms: number }, number> | undefined;

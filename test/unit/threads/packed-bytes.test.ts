@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { packBytes, transferablesOf, unpackBytes } from '../../../src/worker-threads/packed-bytes.ts';
+import { packBytes, transferablesOf, unpackBytes } from '../../../src/threads/packed-bytes.ts';
 
 describe('packBytes', () => {
   it('round-trips values, nulls and empty values in order', () => {

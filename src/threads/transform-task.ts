@@ -1,6 +1,6 @@
-import type { PackedBytes } from '../../worker-threads/packed-bytes.ts';
-import type { DeadLetterReason } from '../dead-letter.ts';
-import type { Row } from '../../transform/contract.ts';
+import type { PackedBytes } from './packed-bytes.ts';
+import type { DeadLetterReason } from '../errors.ts';
+import type { Row } from '../transform/contract.ts';
 
 /** A chunk of loaded records for the pipeline's transform module, and the rows it made of each. */
 export interface TransformTask {

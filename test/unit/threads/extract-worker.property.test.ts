@@ -4,10 +4,10 @@ import { describe, expect, it } from 'vitest';
 import extract from '../../../workers/extract-worker.ts';
 import { deadLetterReasons } from '../../../src/errors.ts';
 import { extractedSchema } from '../../../src/pipeline/extracted-schema.ts';
-import type { ExtractResult, ExtractTask } from '../../../src/stages/extract/extract-task.ts';
+import type { ExtractResult, ExtractTask } from '../../../src/threads/extract-task.ts';
 import { frame, unframe } from '../../../src/registry/wire-format.ts';
-import { typeOf } from '../../../src/worker-threads/avro-types.ts';
-import { packBytes, unpackBytes } from '../../../src/worker-threads/packed-bytes.ts';
+import { typeOf } from '../../../src/threads/avro-types.ts';
+import { packBytes, unpackBytes } from '../../../src/threads/packed-bytes.ts';
 
 /**
  * Extract's decoding over arbitrary input, Avro and JSON: every record

@@ -1,6 +1,6 @@
-import type { StagingDeletes } from '../../pipeline/spec.ts';
-import type { PackedBytes } from '../../worker-threads/packed-bytes.ts';
-import type { DeadLetterReason } from '../dead-letter.ts';
+import type { StagingDeletes } from '../pipeline/spec.ts';
+import type { PackedBytes } from './packed-bytes.ts';
+import type { DeadLetterReason } from '../errors.ts';
 /** The messages of one extract task, and what the worker says of each. */
 export interface ExtractTask {
   format: 'avro' | 'json' | 'debezium';

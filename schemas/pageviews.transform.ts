@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import { isbot } from 'isbot';
 import { LRUCache } from 'lru-cache';
 import { UAParser } from 'ua-parser-js';
-import type { TransformOutput } from '../../src/transform/contract.ts';
+import type { TransformOutput } from '../src/transform/contract.ts';
 
 /**
  * The pageviews transform: user agent → browser/OS/device, URL → normalised

@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import extract from '../../../workers/extract-worker.ts';
 import { extractedSchema } from '../../../src/pipeline/extracted-schema.ts';
 import { unframe } from '../../../src/registry/wire-format.ts';
-import { typeOf } from '../../../src/worker-threads/avro-types.ts';
-import { packBytes, unpackBytes } from '../../../src/worker-threads/packed-bytes.ts';
-import type { ExtractTask } from '../../../src/stages/extract/extract-task.ts';
+import { typeOf } from '../../../src/threads/avro-types.ts';
+import { packBytes, unpackBytes } from '../../../src/threads/packed-bytes.ts';
+import type { ExtractTask } from '../../../src/threads/extract-task.ts';
 import { connectDecimal, connectTemporal } from '../../support/debezium/avro-types.ts';
 
 const source = {
