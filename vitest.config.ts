@@ -13,9 +13,9 @@ export default defineConfig({
       include: ['src/**/*.ts', 'workers/**/*.ts'],
       reportsDirectory: 'test-results/coverage',
       reporter: ['text-summary', 'json-summary'],
-      // A floor a few points under what the unit tests reach (60% of lines
-      // on 2026-12-02): raise it as tests are added, never lower it.
-      thresholds: { lines: 57, statements: 56, branches: 56, functions: 52 },
+      // A floor a few points under what the unit tests reach (66% of lines
+      // on 2026-12-07): raise it as tests are added, never lower it.
+      thresholds: { lines: 63, statements: 62, branches: 62, functions: 58 },
     },
     projects: [
       {
