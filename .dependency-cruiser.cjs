@@ -43,6 +43,14 @@ module.exports = {
       to: { path: '^src/(stages|dead-letters|mysql|cli|replay|collect|http)/' },
     },
     {
+      name: 'tests-reach-kafkajs-through-test-support',
+      severity: 'error',
+      comment:
+        'A test drives Kafka through kelt’s adapter or test/support (test/support/kafka.ts is the one door to kafkajs); the adapter’s own unit tests excepted.',
+      from: { path: '^test/', pathNot: '^test/(support|unit/kafka)/' },
+      to: { path: 'node_modules/kafkajs/' },
+    },
+    {
       name: 'product-code-does-not-import-tests-or-scripts',
       severity: 'error',
       from: { path: '^(src|workers)/' },

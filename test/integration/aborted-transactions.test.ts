@@ -1,4 +1,4 @@
-import { Partitioners, type Producer } from 'kafkajs';
+import { Partitioners, type Producer } from '../support/kafka.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestPipeline, readTopic, type TestPipeline } from '../support/pipeline.ts';
 import { uniqueName } from '../support/stack.ts';

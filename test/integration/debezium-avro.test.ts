@@ -1,4 +1,4 @@
-import kafkajs from 'kafkajs';
+import { plainKafka } from '../support/kafka.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { avroType } from '../../src/avro/logical-types.ts';
 import { javaCompatiblePartitioner } from '../../src/kafka/partitioner.ts';
@@ -72,7 +72,7 @@ describe('Debezium change events in Avro through the registry', () => {
       { before: row(3), after: { ...row(3), owner: 'renamed', balance: '-0.01' }, op: 'u', ts_ms: 2 },
       { before: row(4), after: null, op: 'd', ts_ms: 3 },
     ];
-    const producer = new kafkajs.Kafka({ brokers: t.endpoints.kafkaBrokers, logLevel: kafkajs.logLevel.NOTHING }).producer({
+    const producer = plainKafka(t.endpoints.kafkaBrokers).producer({
       createPartitioner: javaCompatiblePartitioner,
     });
     await producer.connect();

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import avro from 'avsc';
-import kafkajs from 'kafkajs';
+import { Partitioners } from '../support/kafka.ts';
 import { tempFile } from '../support/temp-file.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { envOf } from '../../src/config/env.ts';
@@ -404,7 +404,7 @@ describe('every Avro type lands exactly', () => {
       flag: true,
       attrs: {},
     };
-    const producer = t.connections.kafka.producer({ createPartitioner: kafkajs.Partitioners.DefaultPartitioner });
+    const producer = t.connections.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     await producer.send({ topic: t.pipeline.topics.raw, messages: [{ key: 'raw', value: frame(id, plain.toBuffer(raw)) }] });
     await producer.disconnect();

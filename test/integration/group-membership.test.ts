@@ -1,4 +1,4 @@
-import { AssignerProtocol } from 'kafkajs';
+import { AssignerProtocol } from '../support/kafka.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { partitionForKey } from '../../src/kafka/partitioner.ts';
 import { produceEvents } from '../../src/produce/produce.ts';

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import kafkajs from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { avroType } from '../../src/avro/logical-types.ts';
 import { javaCompatiblePartitioner } from '../../src/kafka/partitioner.ts';
 import { frame } from '../../src/registry/wire-format.ts';
+import { setMessageLimits } from '../support/kafka.ts';
 import { countRows, createTestPipeline, readTopic, waitFor, type TestPipeline } from '../support/pipeline.ts';
 import { startTestStage, stopStageProcesses, type StageProcess } from '../support/stage-process.ts';
 import { registerJsonSchema, uniqueName } from '../support/stack.ts';
@@ -84,19 +84,7 @@ describe('hostile records', () => {
       pool: { threads: 2, memoryMb: 128 },
     });
     const { kafka, registry } = t.connections;
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.alterConfigs({
-      validateOnly: false,
-      resources: [
-        {
-          type: kafkajs.ConfigResourceTypes.TOPIC,
-          name: t.pipeline.topics.extracted,
-          configEntries: [{ name: 'max.message.bytes', value: '200000' }],
-        },
-      ],
-    });
-    await admin.disconnect();
+    await setMessageLimits(kafka, { [t.pipeline.topics.extracted]: 200_000 });
 
     const rawId = await registry.registerAvro(`${t.pipeline.topics.raw}-value`, source);
     const stringAmount = await registry.registerAvro(uniqueName('kelt-test-amount-as-string'), {

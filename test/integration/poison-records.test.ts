@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { KafkaMessage } from 'kafkajs';
+import type { KafkaMessage } from '../support/kafka.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { javaCompatiblePartitioner } from '../../src/kafka/partitioner.ts';
 import { generatedEvents } from '../../src/produce/event-source.ts';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Partitioners, type Consumer, type Kafka } from 'kafkajs';
+import { Partitioners, type Consumer, type Kafka } from '../support/kafka.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafkaClient } from '../../src/kafka/client.ts';
 import { createLogger } from '../../src/log/logger.ts';

@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
-import kafkajs from 'kafkajs';
 import { tempFile } from '../support/temp-file.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { produceEvents } from '../../src/produce/produce.ts';
+import { setMessageLimits } from '../support/kafka.ts';
 import { countRows, createTestPipeline, readTopic, waitFor, type TestPipeline } from '../support/pipeline.ts';
 import { startTestStage, stopStageProcesses, type StageProcess } from '../support/stage-process.ts';
 
@@ -107,18 +107,11 @@ describe('records that used to stall a partition', () => {
 
   it('dead-letters a record over the next topic’s max.message.bytes in extract or in load instead of retrying it forever, and sends the letter without a value the DLQ cannot hold', async () => {
     t = await createTestPipeline();
-    const admin = t.connections.kafka.admin();
-    await admin.connect();
-    const limit = (name: string, bytes: number) => ({
-      type: kafkajs.ConfigResourceTypes.TOPIC,
-      name,
-      configEntries: [{ name: 'max.message.bytes', value: String(bytes) }],
+    await setMessageLimits(t.connections.kafka, {
+      [t.pipeline.topics.extracted]: 200_000,
+      [t.pipeline.topics.loaded]: 120_000,
+      [t.pipeline.topics.dlq]: 100_000,
     });
-    await admin.alterConfigs({
-      validateOnly: false,
-      resources: [limit(t.pipeline.topics.extracted, 200_000), limit(t.pipeline.topics.loaded, 120_000), limit(t.pipeline.topics.dlq, 100_000)],
-    });
-    await admin.disconnect();
     await Promise.all([t.start('extract'), t.start('load'), t.start('transform')]);
     // 300 kB passes no topic; 150 kB passes the extracted topic but not the loaded one.
     const sizes = new Map([
