@@ -11,7 +11,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { openClusterAdmin, type ClusterAdmin } from '../../src/kafka/cluster-admin.ts';
 import { connectTo } from '../../src/runtime/connections.ts';
 import { givenOrLocalStack } from '../stack-script.ts';
-import { modelTables, stagingTable } from '../../src/pipeline/tables.ts';
+import { modelTables, stagingTable } from '../../src/mysql/pipeline-tables.ts';
 import { stageNames, type StageName } from '../../src/pipeline/topology.ts';
 import { consumerPerfCeiling, insertCeiling } from './ceilings.ts';
 import { PipelineUnderLoad, type RateStep } from './end-to-end.ts';

@@ -1,5 +1,5 @@
 import type { ClusterAdmin } from '../../src/kafka/cluster-admin.ts';
-import { modelTables, stagingTable } from '../../src/pipeline/tables.ts';
+import { modelTables, stagingTable } from '../../src/mysql/pipeline-tables.ts';
 import type { Row, TransformFunction } from '../../src/transform/contract.ts';
 import type { BenchFixture } from './fixture.ts';
 import { inputTopicOf } from '../../src/pipeline/topology.ts';

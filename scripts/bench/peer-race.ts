@@ -6,7 +6,7 @@ import { openClusterAdmin, type ClusterAdmin } from '../../src/kafka/cluster-adm
 import { migrate } from '../../src/migrate/migrate.ts';
 import { quoteId } from '../../src/mysql/table.ts';
 import { loadPipeline } from '../../src/pipeline/spec.ts';
-import { stagingTable } from '../../src/pipeline/tables.ts';
+import { stagingTable } from '../../src/mysql/pipeline-tables.ts';
 import { caughtUp, groupLag, stageLag } from '../../src/status/lag.ts';
 import { StageProcess } from '../stage-process.ts';
 import { runStack } from '../stack-script.ts';

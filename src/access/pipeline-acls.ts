@@ -1,22 +1,10 @@
+import type { AccessRule, AclOperation } from '../kafka/access-rule.ts';
 import type { Pipeline } from '../pipeline/spec.ts';
 import { groupIdOf, inputTopicOf, stageNames, type StageName } from '../pipeline/topology.ts';
 
 /** Who asks: each stage, migrate (creates the topics), produce (writes the raw topic) and collect (the HTTP collector). */
 export const accessRoles = [...stageNames, 'migrate', 'produce', 'collect'] as const;
 export type AccessRole = (typeof accessRoles)[number];
-
-export type AclOperation = 'read' | 'write' | 'create' | 'describe' | 'describe-configs';
-
-/** One ALLOW rule: a principal may do `operation` on a resource (a name, or every name with that prefix). */
-export interface AccessRule {
-  principal: string;
-  resource: 'topic' | 'group' | 'transactional-id' | 'cluster';
-  name: string;
-  pattern: 'literal' | 'prefixed';
-  operation: AclOperation;
-  /** Why the role needs it (for `kelt acls` and the docs). */
-  because: string;
-}
 
 /** What a role writes to, besides its dead letters. */
 function outputTopics(pipeline: Pick<Pipeline, 'topics'>, stage: StageName): string[] {

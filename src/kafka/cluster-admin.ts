@@ -1,7 +1,8 @@
+import { isRetriable } from './errors.ts';
 import { createRequire } from 'node:module';
 import type kafkajs from 'kafkajs';
 import type { AclEntry, AclOperationTypes, AclResourceTypes, Admin } from 'kafkajs';
-import type { AccessRule } from '../access/pipeline-acls.ts';
+import type { AccessRule } from './access-rule.ts';
 import { TransientError } from '../errors.ts';
 import { retryTransient } from '../retry/retry.ts';
 import type { KafkaCluster } from './client.ts';
@@ -157,7 +158,7 @@ class KafkajsClusterAdmin implements ClusterAdmin {
         if (metadata.topics.length < topics.length || leaderless.length > 0)
           throw new TransientError(`the new topics' partitions have no leader yet`);
       },
-      { shouldStop: () => Date.now() > deadline, policy: { initialMs: 100, maxMs: 1_000 } },
+      { isRetriable, shouldStop: () => Date.now() > deadline, policy: { initialMs: 100, maxMs: 1_000 } },
     );
   }
 

@@ -123,3 +123,15 @@ export function classifyKafkaError(error: unknown, what: string): KeltError {
       return new TransientError(message, { cause: error });
   }
 }
+
+/**
+ * Whether retrying can help, whatever the error: kelt's errors say so
+ * themselves; Kafka client errors are retried at the batch level (a batch
+ * re-runs idempotently) even after the client's own retries are exhausted,
+ * since a broker can be away longer than those last. Anything else is a bug,
+ * and retrying it would only hide it.
+ */
+export function isRetriable(error: unknown): boolean {
+  if (error instanceof KeltError) return error.retriable;
+  return isKafkaClientError(error) && classifyKafkaError(error, 'a Kafka request').retriable;
+}

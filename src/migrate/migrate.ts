@@ -7,7 +7,7 @@ import { offsetsTableSql } from '../mysql/offset-store.ts';
 import type { MySqlPool } from '../mysql/pool.ts';
 import { extractedSchema } from '../pipeline/extracted-schema.ts';
 import type { Pipeline } from '../pipeline/spec.ts';
-import { aggregateTables, modelTables, stagingTable } from '../pipeline/tables.ts';
+import { aggregateTables, modelTables, stagingTable } from '../mysql/pipeline-tables.ts';
 import { watermarksTableSql } from '../mysql/watermarks.ts';
 import { appliedOriginsTableSql, evolveAppliedOriginsTable } from '../mysql/applied-origins.ts';
 import type { SchemaRegistryClient } from '../registry/client.ts';

@@ -4,7 +4,7 @@ import type { Pipeline } from '../pipeline/spec.ts';
 import type { Connections } from '../runtime/connections.ts';
 import { startStage } from '../stages/start-stage.ts';
 import { groupLag } from '../status/lag.ts';
-import { modelTables } from '../pipeline/tables.ts';
+import { modelTables } from '../mysql/pipeline-tables.ts';
 import { groupIdOf } from '../pipeline/topology.ts';
 import { AggregateViews } from '../stages/transform/aggregate-views.ts';
 import { applyReplay, planReplay, refuseWhileMembers, type ReplayFrom, type ReplayPlan } from './transform-replay.ts';

@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KeltError } from '../errors.ts';
-import { classifyKafkaError, isKafkaClientError } from '../kafka/errors.ts';
 
 export interface RetryPolicy {
   initialMs: number;
@@ -15,18 +14,14 @@ export function backoffMs(attempt: number, policy: RetryPolicy, random: () => nu
   return Math.round(cap / 2 + (random() * cap) / 2);
 }
 
-/**
- * kelt's errors say so themselves; Kafka client errors are retried at the
- * batch level (a batch re-runs idempotently) even after the client's own
- * retries are exhausted, since a broker can be away longer than those last.
- * Anything else is a bug, and retrying it would only hide it.
- */
-export function isRetriable(error: unknown): boolean {
-  if (error instanceof KeltError) return error.retriable;
-  return isKafkaClientError(error) && classifyKafkaError(error, 'a Kafka request').retriable;
+/** kelt's errors say whether retrying can help; anything else is a bug, and retrying it would only hide it. */
+export function isKeltRetriable(error: unknown): boolean {
+  return error instanceof KeltError && error.retriable;
 }
 
 export interface RetryOptions {
+  /** Which failures to retry (default: kelt's retriable errors; an adapter's caller passes the adapter's, e.g. kafka/errors.ts `isRetriable`). */
+  isRetriable?: (error: unknown) => boolean;
   onRetry?: (error: unknown, attempt: number, waitMs: number) => Promise<void> | void;
   shouldStop: () => boolean;
   policy?: RetryPolicy;
@@ -41,7 +36,7 @@ export interface RetryOptions {
  */
 export async function retryTransient<T>(
   work: () => Promise<T>,
-  { onRetry = () => undefined, shouldStop, policy = defaultRetryPolicy, wait = sleep }: RetryOptions,
+  { isRetriable = isKeltRetriable, onRetry = () => undefined, shouldStop, policy = defaultRetryPolicy, wait = sleep }: RetryOptions,
 ): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {

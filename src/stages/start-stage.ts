@@ -5,7 +5,7 @@ import { topicRecordLimits } from '../kafka/topic-limits.ts';
 import { topicIdReader } from '../kafka/topic-ids.ts';
 import type { Pipeline } from '../pipeline/spec.ts';
 import { AggregateViews } from './transform/aggregate-views.ts';
-import { modelTables, stagingTable } from '../pipeline/tables.ts';
+import { modelTables, stagingTable } from '../mysql/pipeline-tables.ts';
 import type { Connections } from '../runtime/connections.ts';
 import { WorkerPool } from '../threads/worker-pool.ts';
 import { newChunkProgress } from './transform/watched-chunk.ts';

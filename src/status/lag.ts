@@ -1,3 +1,4 @@
+import { isRetriable } from '../kafka/errors.ts';
 import type { ClusterAdmin } from '../kafka/cluster-admin.ts';
 import type { Pipeline } from '../pipeline/spec.ts';
 import { retryTransient } from '../retry/retry.ts';
@@ -37,6 +38,7 @@ export async function groupLag(
   giveUp: () => boolean = () => false,
 ): Promise<Omit<StageLag, 'stage'>> {
   const [ranges, position] = await retryTransient(() => Promise.all([admin.offsetRanges(topic), admin.committedOffsets(groupId, topic)]), {
+    isRetriable,
     shouldStop: giveUp,
     policy: { initialMs: 100, maxMs: 2_000 },
   });

@@ -1,3 +1,4 @@
+import { isRetriable } from '../../kafka/errors.ts';
 import { StaleBatchError } from '../../errors.ts';
 import type { Logger } from '../../log/logger.ts';
 import { retryTransient, type RetryPolicy } from '../../retry/retry.ts';
@@ -47,6 +48,7 @@ export class BatchAttempts {
           return todo === undefined ? emptyReport() : processor.processBatch(todo, abilities);
         },
         {
+          isRetriable,
           onRetry: (error, attempt, waitMs) => {
             releasePause ??= pauses.hold(topic, `fault ${faultKey}`);
             faults.fault(faultKey, error instanceof Error ? error.message : String(error));

@@ -1,6 +1,7 @@
 import type { Logger } from '../../log/logger.ts';
 import type { TopicPartition } from '../../kafka/records.ts';
-import { backoffMs, isRetriable, type RetryPolicy } from '../../retry/retry.ts';
+import { isRetriable } from '../../kafka/errors.ts';
+import { backoffMs, type RetryPolicy } from '../../retry/retry.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface MembershipHooks {

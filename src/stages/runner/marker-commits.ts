@@ -1,3 +1,4 @@
+import { isRetriable } from '../../kafka/errors.ts';
 import type { Logger } from '../../log/logger.ts';
 import { retryTransient, type RetryPolicy } from '../../retry/retry.ts';
 import type { BatchProcessor } from '../batch-processor.ts';
@@ -40,6 +41,7 @@ export class MarkerCommits {
       await turn.previous;
       if (given()) return;
       await retryTransient(() => commitPast(topic, partition, nextOffset), {
+        isRetriable,
         onRetry: (error, attempt, waitMs) =>
           logger.debug({ partition, attempt, waitMs, err: error }, 'committing past commit markers failed; retrying'),
         shouldStop: given,

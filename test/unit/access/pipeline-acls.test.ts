@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatAcls, pipelineAcls, type AccessRule } from '../../../src/access/pipeline-acls.ts';
+import type { AccessRule } from '../../../src/kafka/access-rule.ts';
+import { formatAcls, pipelineAcls } from '../../../src/access/pipeline-acls.ts';
 
 const pipeline = { name: 'shop', topics: { raw: 'shop.orders', extracted: 'shop.extracted', loaded: 'shop.loaded', dlq: 'shop.dlq' } };
 const principal = (role: string) => `User:kelt-${role}`;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PermanentError, TransientError } from '../../../src/errors.ts';
-import { backoffMs, isRetriable, retryTransient } from '../../../src/retry/retry.ts';
+import { isRetriable } from '../../../src/kafka/errors.ts';
+import { backoffMs, isKeltRetriable, retryTransient } from '../../../src/retry/retry.ts';
 import { kafkaErrors } from '../../support/kafka-errors.ts';
 
 describe('backoffMs', () => {
@@ -22,6 +23,11 @@ describe('isRetriable', () => {
     const kafka = kafkaErrors.retriesExceeded(kafkaErrors.connection('broker away'));
     expect(isRetriable(kafka)).toBe(true);
     expect(isRetriable(new TypeError('x is undefined'))).toBe(false);
+  });
+
+  it('by default, retryTransient retries kelt’s retriable errors only (an adapter’s caller passes its own)', () => {
+    expect(isKeltRetriable(new TransientError('db down'))).toBe(true);
+    expect(isKeltRetriable(kafkaErrors.retriesExceeded(kafkaErrors.connection('broker away')))).toBe(false);
   });
 });
 

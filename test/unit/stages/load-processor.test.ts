@@ -3,7 +3,7 @@ import { PartitionTransactions } from '../../../src/kafka/partition-transactions
 import { createLogger } from '../../../src/log/logger.ts';
 import { extractedSchema } from '../../../src/pipeline/extracted-schema.ts';
 import { loadPipeline } from '../../../src/pipeline/spec.ts';
-import { stagingTable } from '../../../src/pipeline/tables.ts';
+import { stagingTable } from '../../../src/mysql/pipeline-tables.ts';
 import { DeadLetterQueue } from '../../../src/stages/dead-letter.ts';
 import { LoadProcessor } from '../../../src/stages/load/load-stage.ts';
 import { extractedPageview } from '../../support/example-records.ts';

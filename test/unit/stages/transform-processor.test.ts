@@ -4,7 +4,7 @@ import { createLogger } from '../../../src/log/logger.ts';
 import { AppliedOriginStore } from '../../../src/mysql/applied-origins.ts';
 import { extractedSchema } from '../../../src/pipeline/extracted-schema.ts';
 import { loadPipeline } from '../../../src/pipeline/spec.ts';
-import { modelTables } from '../../../src/pipeline/tables.ts';
+import { modelTables } from '../../../src/mysql/pipeline-tables.ts';
 import { DeadLetterQueue } from '../../../src/stages/dead-letter.ts';
 import { originHeadersOf } from '../../../src/records/record-origin.ts';
 import { AggregateViews } from '../../../src/stages/transform/aggregate-views.ts';

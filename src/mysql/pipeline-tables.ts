@@ -1,8 +1,8 @@
-import { extremeIndexes, MySqlAggregateTable } from '../mysql/aggregate-table.ts';
-import { MySqlTable } from '../mysql/table.ts';
-import { extractedSchema } from './extracted-schema.ts';
-import type { Pipeline } from './spec.ts';
-import { columnsFromAvro, columnsFromModel, snakeCase } from './sql-types.ts';
+import { extremeIndexes, MySqlAggregateTable } from './aggregate-table.ts';
+import { MySqlTable } from './table.ts';
+import { extractedSchema } from '../pipeline/extracted-schema.ts';
+import type { Pipeline } from '../pipeline/spec.ts';
+import { columnsFromAvro, columnsFromModel, snakeCase } from '../pipeline/sql-types.ts';
 
 /** The staging table: every field of the extracted record, keyed by the spec's primary key. */
 export function stagingTable(pipeline: Pipeline): MySqlTable {
