@@ -56,7 +56,9 @@ export class EventIntake {
       }
       let value: Buffer;
       try {
-        value = encoding.format === 'avro' ? frame(encoding.schemaId, type.toBuffer(verdict.event)) : Buffer.from(JSON.stringify(verdict.event));
+        // JSON goes on as the client wrote it: its numbers' digits (JsonNumberText) kept, where the checked
+        // value holds what JSON cannot write (a long as a BigInt, a decimal as bytes).
+        value = encoding.format === 'avro' ? frame(encoding.schemaId, type.toBuffer(verdict.event)) : Buffer.from(JSON.stringify(event));
       } catch (error) {
         // The check passed: a value avsc still cannot write is refused with avsc's word for it.
         refused.push({ index, field: '(event)', error: (error as Error).message, reason: 'schema_violation' });
