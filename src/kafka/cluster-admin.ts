@@ -6,6 +6,7 @@ import type { AccessRule } from './access-rule.ts';
 import { TransientError } from '../errors.ts';
 import { retryTransient } from '../retry/retry.ts';
 import type { KafkaCluster } from './client.ts';
+import type { AdminWithTopicIds } from './topic-ids.ts';
 
 /** Where a topic's partitions start, end, or stood at a time: partition → offset. */
 export type PartitionOffsets = Map<number, bigint>;
@@ -119,7 +120,7 @@ class KafkajsClusterAdmin implements ClusterAdmin {
   }
 
   topicIds(topics: readonly string[]): Promise<Map<string, string>> {
-    return (this.admin as Admin & { topicIds(topics: readonly string[]): Promise<Map<string, string>> }).topicIds(topics);
+    return (this.admin as AdminWithTopicIds).topicIds(topics);
   }
 
   async partitionCounts(topics: readonly string[]): Promise<Map<string, number>> {

@@ -139,6 +139,9 @@ async function topicIdsVia(cluster: KafkajsCluster, topics: readonly string[]): 
   );
 }
 
+/** kafkajs's admin as patched here. */
+export type AdminWithTopicIds = Admin & { topicIds(topics: readonly string[]): Promise<Map<string, string>> };
+
 type CreateAdmin = (options: { cluster: KafkajsCluster }) => object;
 
 patchKafkajsModule<CreateAdmin>(
@@ -150,7 +153,7 @@ patchKafkajsModule<CreateAdmin>(
 /** A topic's id through a short-lived admin client: undefined when the cluster has none for it. */
 export function topicIdReader(kafka: Kafka): (topic: string) => Promise<string | undefined> {
   return async (topic) => {
-    const admin = kafka.admin() as Admin & { topicIds(topics: readonly string[]): Promise<Map<string, string>> };
+    const admin = kafka.admin() as AdminWithTopicIds;
     await admin.connect();
     try {
       return (await admin.topicIds([topic])).get(topic);

@@ -1,6 +1,7 @@
 /** kafkajs as the TransactionalClient that PartitionTransactions runs on: a producer per transactional id, initialised at connect, and the group’s committed offsets and topic ids through one admin client. */
 import type { Admin, Kafka, Transaction } from 'kafkajs';
 import type { OpenTransaction, TransactionalClient } from './partition-transactions.ts';
+import type { AdminWithTopicIds } from './topic-ids.ts';
 import { javaCompatiblePartitioner } from './partitioner.ts';
 import { sendByPartition } from './send.ts';
 
@@ -60,7 +61,7 @@ export function kafkaTransactionalClient(kafka: Kafka): TransactionalClient {
       return { offset: BigInt(found.offset), topicId: found.metadata === null || found.metadata === '' ? undefined : found.metadata };
     },
     async topicId(topic) {
-      const admin = (await connectedAdmin()) as Admin & { topicIds(topics: readonly string[]): Promise<Map<string, string>> };
+      const admin = (await connectedAdmin()) as AdminWithTopicIds;
       return (await admin.topicIds([topic])).get(topic);
     },
     async close() {

@@ -23,17 +23,19 @@ const delivered = (records: FetchedRecord[], aborted: Array<[producerId: string,
     .filter((r) => !r.isControlRecord)
     .map((r) => Number(r.offset));
 
+/** A and B both open; B aborts first, then A; A then commits a transaction. */
+const interleaved = () => [
+  record(0, 'A', 'data'),
+  record(1, 'B', 'data'),
+  record(2, 'B', 'abort'),
+  record(3, 'A', 'abort'),
+  record(4, 'A', 'data'),
+  record(5, 'A', 'commit'),
+];
+
 describe('kafkajs aborted-records fix', () => {
   it('drops both of two interleaved aborted transactions, listed in the order of their abort markers', () => {
-    // A and B both open; B aborts first, then A; A then commits a transaction.
-    const records = [
-      record(0, 'A', 'data'),
-      record(1, 'B', 'data'),
-      record(2, 'B', 'abort'),
-      record(3, 'A', 'abort'),
-      record(4, 'A', 'data'),
-      record(5, 'A', 'commit'),
-    ];
+    const records = interleaved();
     // The broker lists aborted transactions as their markers were written: B's, then A's.
     expect(
       delivered(records, [
@@ -90,14 +92,7 @@ describe('kafkajs aborted-records fix', () => {
       fetchedOffset: string,
       partitionData: unknown,
     ) => { messages: FetchedRecord[] };
-    const records = [
-      record(0, 'A', 'data'),
-      record(1, 'B', 'data'),
-      record(2, 'B', 'abort'),
-      record(3, 'A', 'abort'),
-      record(4, 'A', 'data'),
-      record(5, 'A', 'commit'),
-    ];
+    const records = interleaved();
     const batch = new Batch('t', '0', {
       partition: 0,
       highWatermark: '6',
