@@ -22,6 +22,12 @@ const layers = [
   ['collect', 'http', 'replay', 'metrics'],
   ['cli'],
 ];
+// A new folder under src/ has to be given its layer: the check refuses to run without one.
+const unlayered = require('node:fs')
+  .readdirSync(require('node:path').join(__dirname, 'src'), { withFileTypes: true })
+  .filter((entry) => entry.isDirectory() && !layers.flat().includes(entry.name))
+  .map((entry) => `src/${entry.name}`);
+if (unlayered.length > 0) throw new Error(`.dependency-cruiser.cjs: give ${unlayered.join(', ')} a layer`);
 const layerRules = layers.flatMap((layer, i) => {
   const above = layers.slice(i + 1).flat();
   return above.length === 0

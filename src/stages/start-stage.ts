@@ -20,7 +20,7 @@ import { LoadProcessor } from './load/load-stage.ts';
 import type { BatchProcessor } from './batch-processor.ts';
 import { DeadLetterQueue } from './dead-letter.ts';
 import { DeadLetterBreaker } from './dead-letter-breaker.ts';
-import { StageRunner } from './stage-runner.ts';
+import { stageRunner, type StageRunner } from './stage-runner.ts';
 import { groupIdOf, inputTopicOf, type StageName } from '../pipeline/topology.ts';
 import { TransformProcessor, transformWorkerFile } from './transform/transform-stage.ts';
 import type { TransformOutcome, TransformTask } from '../threads/transform-task.ts';
@@ -108,7 +108,7 @@ export async function startStage(
   const inputTopic = inputTopicOf(pipeline, stage);
   const { sessionTimeoutMs } = pipeline.consumer;
   const breaker = pipeline.deadLetters.breaker;
-  const runner = new StageRunner({
+  const runner = stageRunner({
     groupId,
     inputTopic,
     sessionTimeoutMs,

@@ -4,18 +4,14 @@ import type { Logger } from '../../log/logger.ts';
 import { retryTransient, type RetryPolicy } from '../../retry/retry.ts';
 import { emptyReport, type BatchProcessor, type BatchReport, type PartitionBatch, type StageEvents } from '../batch-processor.ts';
 import type { DeadLetterQueue } from '../dead-letter.ts';
-import type { FaultTracker } from './fault-tracker.ts';
-import type { Heartbeats, SendHeartbeat } from './heartbeats.ts';
-import type { OffsetCommitter } from './offset-committer.ts';
-import type { PauseController } from './pause-controller.ts';
+import type { GroupSession } from './group-session.ts';
+import type { SendHeartbeat } from './heartbeats.ts';
 
 export interface BatchAttemptsOptions {
   processor: BatchProcessor;
   deadLetters: DeadLetterQueue;
-  committer: OffsetCommitter;
-  pauses: PauseController;
-  faults: FaultTracker;
-  heartbeats: Heartbeats;
+  /** The session's commits, pauses, faults and heartbeats. */
+  session: Pick<GroupSession, 'committer' | 'pauses' | 'faults' | 'heartbeats'>;
   policy: RetryPolicy;
   logger: Logger;
   onRetry: (retry: StageEvents['retry'][0]) => void;
@@ -36,7 +32,8 @@ export class BatchAttempts {
 
   /** The batch's report, or undefined when it was given up because the partition is no longer this member's. */
   async process(batch: PartitionBatch, heartbeat: SendHeartbeat, stillOurs: () => boolean): Promise<BatchReport | undefined> {
-    const { processor, deadLetters, committer, pauses, faults, heartbeats, policy, logger, onRetry } = this.options;
+    const { processor, deadLetters, session, policy, logger, onRetry } = this.options;
+    const { committer, pauses, faults, heartbeats } = session;
     const { topic, partition } = batch;
     const abilities = { heartbeat: () => heartbeats.beat(heartbeat), deadLetters };
     const faultKey = `${topic}:${partition}`;

@@ -1,32 +1,21 @@
-import { workerFile } from '../../runtime/project-files.ts';
 import { PermanentError } from '../../errors.ts';
-import type { PartitionTransactions } from '../../kafka/partition-transactions.ts';
 import type { ConsumedRecord } from '../../kafka/records.ts';
-import { writeBatch } from '../../mysql/batch-writer.ts';
-import type { MySqlPool } from '../../mysql/pool.ts';
+import type { Logger } from '../../log/logger.ts';
+import type { AppliedOriginStore } from '../../mysql/applied-origins.ts';
 import type { MySqlTable } from '../../mysql/table.ts';
 import type { Pipeline } from '../../pipeline/spec.ts';
-import { writerSchemasOf, type SchemaRegistryClient } from '../../registry/client.ts';
-import type { WorkerPool } from '../../threads/worker-pool.ts';
-import { chunk } from '../chunks.ts';
-import { packBytes, transferablesOf } from '../../threads/packed-bytes.ts';
-import type { DeadLetter } from '../dead-letter.ts';
-import { isDelete, lastPerKey } from '../../records/record-ops.ts';
-import {
-  finishPositioned,
-  inOffsetOrder,
-  positionBatch,
-  rowsWrittenBefore,
-  type StageDeadLetterLog,
-  type StagePositions,
-} from '../mysql-stage-batch.ts';
-import type { BatchAbilities, BatchReport, PartitionBatch, TopicPartition } from '../batch-processor.ts';
-import { TransactionalProcessor } from '../transactional-processor.ts';
-import type { TransformOutcome, TransformTask } from '../../threads/transform-task.ts';
-import type { AggregateViews, TableOperation } from './aggregate-views.ts';
-import type { AppliedOriginStore } from '../../mysql/applied-origins.ts';
-import type { Logger } from '../../log/logger.ts';
 import { originOf, skipRepeats } from '../../records/record-origin.ts';
+import { lastPerKey, isDelete } from '../../records/record-ops.ts';
+import { writerSchemasOf, type SchemaRegistryClient } from '../../registry/client.ts';
+import { workerFile } from '../../runtime/project-files.ts';
+import { packBytes, transferablesOf } from '../../threads/packed-bytes.ts';
+import type { TransformOutcome, TransformTask } from '../../threads/transform-task.ts';
+import type { WorkerPool } from '../../threads/worker-pool.ts';
+import type { PartitionBatch, TopicPartition } from '../batch-processor.ts';
+import { chunk } from '../chunks.ts';
+import type { DeadLetter } from '../dead-letter.ts';
+import { MySqlStage, type MySqlStageParts, type MySqlWork } from '../mysql-stage.ts';
+import type { AggregateViews, TableOperation } from './aggregate-views.ts';
 import { runWatched, type RunChunk } from './watched-chunk.ts';
 
 export const transformWorkerFile = workerFile('transform-worker');
@@ -39,15 +28,11 @@ interface Transformed {
 }
 
 /** What a TransformProcessor works with. */
-export interface TransformProcessorParts {
+export interface TransformProcessorParts extends MySqlStageParts {
   pipeline: Pipeline;
   registry: Pick<SchemaRegistryClient, 'schemaText'>;
-  mysql: MySqlPool;
   tables: readonly MySqlTable[];
   pool: WorkerPool<TransformTask, TransformOutcome[]>;
-  transactions: PartitionTransactions;
-  positions: StagePositions;
-  deadLetterLog: StageDeadLetterLog;
   aggregates: AggregateViews;
   /** What each partition applied from each raw partition: repeats of it are skipped (see record-origin.ts). */
   origins: AppliedOriginStore;
@@ -59,11 +44,7 @@ export interface TransformProcessorParts {
  * worker pool (the pipeline's transform module) → rows upserted into the
  * model tables in partition order, and the aggregates incremented.
  *
- * Exactly once, like load: one MySQL transaction writes the rows, logs the
- * batch's dead letters and moves the partition's MySQL position (compare and
- * set, so a member that lost the partition cannot write); then one Kafka
- * transaction sends the dead letters and commits the group's offset. No
- * MySQL transaction is open while Kafka is written. Records below the MySQL
+ * Exactly once, like load (mysql-stage.ts): records below the MySQL
  * position (a member stopped between the two commits) are not transformed
  * again; their dead letters come from the log. The aggregates move in the
  * same MySQL transaction by what the batch changed in their model tables
@@ -75,14 +56,11 @@ export interface TransformProcessorParts {
  * skipped, so that an old copy never writes over a newer row: the applied
  * origins move in the same MySQL transaction as the position.
  */
-export class TransformProcessor extends TransactionalProcessor {
+export class TransformProcessor extends MySqlStage<Transformed> {
   private readonly pipeline: Pipeline;
   private readonly registry: TransformProcessorParts['registry'];
-  private readonly mysql: MySqlPool;
   private readonly tables: readonly MySqlTable[];
   private readonly pool: WorkerPool<TransformTask, TransformOutcome[]>;
-  private readonly positions: StagePositions;
-  private readonly deadLetterLog: StageDeadLetterLog;
   private readonly aggregates: AggregateViews;
   private readonly origins: AppliedOriginStore;
   private readonly logger: Logger;
@@ -90,14 +68,11 @@ export class TransformProcessor extends TransactionalProcessor {
   private readonly repeatsLogged = new Set<number>();
 
   constructor(parts: TransformProcessorParts) {
-    super(parts.transactions);
+    super(parts);
     this.pipeline = parts.pipeline;
     this.registry = parts.registry;
-    this.mysql = parts.mysql;
     this.tables = parts.tables;
     this.pool = parts.pool;
-    this.positions = parts.positions;
-    this.deadLetterLog = parts.deadLetterLog;
     this.aggregates = parts.aggregates;
     this.origins = parts.origins;
     this.logger = parts.logger;
@@ -105,76 +80,50 @@ export class TransformProcessor extends TransactionalProcessor {
 
   override async onAssignment(owned: TopicPartition[]): Promise<void> {
     await super.onAssignment(owned);
-    const partitions = owned.map(({ partition }) => partition);
-    await this.positions.assigned(partitions);
-    await this.origins.assigned(partitions);
+    await this.origins.assigned(owned.map(({ partition }) => partition));
     // On an assignment, not at start: a member that starts while MySQL is away waits for it like any other.
     await this.aggregates.checkDefinitions(this.mysql, this.pipeline.name);
   }
 
-  async processBatch(batch: PartitionBatch, { deadLetters }: BatchAbilities): Promise<BatchReport> {
-    const positioned = await positionBatch(this.positions, this.deadLetterLog, batch);
-    const { pending, writtenLetters } = positioned;
+  protected async prepare(batch: PartitionBatch, pending: ConsumedRecord[]): Promise<MySqlWork<Transformed>> {
     const dead: DeadLetter[] = [];
-    let written = rowsWrittenBefore(positioned);
-    let mysqlSeconds = 0;
-    let repeated = 0;
+    const { fresh, repeats, malformed, applied } = skipRepeats(pending, await this.origins.of(batch.partition));
+    for (const { record, error } of malformed)
+      dead.push({ topic: batch.topic, partition: batch.partition, message: record, reason: 'undecodable', error });
+    if (repeats.length > 0) this.logRepeats(batch, repeats);
+    const transformed = await this.transform(batch, fresh, dead);
+    // Without deletes, upserts alone already apply in order (a later row of a key wins within a statement).
+    const hasDeletes = transformed.some((item) => item.deletes.some((keys) => keys.length > 0));
+    const kept = hasDeletes ? this.tables.map((table, t) => lastOperations(table, transformed, t)) : undefined;
+    const rowsPerStatement = this.pipeline.batch.insertRows;
     let lateRows = new Map<string, number>();
-    if (pending.length > 0) {
-      const { fresh, repeats, malformed, applied } = skipRepeats(pending, await this.origins.of(batch.partition));
-      for (const { record, error } of malformed)
-        dead.push({ topic: batch.topic, partition: batch.partition, message: record, reason: 'undecodable', error });
-      repeated = repeats.length;
-      if (repeats.length > 0) this.logRepeats(batch, repeats);
-      const transformed = await this.transform(batch, fresh, dead);
-      const mysqlStarted = performance.now();
-      // Without deletes, upserts alone already apply in order (a later row of a key wins within a statement).
-      const hasDeletes = transformed.some((item) => item.deletes.some((keys) => keys.length > 0));
-      const kept = hasDeletes ? this.tables.map((table, t) => lastOperations(table, transformed, t)) : undefined;
-      const rejected = await writeBatch(
-        this.mysql,
-        transformed,
-        async (connection, items) => {
-          const rowsPerStatement = this.pipeline.batch.insertRows;
-          const changes = this.aggregates.enabled
-            ? await this.aggregates.lock(
-                connection,
-                this.tables.map((_, t) => operationsOf(items, t)),
-                rowsPerStatement,
-              )
-            : undefined;
-          for (const [t, table] of this.tables.entries()) {
-            const live = (operation: unknown[]) => kept === undefined || kept[t]!.has(operation);
-            const deletes = items.flatMap((item) => item.deletes[t]!).filter(live);
-            if (deletes.length > 0) await table.delete(connection, deletes, this.pipeline.batch.insertRows);
-            const rows = items.flatMap((item) => item.rows[t]!).filter(live);
-            if (rows.length > 0) await table.upsert(connection, rows, this.pipeline.batch.insertRows);
-          }
-          // With the rows: a record whose change MySQL refuses (a sum out of range) is refused with its rows.
-          if (changes !== undefined) lateRows = await this.aggregates.apply(connection, changes, batch.partition, rowsPerStatement);
-        },
-        async (connection, rejected) => {
-          deadLetters.admit(pending.length, [...dead.map((letter) => letter.reason), ...rejected.map(() => 'row_rejected' as const)]);
-          await this.origins.record(connection, batch.partition, applied);
-          await finishPositioned(connection, { positions: this.positions, log: this.deadLetterLog }, batch, { dead, rejected });
-        },
-      ).catch((error: unknown) => {
-        this.origins.forget(batch.partition);
-        throw error;
-      });
-      this.positions.advanced(batch.partition, batch.nextOffset);
-      this.origins.applied(batch.partition, applied);
-      mysqlSeconds = (performance.now() - mysqlStarted) / 1000;
-      written += transformed.length - rejected.length;
-      for (const { item, error } of rejected) {
-        dead.push({ topic: batch.topic, partition: batch.partition, message: item.message, reason: 'row_rejected', error });
-      }
-    }
-    const letters = inOffsetOrder([...writtenLetters, ...dead]);
-    const kafkaStarted = performance.now();
-    await this.transactions.run(batch.topic, batch.partition, batch.nextOffset, (sink) => deadLetters.send(sink, letters));
-    const kafkaSeconds = (performance.now() - kafkaStarted) / 1000;
-    return { produced: 0, written, deadLettered: letters.map((letter) => letter.reason), repeated, lateRows, mysqlSeconds, kafkaSeconds };
+    return {
+      items: transformed,
+      dead,
+      skipped: repeats.length,
+      write: async (connection, items) => {
+        const changes = this.aggregates.enabled
+          ? await this.aggregates.lock(
+              connection,
+              this.tables.map((_, t) => operationsOf(items, t)),
+              rowsPerStatement,
+            )
+          : undefined;
+        for (const [t, table] of this.tables.entries()) {
+          const live = (operation: unknown[]) => kept === undefined || kept[t]!.has(operation);
+          const deletes = items.flatMap((item) => item.deletes[t]!).filter(live);
+          if (deletes.length > 0) await table.delete(connection, deletes, rowsPerStatement);
+          const rows = items.flatMap((item) => item.rows[t]!).filter(live);
+          if (rows.length > 0) await table.upsert(connection, rows, rowsPerStatement);
+        }
+        // With the rows: a record whose change MySQL refuses (a sum out of range) is refused with its rows.
+        if (changes !== undefined) lateRows = await this.aggregates.apply(connection, changes, batch.partition, rowsPerStatement);
+      },
+      recordApplied: (connection) => this.origins.record(connection, batch.partition, applied),
+      committed: () => this.origins.applied(batch.partition, applied),
+      abandoned: () => this.origins.forget(batch.partition),
+      report: () => ({ repeated: repeats.length, lateRows }),
+    };
   }
 
   private logRepeats(batch: PartitionBatch, repeats: readonly ConsumedRecord[]): void {

@@ -27,10 +27,12 @@ function attemptsWith(processor: Partial<BatchProcessor>) {
   const attempts = new BatchAttempts({
     processor: { commitsOffsets: true, processBatch: async () => emptyReport(), close: async () => undefined, ...processor },
     deadLetters: new DeadLetterQueue({ topic: 'p.dlq', stage: 'load' }),
-    committer: new OffsetCommitter(async () => undefined, logger),
-    pauses: new PauseController({ pause: (topic) => switches.push(`pause ${topic}`), resume: (topic) => switches.push(`resume ${topic}`) }),
-    faults,
-    heartbeats: new Heartbeats({ sessionTimeoutMs: 10_000, lost: () => undefined, logger, clock: steppedClock() }),
+    session: {
+      committer: new OffsetCommitter(async () => undefined, logger),
+      pauses: new PauseController({ pause: (topic) => switches.push(`pause ${topic}`), resume: (topic) => switches.push(`resume ${topic}`) }),
+      faults,
+      heartbeats: new Heartbeats({ sessionTimeoutMs: 10_000, lost: () => undefined, logger, clock: steppedClock() }),
+    },
     policy: { initialMs: 1, maxMs: 1 },
     logger,
     onRetry: ({ attempt }) => (retries.push(attempt), readyDuring.push(faults.ready)),

@@ -1,63 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { TransientError } from '../../../../src/errors.ts';
-import type { BatchControls, ConsumerListener, FetchedBatch, GroupConsumer } from '../../../../src/kafka/group-consumer.ts';
 import { createLogger } from '../../../../src/log/logger.ts';
 import { emptyReport, type BatchProcessor, type PartitionBatch } from '../../../../src/stages/batch-processor.ts';
 import { DeadLetterQueue } from '../../../../src/stages/dead-letter.ts';
-import { StageRunner } from '../../../../src/stages/stage-runner.ts';
+import { stageRunner } from '../../../../src/stages/stage-runner.ts';
+import { FakeConsumer } from '../../../support/fake-group-consumer.ts';
 import { kafkaErrors } from '../../../support/kafka-errors.ts';
 
 const { protocol } = kafkaErrors;
-
-/** A consumer group member driven by the test: it delivers the batches the test hands it. */
-class FakeConsumer implements GroupConsumer {
-  listener!: ConsumerListener;
-  readonly log: string[] = [];
-  heartbeatError: Error | undefined;
-  private eachBatch!: (batch: FetchedBatch, controls: BatchControls) => Promise<void>;
-
-  async run(_topic: string, _concurrency: number, eachBatch: (batch: FetchedBatch, controls: BatchControls) => Promise<void>) {
-    this.eachBatch = eachBatch;
-  }
-
-  deliver(partition: number, from: number, count: number): Promise<void> {
-    const records = Array.from({ length: count }, (_, i) => ({ key: null, value: Buffer.from('x'), offset: String(from + i), timestamp: '0' }));
-    return this.eachBatch(
-      { topic: 'in', partition, records, lastOffset: String(from + count - 1) },
-      {
-        heartbeat: async () => {
-          if (this.heartbeatError !== undefined) throw this.heartbeatError;
-        },
-        isRunning: () => true,
-        isStale: () => false,
-        resolve: (offset) => this.log.push(`resolve ${partition}@${offset}`),
-      },
-    );
-  }
-
-  async commit(_topic: string, partition: number, offset: string) {
-    this.log.push(`commit ${partition}@${offset}`);
-  }
-  seek(_topic: string, partition: number, offset: string) {
-    this.log.push(`seek ${partition}@${offset}`);
-  }
-  pause(topic: string) {
-    this.log.push(`pause ${topic}`);
-  }
-  resume(topic: string) {
-    this.log.push(`resume ${topic}`);
-  }
-  pausedPartitions() {
-    return 0;
-  }
-  async stop() {}
-}
 
 const fast = { initialMs: 1, maxMs: 2 };
 
 function runnerWith(processor: BatchProcessor) {
   const consumer = new FakeConsumer();
-  const runner = new StageRunner({
+  const runner = stageRunner({
     groupId: 'kelt.p.transform',
     inputTopic: 'in',
     sessionTimeoutMs: 50,
