@@ -52,9 +52,11 @@ export interface Tools {
   prometheus: string;
   promtool: string;
   helm: string;
+  /** Kafka's jars (its Java clients included). */
+  kafkaLibs: string;
 }
 
 export async function installTools(): Promise<Tools> {
   const vars = await runStack(['tools']);
-  return { prometheus: vars.KELT_PROMETHEUS!, promtool: vars.KELT_PROMTOOL!, helm: vars.KELT_HELM! };
+  return { prometheus: vars.KELT_PROMETHEUS!, promtool: vars.KELT_PROMTOOL!, helm: vars.KELT_HELM!, kafkaLibs: vars.KELT_KAFKA_LIBS! };
 }

@@ -14,6 +14,7 @@
  * | a send's messages grouped by partition in quadratic time (4–6% CPU) | none found | kafkajs-grouping-fix.ts (producer/groupMessagesPerPartition) | kafkajs-grouping-fix.test.ts | a release groups in one pass |
  * | CRC-32C computed per byte in JavaScript (3–4% CPU) | none found | kafkajs-crc-fix.ts (protocol/recordBatch/crc32C) | kafkajs-crc-fix.test.ts | a release uses a native CRC |
  * | every record, header and batch of a Produce request built in its own Encoder and copied into the next (about half of a producing stage's main thread) | none found | produce-request-encoder.ts, kafkajs-produce-encoding-fix.ts (protocol/requests/produce/v3/request) | produce-request-encoder.test.ts (byte for byte against kafkajs's request, decoded by kafkajs), test/integration/produced-records-java.test.ts (read back by Kafka's Java consumer) | a release encodes a batch in one buffer |
+ * | every fetched record's offset and timestamp parsed from the batch's strings into Longs, and its headers object rebuilt per header | none found | kafkajs-record-decoding-fix.ts (protocol/recordBatch/record/v0/decoder) | kafkajs-record-decoding-fix.test.ts (equal to kafkajs's own records, fast-check), every consuming test | a release parses a batch's bases once |
  * | AddOffsetsToTxn never retried on CONCURRENT_TRANSACTIONS, AddPartitionsToTxn only from 100 ms | #430, #304 | kafkajs-transaction-retry-fix.ts (producer/eosManager) | kafkajs-transaction-retry-fix.test.ts, test/faults/coordinator-loss.test.ts | a release retries both from 20 ms (KAFKA-5477) |
  * | a send spanning brokers can drop a partition's records after NOT_LEADER and still resolve | PR #1798 (unreleased) | send.ts: one partition per request | test/unit/kafka/send.test.ts, the fault tests | PR #1798 released |
  * | a read_committed consumer hands out records of aborted transactions when several producers' aborted transactions overlap in a partition (the abort list walked as if sorted by first offset, one per record), or a data record is keyed by four zero bytes | none found | kafkajs-aborted-records-fix.ts (consumer/filterAbortedMessages) | kafkajs-aborted-records-fix.test.ts, test/integration/aborted-transactions.test.ts, coordinator-loss | a release filters as the Java consumer does |
@@ -32,6 +33,7 @@ import './kafkajs-stop-fix.ts';
 import './kafkajs-grouping-fix.ts';
 import './kafkajs-crc-fix.ts';
 import './kafkajs-produce-encoding-fix.ts';
+import './kafkajs-record-decoding-fix.ts';
 import './kafkajs-transaction-retry-fix.ts';
 import './kafkajs-authorization-fix.ts';
 import './kafkajs-aborted-records-fix.ts';

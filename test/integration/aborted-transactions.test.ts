@@ -1,7 +1,6 @@
-import { Partitioners, type Producer } from '../support/kafka.ts';
+import { openTransactionalProducer, type Producer } from '../support/kafka.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestPipeline, readTopic, type TestPipeline } from '../support/pipeline.ts';
-import { uniqueName } from '../support/stack.ts';
 
 /**
  * Transactions of two producers interleaved in one partition and both
@@ -23,13 +22,7 @@ describe('aborted transactions interleaved in a partition', () => {
   });
 
   const transactionalProducer = async (): Promise<Producer> => {
-    const producer = t.connections.kafka.producer({
-      transactionalId: uniqueName('kelt-test-tx'),
-      idempotent: true,
-      maxInFlightRequests: 1,
-      createPartitioner: Partitioners.DefaultPartitioner,
-    });
-    await producer.connect();
+    const producer = await openTransactionalProducer(t.connections.kafka);
     producers.push(producer);
     return producer;
   };

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import kafkajs from 'kafkajs';
 
 /**
@@ -12,6 +13,18 @@ export const { Partitioners, AssignerProtocol } = kafkajs;
 /** A client of kafkajs's own, quiet, as a producer outside kelt would be. */
 export function plainKafka(brokers: string[]): kafkajs.Kafka {
   return new kafkajs.Kafka({ brokers, logLevel: kafkajs.logLevel.NOTHING });
+}
+
+/** A connected transactional producer of a transactional id of its own, as another application's would be. */
+export async function openTransactionalProducer(kafka: kafkajs.Kafka): Promise<kafkajs.Producer> {
+  const producer = kafka.producer({
+    transactionalId: `kelt-test-tx-${randomUUID()}`,
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
+  });
+  await producer.connect();
+  return producer;
 }
 
 /** Sets each topic's max.message.bytes. */
