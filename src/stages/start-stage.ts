@@ -112,7 +112,8 @@ export async function startStage(
     groupId,
     inputTopic,
     sessionTimeoutMs,
-    consumer: (id, listener) => kafkaGroupConsumer(kafka, { groupId: id, sessionTimeoutMs }, listener),
+    consumer: (id, listener) =>
+      kafkaGroupConsumer(kafka, { groupId: id, sessionTimeoutMs, maxBytesInFlight: pipeline.consumer.maxBytesInFlight }, listener),
     processor,
     deadLetters: new DeadLetterQueue({
       topic: pipeline.topics.dlq,

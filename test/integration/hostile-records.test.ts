@@ -153,6 +153,8 @@ describe('hostile records', () => {
     processes.push(...stages);
     await Promise.all(stages.map((stage) => stage.joined()));
     const ports = await Promise.all(stages.map((stage) => stage.httpPort()));
+    // Ready once each member's work on its assignment is done (a moment after it joined); healthy and ready from then on.
+    for (const port of ports) await waitFor('the stage ready', async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200);
     const unhealthy: string[] = [];
     let watching = true;
     const watch = (async () => {

@@ -21,7 +21,6 @@ export class FakeConsumer implements GroupConsumer {
         },
         isRunning: () => true,
         isStale: () => false,
-        resolve: (offset) => this.log.push(`resolve ${partition}@${offset}`),
       },
     );
   }

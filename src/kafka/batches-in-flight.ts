@@ -1,0 +1,80 @@
+/** What BatchesInFlight is told to do as it fills and empties. */
+export interface BatchesInFlightOptions {
+  /** Batches processed at the same time (others wait for a slot, in arrival order). */
+  concurrency: number;
+  /** Bytes of fetched records held (waiting or in process) past which fetching pauses. */
+  maxBytes: number;
+  /** Stop fetching: too many bytes are held. */
+  pause(): void;
+  /** Fetch again: the held bytes fell below half of `maxBytes`. */
+  resume(): void;
+  /** A batch's work failed: the consumer cannot go on without it. */
+  failed(error: unknown): void;
+}
+
+/**
+ * The fetched batches a member holds while the client fetches the next: a
+ * batch is taken in at once (so the client's next fetch does not wait for
+ * the slowest batch of the last one) and processed when a slot is free,
+ * while the bytes held stay under a bound (so memory follows a setting, not
+ * the partition count times the fetch size). The order of one partition's
+ * batches is the processor's concern (the runner's partition turns).
+ */
+export class BatchesInFlight {
+  private readonly options: BatchesInFlightOptions;
+  private readonly waiting: Array<() => void> = [];
+  private readonly running = new Set<Promise<void>>();
+  private active = 0;
+  private held = 0;
+  private paused = false;
+
+  constructor(options: BatchesInFlightOptions) {
+    this.options = options;
+  }
+
+  /** Bytes of the batches taken in and not done. */
+  get bytes(): number {
+    return this.held;
+  }
+
+  /** Takes a batch of `bytes` in; `work` runs when a slot is free. */
+  add(bytes: number, work: () => Promise<void>): void {
+    this.held += bytes;
+    if (!this.paused && this.held > this.options.maxBytes) {
+      this.paused = true;
+      this.options.pause();
+    }
+    const done = this.slot()
+      .then(work)
+      .catch((error: unknown) => this.options.failed(error))
+      .finally(() => {
+        this.active--;
+        this.waiting.shift()?.();
+        this.held -= bytes;
+        if (this.paused && this.held <= this.options.maxBytes / 2) {
+          this.paused = false;
+          this.options.resume();
+        }
+        this.running.delete(done);
+      });
+    this.running.add(done);
+  }
+
+  /** Resolves once every batch taken in so far is done. */
+  async drain(): Promise<void> {
+    while (this.running.size > 0) await Promise.all(this.running);
+  }
+
+  private slot(): Promise<void> {
+    if (this.active < this.options.concurrency) {
+      this.active++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) =>
+      this.waiting.push(() => {
+        this.active++;
+        resolve();
+      }),
+    );
+  }
+}
