@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { endpointsFrom, readEnv, type Endpoints } from '../src/config/env.ts';
+import { readEnv } from '../src/config/env.ts';
+import { endpointsFrom, type Endpoints } from '../src/config/endpoints.ts';
 
 /**
  * Runs one of the project's scripts (`stack`, `kube`, `docker-engine`) and

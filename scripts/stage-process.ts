@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { envOf, type Endpoints } from '../src/config/env.ts';
+import { envOf, type Endpoints } from '../src/config/endpoints.ts';
 import type { StageName } from '../src/pipeline/topology.ts';
 
 const kelt = fileURLToPath(new URL('./kelt', import.meta.url));

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import type { Endpoints } from '../../src/config/env.ts';
+import type { Endpoints } from '../../src/config/endpoints.ts';
 import { migrate } from '../../src/migrate/migrate.ts';
 import { createMySqlPool } from '../../src/mysql/pool.ts';
 import { loadPipeline, type Pipeline, type PipelineSpecInput } from '../../src/pipeline/spec.ts';

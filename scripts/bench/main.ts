@@ -6,8 +6,6 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
-import { fileURLToPath } from 'node:url';
-import { Command, InvalidArgumentError } from 'commander';
 import { openClusterAdmin, type ClusterAdmin } from '../../src/kafka/cluster-admin.ts';
 import { connectTo } from '../../src/runtime/connections.ts';
 import { givenOrLocalStack } from '../stack-script.ts';
@@ -20,36 +18,12 @@ import { collectorLoads } from './collector-load.ts';
 import { createNaiveTopic, runNaive } from './naive-baseline.ts';
 import { racePeer } from './peer-race.ts';
 import { redpandaConnectBinary } from './redpanda-connect.ts';
+import { benchOptions, type BenchPart } from './options.ts';
 import { markdownOf, svgOf, targetsOf, type BenchReport } from './report.ts';
 import { runStageToEnd, type StageRunResult } from './stage-run.ts';
 
-function positiveInteger(value: string): number {
-  const number = Number(value);
-  if (!Number.isInteger(number) || number <= 0) throw new InvalidArgumentError('must be a positive integer');
-  return number;
-}
-
-const parts = ['stages', 'peer', 'end-to-end', 'latency', 'collector'] as const;
-type Part = (typeof parts)[number];
-
-function partList(value: string): Part[] {
-  const list = value.split(',').map((part) => part.trim());
-  const unknown = list.filter((part) => !(parts as readonly string[]).includes(part));
-  if (unknown.length > 0) throw new InvalidArgumentError(`unknown part(s) ${unknown.join(', ')}; the parts are ${parts.join(', ')}`);
-  return list as Part[];
-}
-
-const options = new Command('bench')
-  .description('benchmark kelt against the running local stack (scripts/stack up) and write docs/benchmarks/')
-  .option('-n, --events <count>', 'pageviews in the pre-filled topic', positiveInteger, 200_000)
-  .option('--naive-events <count>', 'records the naive baseline handles per stage', positiveInteger, 10_000)
-  .option('--step-seconds <seconds>', 'length of each end-to-end load step', positiveInteger, 20)
-  .option('--race-rounds <count>', 'kelt / Redpanda Connect pairs in the race (ABAB…)', positiveInteger, 2)
-  .option('--only <parts>', `run only these parts (${parts.join(', ')}); prints their figures, writes no report`, partList)
-  .option('--out <dir>', 'where the report goes', fileURLToPath(new URL('../../docs/benchmarks/', import.meta.url)))
-  .parse()
-  .opts<{ events: number; naiveEvents: number; stepSeconds: number; raceRounds: number; only?: Part[]; out: string }>();
-const runs = (part: Part) => options.only === undefined || options.only.includes(part);
+const options = benchOptions();
+const runs = (part: BenchPart) => options.only === undefined || options.only.includes(part);
 
 const say = (message: string) => process.stderr.write(`bench: ${message}\n`);
 const rate = (value: number) => `${Math.round(value).toLocaleString('en')}/s`;

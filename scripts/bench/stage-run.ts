@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClusterAdmin } from '../../src/kafka/cluster-admin.ts';
-import type { Endpoints } from '../../src/config/env.ts';
+import type { Endpoints } from '../../src/config/endpoints.ts';
 import { loadPipeline } from '../../src/pipeline/spec.ts';
 import { caughtUp, stageLag } from '../../src/status/lag.ts';
 import type { StageName } from '../../src/pipeline/topology.ts';

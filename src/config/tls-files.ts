@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { TlsFiles } from './env.ts';
+import type { TlsFiles } from './endpoints.ts';
 
 /** The PEM text of a connection's TLS files, for whichever client: a private CA, and a client certificate with its key (both or neither). */
 export function tlsMaterial(files: TlsFiles | undefined): { ca?: string; cert?: string; key?: string } {

@@ -1,7 +1,7 @@
 // Before kafkajs itself: see the module.
 import './kafkajs-fixes.ts';
 import { Kafka, logLevel as KafkaLogLevel, type LogEntry, type logCreator } from 'kafkajs';
-import type { Endpoints } from '../config/env.ts';
+import type { Endpoints } from '../config/endpoints.ts';
 import type { Logger } from '../log/logger.ts';
 import { kafkaSaslOptions, kafkaTlsOptions } from './security.ts';
 

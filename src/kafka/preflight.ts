@@ -1,4 +1,4 @@
-import type { Endpoints } from '../config/env.ts';
+import type { Endpoints } from '../config/endpoints.ts';
 import { ConfigError } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import { createKafkaClient, kafkaSecurityOf } from './client.ts';

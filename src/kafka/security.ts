@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import type kafkajs from 'kafkajs';
 import type { AuthenticationProviderArgs, Mechanism, SASLOptions } from 'kafkajs';
 import type { ConnectionOptions } from 'node:tls';
-import type { KafkaSasl, TlsFiles } from '../config/env.ts';
+import type { KafkaSasl, TlsFiles } from '../config/endpoints.ts';
 import { tlsMaterial } from '../config/tls-files.ts';
 import { ConfigError } from '../errors.ts';
 import { registerSecrets } from '../log/redact.ts';

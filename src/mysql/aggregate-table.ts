@@ -15,7 +15,8 @@ import type { Column } from '../pipeline/sql-types.ts';
 import { timestampText } from '../values/temporal.ts';
 import { RowRejectionError } from './errors.ts';
 import type { Queryable } from './queryable.ts';
-import { MySqlTable, quoteId, type TableIndex } from './table.ts';
+import { applyMembers } from './aggregate-members.ts';
+import { MySqlTable, quoteId } from './table.ts';
 
 /** What the transform knows of a batch's groups when it applies them: which windows were final already. */
 export interface ApplyContext {
@@ -140,7 +141,12 @@ export class MySqlAggregateTable {
   /** Applies one batch's deltas (in key order, as aggregateDeltas sorts them); returns the rows that changed windows already final. */
   async apply(connection: Queryable, deltas: readonly GroupDelta[], context: ApplyContext): Promise<number> {
     if (deltas.length === 0) return 0;
-    const distinct = await this.applyMembers(connection, deltas, context.rowsPerStatement);
+    const distinct = await applyMembers(
+      connection,
+      { aggregate: this.aggregate, members: this.members, source: this.source },
+      deltas,
+      context.rowsPerStatement,
+    );
     let late = 0;
     const rows = deltas.map((delta, d) => {
       const isLate = context.finalUpToMs !== undefined && delta.windowStartMs! <= context.finalUpToMs;
@@ -213,72 +219,6 @@ export class MySqlAggregateTable {
   }
 
   /**
-   * Moves the count_distinct members' rows: reads the batch's members
-   * (locked, in key order), writes their new counts, deletes those at none.
-   * Returns, per delta and measure, the change in distinct members.
-   */
-  private async applyMembers(connection: Queryable, deltas: readonly GroupDelta[], rowsPerStatement: number): Promise<number[][]> {
-    const distinct = deltas.map(() => [] as number[]);
-    if (this.members === undefined) return distinct;
-    const changes: Array<{ key: unknown[]; text: string; rows: number; delta: number; m: number }> = [];
-    for (const [d, delta] of deltas.entries()) {
-      for (const [m, measure] of delta.measures.entries()) {
-        if (measure.kind !== 'count_distinct') continue;
-        distinct[d]![m] = 0;
-        const name = this.aggregate.measures[m]!.name;
-        for (const { hash, rows } of measure.members) {
-          const key = delta.windowStart === undefined ? [delta.groupHash, name, hash] : [delta.windowStart, delta.groupHash, name, hash];
-          changes.push({ key, text: memberText(delta.windowStart, delta.groupHash, name, hash), rows, delta: d, m });
-        }
-      }
-    }
-    if (changes.length === 0) return distinct;
-    // The text orders as the primary key does: members are locked in one order by every transform member.
-    changes.sort((a, b) => (a.text < b.text ? -1 : a.text > b.text ? 1 : 0));
-    const table = quoteId(this.members.name);
-    const keyColumns = this.members.primaryKey.map(quoteId).join(', ');
-    const before = new Map<string, number>();
-    const typeCast = (field: { name: string; string(): string | null; buffer(): Buffer | null }) =>
-      field.name === 'kelt_group' || field.name === 'member' ? field.buffer() : field.string();
-    const windowed = this.aggregate.window !== undefined;
-    for (let start = 0; start < changes.length; start += rowsPerStatement) {
-      const [rows] = await connection.query({
-        sql: `SELECT ${keyColumns}, ${quoteId(ROWS_COLUMN)} FROM ${table} WHERE (${keyColumns}) IN (?) ORDER BY ${keyColumns} FOR UPDATE`,
-        values: [changes.slice(start, start + rowsPerStatement).map((change) => change.key)],
-        rowsAsArray: true,
-        typeCast: typeCast as never,
-      });
-      for (const row of rows as unknown[][]) {
-        const [ws, group, measure, member, count] = windowed ? row : [undefined, ...row];
-        before.set(memberText(ws as string | undefined, group as Buffer, measure as string, member as Buffer), Number(count));
-      }
-    }
-    const kept: unknown[][] = [];
-    const gone: unknown[][] = [];
-    for (const change of changes) {
-      const was = before.get(change.text) ?? 0;
-      const now = was + change.rows;
-      if (now < 0)
-        throw new Error(
-          `${this.members.name}: a member's rows would fall below none; the aggregate is not a view of ${this.source.name} (rebuild it with kelt replay --aggregates-only)`,
-        );
-      if (now > 0) kept.push([...change.key, now]);
-      else gone.push(change.key);
-      if (was === 0 && now > 0) distinct[change.delta]![change.m]! += 1;
-      if (was > 0 && now === 0) distinct[change.delta]![change.m]! -= 1;
-    }
-    for (let start = 0; start < kept.length; start += rowsPerStatement) {
-      await connection.query(`INSERT INTO ${table} VALUES ? ON DUPLICATE KEY UPDATE ${quoteId(ROWS_COLUMN)} = VALUES(${quoteId(ROWS_COLUMN)})`, [
-        kept.slice(start, start + rowsPerStatement),
-      ]);
-    }
-    for (let start = 0; start < gone.length; start += rowsPerStatement) {
-      await connection.query(`DELETE FROM ${table} WHERE (${keyColumns}) IN (?)`, [gone.slice(start, start + rowsPerStatement)]);
-    }
-    return distinct;
-  }
-
-  /**
    * Where a batch took away a min or max that may have been the group's
    * extreme (the stored one is not beyond it), the group's remaining rows
    * in the source table say what it is now: one update per measure, through
@@ -322,39 +262,4 @@ export class MySqlAggregateTable {
       }
     }
   }
-}
-
-/**
- * A member row's key as one string that orders as its primary key does:
- * the window's DATETIME text (fixed width), then the bytes as latin1
- * characters (one code unit each, in byte order), NUL between the parts.
- */
-function memberText(windowStart: string | undefined, group: Buffer, measure: string, member: Buffer): string {
-  return `${windowStart ?? ''}\0${group.toString('latin1')}\0${measure}\0${member.toString('latin1')}`;
-}
-
-/** How many characters of a long text or bytes column an index keeps (the rest is checked on the row). */
-const INDEX_PREFIX = 64;
-
-/**
- * The indexes a source table needs for its aggregates' min and max: the
- * group's columns, the window's column, the measure's column, so that the
- * next extreme of a group is found by the index, not by a scan.
- */
-export function extremeIndexes(aggregates: readonly Aggregate[], source: MySqlTable): TableIndex[] {
-  const indexes = new Map<string, TableIndex>();
-  for (const aggregate of aggregates.filter((candidate) => candidate.from === source.name)) {
-    for (const measure of aggregate.measures.filter((candidate) => candidate.kind === 'min' || candidate.kind === 'max')) {
-      const names = [...new Set([...aggregate.groupBy, ...(aggregate.window === undefined ? [] : [aggregate.window.column]), measure.of!])];
-      const parts = names.map((name) => {
-        const { sqlType } = source.columns.find((column) => column.name === name)!;
-        const length = /^(VARCHAR|VARBINARY)\((\d+)\)/i.exec(sqlType);
-        const long = /^(TEXT|LONGBLOB|BLOB)/i.test(sqlType) || (length !== null && Number(length[2]) > INDEX_PREFIX);
-        return long ? `${quoteId(name)}(${INDEX_PREFIX})` : quoteId(name);
-      });
-      const name = `kelt_extreme_${createHash('sha256').update(parts.join()).digest('hex').slice(0, 16)}`;
-      indexes.set(name, { name, parts });
-    }
-  }
-  return [...indexes.values()];
 }

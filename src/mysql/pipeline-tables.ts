@@ -1,4 +1,5 @@
-import { extremeIndexes, MySqlAggregateTable } from './aggregate-table.ts';
+import { MySqlAggregateTable } from './aggregate-table.ts';
+import { extremeIndexes } from './extreme-indexes.ts';
 import { MySqlTable } from './table.ts';
 import { extractedSchema } from '../pipeline/extracted-schema.ts';
 import type { Pipeline } from '../pipeline/spec.ts';

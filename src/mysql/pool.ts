@@ -1,5 +1,5 @@
 import mysql from 'mysql2/promise';
-import type { TlsFiles } from '../config/env.ts';
+import type { TlsFiles } from '../config/endpoints.ts';
 import { tlsMaterial } from '../config/tls-files.ts';
 
 export type MySqlPool = mysql.Pool;

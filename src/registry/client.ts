@@ -4,7 +4,7 @@ import { avroOptions, avroType, mismatches, schemaTextOf } from '../avro/logical
 import { PermanentError, TransientError } from '../errors.ts';
 import { redactText } from '../log/redact.ts';
 import { frame, unframe } from './wire-format.ts';
-import type { TlsFiles } from '../config/env.ts';
+import type { TlsFiles } from '../config/endpoints.ts';
 import { registryAgent, registryGet } from './registry-http.ts';
 
 const REQUEST_DEADLINE_MS = 10_000;

@@ -1,6 +1,6 @@
 import { request as httpRequest, type Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import type { TlsFiles } from '../config/env.ts';
+import type { TlsFiles } from '../config/endpoints.ts';
 import { tlsMaterial } from '../config/tls-files.ts';
 
 /**

@@ -1,4 +1,5 @@
-import { endpointsFrom, readEnv, secretsOf, type Endpoints, type LogLevel } from '../config/env.ts';
+import { readEnv, type LogLevel } from '../config/env.ts';
+import { endpointsFrom, secretsOf, type Endpoints } from '../config/endpoints.ts';
 import { ConfigError } from '../errors.ts';
 import { registerSecrets } from '../log/redact.ts';
 import { createKafkaClient, kafkaSecurityOf, type KafkaCluster } from '../kafka/client.ts';

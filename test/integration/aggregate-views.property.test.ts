@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aggregatesFrom } from '../../src/pipeline/aggregates.ts';
 import { columnsFromModel } from '../../src/pipeline/sql-types.ts';
-import { extremeIndexes } from '../../src/mysql/aggregate-table.ts';
+import { extremeIndexes } from '../../src/mysql/extreme-indexes.ts';
 import { MySqlTable } from '../../src/mysql/table.ts';
 import { watermarksTableSql } from '../../src/mysql/watermarks.ts';
 import { lastPerKey } from '../../src/records/record-ops.ts';

@@ -5,7 +5,7 @@ import avro from 'avsc';
 import { Partitioners } from '../support/kafka.ts';
 import { tempFile } from '../support/temp-file.ts';
 import { afterEach, describe, expect, it } from 'vitest';
-import { envOf } from '../../src/config/env.ts';
+import { envOf } from '../../src/config/endpoints.ts';
 import { frame } from '../../src/registry/wire-format.ts';
 import { countRows, createTestPipeline, waitFor, type TestPipeline } from '../support/pipeline.ts';
 

@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import type { Endpoints } from '../../src/config/env.ts';
+import type { Endpoints } from '../../src/config/endpoints.ts';
 import { givenOrLocalStack, installTools, type Tools } from '../../scripts/stack-script.ts';
 
 declare module 'vitest' {

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { envOf } from '../../src/config/env.ts';
+import { envOf } from '../../src/config/endpoints.ts';
 import { countRows, createTestPipeline, readTopic, waitFor, type TestPipeline } from '../support/pipeline.ts';
 import { StageProcess, stopStageProcesses } from '../support/stage-process.ts';
 import { tempFile } from '../support/temp-file.ts';

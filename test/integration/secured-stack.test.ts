@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { pipelineAcls, accessRoles, type AccessRole } from '../../src/access/pipeline-acls.ts';
-import { envOf, type Endpoints } from '../../src/config/env.ts';
+import { envOf, type Endpoints } from '../../src/config/endpoints.ts';
 import { openClusterAdmin, type ClusterAdmin } from '../../src/kafka/cluster-admin.ts';
 import { createMySqlPool, type MySqlPool } from '../../src/mysql/pool.ts';
 import { loadPipeline, type Pipeline, type PipelineSpecInput } from '../../src/pipeline/spec.ts';

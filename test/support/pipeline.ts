@@ -8,7 +8,7 @@ import { javaCompatiblePartitioner } from '../../src/kafka/partitioner.ts';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { migrate } from '../../src/migrate/migrate.ts';
 import { loadPipeline, type Pipeline, type PipelineSpecInput } from '../../src/pipeline/spec.ts';
-import type { Endpoints } from '../../src/config/env.ts';
+import type { Endpoints } from '../../src/config/endpoints.ts';
 import { connectTo, type Connections } from '../../src/runtime/connections.ts';
 import { startStage, type RunningStage } from '../../src/stages/start-stage.ts';
 import { stageNames, type StageName } from '../../src/pipeline/topology.ts';

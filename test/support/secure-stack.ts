@@ -2,7 +2,8 @@ import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { endpointsFrom, readEnv, type Endpoints } from '../../src/config/env.ts';
+import { readEnv } from '../../src/config/env.ts';
+import { endpointsFrom, type Endpoints } from '../../src/config/endpoints.ts';
 import { runStack } from '../../scripts/stack-script.ts';
 
 const kelt = fileURLToPath(new URL('../../scripts/kelt', import.meta.url));

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { inject } from 'vitest';
 import { createMySqlPool, type MySqlPool } from '../../src/mysql/pool.ts';
-import type { Endpoints } from '../../src/config/env.ts';
+import type { Endpoints } from '../../src/config/endpoints.ts';
 
 /** The real stack's endpoints, as the integration setup found or started them. */
 export function endpoints(): Endpoints {

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import type { Endpoints } from '../../src/config/env.ts';
+import type { Endpoints } from '../../src/config/endpoints.ts';
 import type { StageName } from '../../src/pipeline/topology.ts';
 import { StageProcess } from '../../scripts/stage-process.ts';
 

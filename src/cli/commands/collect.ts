@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { serveCollector } from '../../collect/serve-collector.ts';
-import { collectorTokens, endpointsFrom, readEnv } from '../../config/env.ts';
+import { collectorTokens, readEnv } from '../../config/env.ts';
+import { endpointsFrom } from '../../config/endpoints.ts';
 import { preflightKafka } from '../../kafka/preflight.ts';
 import { registerSecrets } from '../../log/redact.ts';
 import { loadPipeline } from '../../pipeline/spec.ts';

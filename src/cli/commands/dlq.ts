@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
-import { endpointsFrom, readEnv } from '../../config/env.ts';
+import { readEnv } from '../../config/env.ts';
+import { endpointsFrom } from '../../config/endpoints.ts';
 import { formatListing, listDeadLetters, listingJson, showDeadLetter } from '../../dead-letters/dlq-listing.ts';
 import { redriveDeadLetters } from '../../dead-letters/dlq-redrive.ts';
 import { letterFilter } from '../../dead-letters/letter-filter.ts';

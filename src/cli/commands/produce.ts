@@ -1,7 +1,8 @@
 import { extname } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
-import { endpointsFrom, readEnv } from '../../config/env.ts';
+import { readEnv } from '../../config/env.ts';
+import { endpointsFrom } from '../../config/endpoints.ts';
 import { ConfigError } from '../../errors.ts';
 import { preflightKafka } from '../../kafka/preflight.ts';
 import { loadPipeline, type Pipeline } from '../../pipeline/spec.ts';

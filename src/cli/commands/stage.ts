@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
-import { endpointsFrom, readEnv } from '../../config/env.ts';
+import { readEnv } from '../../config/env.ts';
+import { endpointsFrom } from '../../config/endpoints.ts';
 import { serveStage } from '../../http/serve-stage.ts';
 import { preflightKafka } from '../../kafka/preflight.ts';
 import { loadPipeline } from '../../pipeline/spec.ts';

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/errors.ts';
-import { endpointsFrom, envOf, readEnv, redactUrl, secretsOf } from '../../../src/config/env.ts';
+import { readEnv } from '../../../src/config/env.ts';
+import { endpointsFrom, envOf, redactUrl, secretsOf } from '../../../src/config/endpoints.ts';
 
 const valid = {
   KELT_KAFKA_BROKERS: '127.0.0.1:19092, 127.0.0.1:19094',
