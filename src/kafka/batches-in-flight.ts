@@ -1,7 +1,5 @@
 /** What BatchesInFlight is told to do as it fills and empties. */
 export interface BatchesInFlightOptions {
-  /** Batches processed at the same time (others wait for a slot, in arrival order). */
-  concurrency: number;
   /** Bytes of fetched records held (waiting or in process) past which fetching pauses. */
   maxBytes: number;
   /** Stop fetching: too many bytes are held. */
@@ -14,17 +12,17 @@ export interface BatchesInFlightOptions {
 
 /**
  * The fetched batches a member holds while the client fetches the next: a
- * batch is taken in at once (so the client's next fetch does not wait for
- * the slowest batch of the last one) and processed when a slot is free,
- * while the bytes held stay under a bound (so memory follows a setting, not
- * the partition count times the fetch size). The order of one partition's
- * batches is the processor's concern (the runner's partition turns).
+ * batch's work starts at once, when it is taken in (so the client's next
+ * fetch does not wait for the slowest batch of the last one, and the work
+ * takes its place in its partition's order before anything fetched later,
+ * commit markers included), while the bytes held stay under a bound (so
+ * memory follows a setting, not the partition count times the fetch size).
+ * How many batches run at once, and in which order, is the work's concern
+ * (the runner's partition turns and processing slots).
  */
 export class BatchesInFlight {
   private readonly options: BatchesInFlightOptions;
-  private readonly waiting: Array<() => void> = [];
   private readonly running = new Set<Promise<void>>();
-  private active = 0;
   private held = 0;
   private paused = false;
 
@@ -37,19 +35,16 @@ export class BatchesInFlight {
     return this.held;
   }
 
-  /** Takes a batch of `bytes` in; `work` runs when a slot is free. */
+  /** Takes a batch of `bytes` in and starts `work` (synchronously: its first step runs before add returns). */
   add(bytes: number, work: () => Promise<void>): void {
     this.held += bytes;
     if (!this.paused && this.held > this.options.maxBytes) {
       this.paused = true;
       this.options.pause();
     }
-    const done = this.slot()
-      .then(work)
+    const done = work()
       .catch((error: unknown) => this.options.failed(error))
       .finally(() => {
-        this.active--;
-        this.waiting.shift()?.();
         this.held -= bytes;
         if (this.paused && this.held <= this.options.maxBytes / 2) {
           this.paused = false;
@@ -63,18 +58,5 @@ export class BatchesInFlight {
   /** Resolves once every batch taken in so far is done. */
   async drain(): Promise<void> {
     while (this.running.size > 0) await Promise.all(this.running);
-  }
-
-  private slot(): Promise<void> {
-    if (this.active < this.options.concurrency) {
-      this.active++;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) =>
-      this.waiting.push(() => {
-        this.active++;
-        resolve();
-      }),
-    );
   }
 }

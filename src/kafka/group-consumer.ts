@@ -113,7 +113,6 @@ export function kafkaGroupConsumer(kafka: Kafka, options: GroupConsumerOptions, 
     async run(topic, concurrency, eachBatch) {
       topicName = topic;
       const batches = new BatchesInFlight({
-        concurrency,
         maxBytes: options.maxBytesInFlight,
         pause: () => ((pausedByBytes = true), applyPause()),
         resume: () => ((pausedByBytes = false), applyPause()),

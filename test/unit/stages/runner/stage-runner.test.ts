@@ -11,7 +11,7 @@ const { protocol } = kafkaErrors;
 
 const fast = { initialMs: 1, maxMs: 2 };
 
-function runnerWith(processor: BatchProcessor) {
+function runnerWith(processor: BatchProcessor, concurrency = 4) {
   const consumer = new FakeConsumer();
   const runner = stageRunner({
     groupId: 'kelt.p.transform',
@@ -25,6 +25,7 @@ function runnerWith(processor: BatchProcessor) {
     processor,
     logger: createLogger('silent'),
     retryPolicy: fast,
+    concurrency,
   });
   runner.events.on('batch', ({ partition, messages }) => consumer.log.push(`done ${partition}@${messages.at(-1)!.offset}`));
   return { runner, consumer };
@@ -182,6 +183,38 @@ describe('StageRunner', () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(order).toEqual(['batch to 3', 'past 0@5']);
     expect(consumer.log).toEqual(['done 0@2']);
+  });
+
+  it('commits past commit markers only after the batches handed over before them, even those still waiting for a processing slot', async () => {
+    const order: string[] = [];
+    const { blocked, release } = gate();
+    const { runner, consumer } = runnerWith(
+      processor({
+        commitsOffsets: true,
+        processBatch: async (batch) => {
+          order.push(`batch ${batch.partition} to ${batch.nextOffset}`);
+          if (batch.partition === 1) await blocked;
+          return emptyReport();
+        },
+        commitPast: async (_topic, partition, nextOffset) => void order.push(`past ${partition}@${nextOffset}`),
+      }),
+      1,
+    );
+    await runner.start();
+    consumer.listener.joined([
+      { topic: 'in', partition: 0 },
+      { topic: 'in', partition: 1 },
+    ]);
+    // Partition 1's batch holds the only slot; partition 0's waits for it; then partition 0's commit markers arrive.
+    const batches = [consumer.deliver(1, 0, 2), consumer.deliver(0, 0, 3)];
+    await new Promise((resolve) => setImmediate(resolve));
+    consumer.listener.markersOnly('in', 0, '5');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(order).toEqual(['batch 1 to 2']);
+    release();
+    await Promise.all(batches);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(order).toEqual(['batch 1 to 2', 'batch 0 to 3', 'past 0@5']);
   });
 
   it('drops the records an earlier commit settled past, and skips a batch that lies wholly below it', async () => {
