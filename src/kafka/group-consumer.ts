@@ -1,5 +1,4 @@
 import type { Consumer, Kafka } from 'kafkajs';
-import { BatchesInFlight } from './batches-in-flight.ts';
 import type { ConsumedRecord, TopicPartition } from './records.ts';
 
 /** The records of one partition that one fetch returned, in offset order. */
@@ -18,6 +17,8 @@ export interface BatchControls {
   isRunning(): boolean;
   /** Whether the client has dropped this partition's fetch position (a seek or a revocation). */
   isStale(): boolean;
+  /** Marks the batch done up to `offset`, so the next fetch starts after it. */
+  resolve(offset: string): void;
 }
 
 /** What the consumer reports as it runs. */
@@ -36,15 +37,13 @@ export interface ConsumerListener {
 export interface GroupConsumerOptions {
   groupId: string;
   sessionTimeoutMs: number;
-  /** Bytes of fetched records the member holds (waiting or in process) before it stops fetching. */
-  maxBytesInFlight: number;
 }
 
 /**
  * A member of a consumer group as kelt's runner uses it: read committed,
- * no auto-commit, each partition's batches handed over in order while the
- * next fetch goes ahead. kelt's runner sees this interface only, so a fake
- * can stand in for it in tests and another client could implement it.
+ * no auto-commit, batches per partition handed over until resolved. kelt's
+ * runner sees this interface only, so a fake can stand in for it in tests and
+ * another client could implement it.
  */
 export interface GroupConsumer {
   run(topic: string, concurrency: number, eachBatch: (batch: FetchedBatch, controls: BatchControls) => Promise<void>): Promise<void>;
@@ -56,18 +55,7 @@ export interface GroupConsumer {
   stop(): Promise<void>;
 }
 
-/**
- * kafkajs's consumer as a GroupConsumer. kafkajs fetches a broker's
- * partitions again only once every batch of its last fetch is handled, so
- * the slowest batch (a commit, a retry) would hold the next fetch of every
- * partition: a batch is taken in at once instead (kafkajs's position moves
- * past it) and processed beside the next fetch (batches-in-flight.ts), with
- * fetching paused while the bytes held exceed `maxBytesInFlight`. A batch
- * taken in is never lost: the runner processes it while the partition is
- * this member's, and a rebalance or a seek makes kafkajs fetch again from
- * the group's committed offset (the runner's session drops the batches of
- * the generation before).
- */
+/** kafkajs's consumer as a GroupConsumer. */
 export function kafkaGroupConsumer(kafka: Kafka, options: GroupConsumerOptions, listener: ConsumerListener): GroupConsumer {
   const consumer: Consumer = kafka.consumer({
     groupId: options.groupId,
@@ -79,21 +67,6 @@ export function kafkaGroupConsumer(kafka: Kafka, options: GroupConsumerOptions, 
   });
   let topicName = '';
   let running = false;
-  /** Why fetching is paused: the runner's reasons (by topic), and the bytes held. */
-  let pausedByRunner = false;
-  let pausedByBytes = false;
-  const applyPause = () => {
-    if (topicName === '') return;
-    if (pausedByRunner || pausedByBytes || !running) consumer.pause([{ topic: topicName }]);
-    else consumer.resume([{ topic: topicName }]);
-  };
-  let inFlight: BatchesInFlight | undefined;
-  /**
-   * Seeks per partition: a batch taken in before a seek is stale once the
-   * seek is made, even after kafkajs has applied it (its own isStale() then
-   * says no more).
-   */
-  const seeks = new Map<number, number>();
   consumer.on(consumer.events.CRASH, ({ payload }) => listener.crashed(payload.error, payload.restart));
   consumer.on(consumer.events.FETCH_START, () => listener.signOfLife());
   consumer.on(consumer.events.HEARTBEAT, () => {
@@ -112,62 +85,31 @@ export function kafkaGroupConsumer(kafka: Kafka, options: GroupConsumerOptions, 
   return {
     async run(topic, concurrency, eachBatch) {
       topicName = topic;
-      const batches = new BatchesInFlight({
-        maxBytes: options.maxBytesInFlight,
-        pause: () => ((pausedByBytes = true), applyPause()),
-        resume: () => ((pausedByBytes = false), applyPause()),
-        failed: (error) => listener.crashed(error instanceof Error ? error : new Error(String(error)), false),
-      });
-      inFlight = batches;
       await consumer.connect();
       await consumer.subscribe({ topic, fromBeginning: true });
       running = true;
       await consumer.run({
         autoCommit: false,
+        // A batch is resolved only once done, so a failed batch is never skipped.
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: concurrency,
         eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
-          if (batch.isEmpty() || isStale() || !running) return;
-          const { partition } = batch;
-          const lastOffset = batch.lastOffset();
-          const seeksBefore = seeks.get(partition) ?? 0;
-          const stale = () => isStale() || (seeks.get(partition) ?? 0) !== seeksBefore;
-          resolveOffset(lastOffset);
-          batches.add(bytesOf(batch.messages), () =>
-            eachBatch(
-              { topic: batch.topic, partition, records: batch.messages, lastOffset },
-              // Stopping ends a batch's retries as kafkajs's own stop did: the next owner takes the batch up.
-              { heartbeat, isRunning: () => running && isRunning(), isStale: stale },
-            ),
+          if (batch.isEmpty() || isStale()) return;
+          await eachBatch(
+            { topic: batch.topic, partition: batch.partition, records: batch.messages, lastOffset: batch.lastOffset() },
+            { heartbeat, isRunning, isStale, resolve: resolveOffset },
           );
         },
       });
     },
     commit: (topic, partition, offset) => consumer.commitOffsets([{ topic, partition, offset }]),
-    seek: (topic, partition, offset) => {
-      seeks.set(partition, (seeks.get(partition) ?? 0) + 1);
-      consumer.seek({ topic, partition, offset });
-    },
-    pause: () => ((pausedByRunner = true), applyPause()),
-    resume: () => ((pausedByRunner = false), applyPause()),
+    seek: (topic, partition, offset) => consumer.seek({ topic, partition, offset }),
+    pause: (topic) => consumer.pause([{ topic }]),
+    resume: (topic) => consumer.resume([{ topic }]),
     pausedPartitions: () => consumer.paused().reduce((sum, { partitions }) => sum + partitions.length, 0),
     async stop() {
       running = false;
-      applyPause();
-      await inFlight?.drain();
       await consumer.disconnect();
     },
   };
-}
-
-/** The bytes a batch's records hold (keys, values, headers). */
-function bytesOf(records: readonly ConsumedRecord[]): number {
-  let bytes = 0;
-  for (const record of records) {
-    bytes += (record.key?.length ?? 0) + (record.value?.length ?? 0);
-    for (const value of Object.values(record.headers ?? {})) {
-      for (const part of Array.isArray(value) ? value : [value]) bytes += part?.length ?? 0;
-    }
-  }
-  return bytes;
 }

@@ -152,15 +152,8 @@ export const specSchema = z
           .describe(
             'How long a member that stopped heartbeating (killed, hung) keeps its partitions before the group rebalances them to the others.',
           ),
-        maxBytesInFlight: positiveInt
-          .min(1_048_576)
-          .max(1_073_741_824)
-          .default(16_777_216)
-          .describe(
-            'Bytes of fetched records a stage member holds (waiting for their turn or in process) before it stops fetching: the bound on what fetching adds to its memory, whatever the partition count.',
-          ),
       })
-      .default({ sessionTimeoutMs: 30_000, maxBytesInFlight: 16_777_216 })
+      .default({ sessionTimeoutMs: 30_000 })
       .describe('Consumer group settings.'),
   })
   .describe('A kelt pipeline: raw events → staging table → model tables, over Kafka.');

@@ -59,7 +59,7 @@ export interface Pipeline {
   batch: { chunkRecords: number; insertRows: number; queryTimeoutMs: number };
   pool: { threads: number; maxQueue: number; memoryMb: number };
   deadLetters: { breaker: BreakerSettings };
-  consumer: { sessionTimeoutMs: number; maxBytesInFlight: number };
+  consumer: { sessionTimeoutMs: number };
 }
 
 /** Reads, parses and validates a pipeline spec; every problem found is named in one ConfigError. */

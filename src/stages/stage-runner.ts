@@ -106,6 +106,7 @@ export class StageRunner {
     const waitedSeconds = (performance.now() - arrived.at) / 1000;
     const report = await this.attempts.process(batch, turn.heartbeat, turn.stillOurs);
     if (report === undefined) return;
+    controls.resolve(fetched.lastOffset);
     await committer.batchDone(batch, turn.generation, this.parts.processor.commitsOffsets);
     this.faults.sign();
     const seconds = (performance.now() - arrived.at) / 1000;

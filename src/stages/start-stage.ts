@@ -112,8 +112,7 @@ export async function startStage(
     groupId,
     inputTopic,
     sessionTimeoutMs,
-    consumer: (id, listener) =>
-      kafkaGroupConsumer(kafka, { groupId: id, sessionTimeoutMs, maxBytesInFlight: pipeline.consumer.maxBytesInFlight }, listener),
+    consumer: (id, listener) => kafkaGroupConsumer(kafka, { groupId: id, sessionTimeoutMs }, listener),
     processor,
     deadLetters: new DeadLetterQueue({
       topic: pipeline.topics.dlq,

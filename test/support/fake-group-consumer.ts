@@ -21,6 +21,7 @@ export class FakeConsumer implements GroupConsumer {
         },
         isRunning: () => true,
         isStale: () => false,
+        resolve: (offset) => this.log.push(`resolve ${partition}@${offset}`),
       },
     );
   }

@@ -11,7 +11,6 @@ import { MarkerCommits } from './marker-commits.ts';
 import { OffsetCommitter } from './offset-committer.ts';
 import { PartitionTurns } from './partition-turns.ts';
 import { PauseController } from './pause-controller.ts';
-import { ProcessingSlots } from './processing-slots.ts';
 
 export interface GroupSessionOptions {
   groupId: string;
@@ -55,7 +54,6 @@ export class GroupSession {
   private readonly membership: GroupMembership;
   private readonly markers: MarkerCommits;
   private readonly turns = new PartitionTurns();
-  private slots = new ProcessingSlots(1);
   private readonly options: GroupSessionOptions;
   private readonly logger: Logger;
   private running = false;
@@ -89,9 +87,8 @@ export class GroupSession {
     this.membership = this.membershipOf(options);
   }
 
-  /** Joins the group and hands each fetched batch to `handle`; `concurrency` batches are processed at once (see inTurn). */
+  /** Joins the group and hands each fetched batch to `handle`, `concurrency` partitions at a time. */
   async start(concurrency: number, handle: (fetched: FetchedBatch, controls: BatchControls) => Promise<void>): Promise<void> {
-    this.slots = new ProcessingSlots(concurrency);
     this.running = true;
     await this.consumer.run(this.inputTopic, concurrency, handle);
   }
@@ -116,29 +113,20 @@ export class GroupSession {
 
   /**
    * Runs `work` in the partition's turn (after its previous batch), once the
-   * assignment's work is done and a processing slot is free, heartbeating
-   * through the waits; skips it when the partition stopped being this
-   * member's meanwhile. The turn is taken when this is called, before its
-   * first wait: what is handed over later (a batch, commit markers) comes after.
+   * assignment's work is done, heartbeating through both waits; skips it when
+   * the partition stopped being this member's meanwhile.
    */
   async inTurn(fetched: FetchedBatch, controls: BatchControls, work: (turn: BatchTurn) => Promise<void>): Promise<void> {
     const turn = this.turns.take(fetched.topic, fetched.partition);
-    let release: (() => void) | undefined;
-    let given = false;
     try {
       const heartbeat = () => controls.heartbeat();
       if (!(await this.heartbeats.waitBeating(turn.previous, heartbeat))) return;
       if (!(await this.heartbeats.waitBeating(this.membership.ready(), heartbeat))) return;
-      // A slot that comes after the batch was given up is handed back at once.
-      const slot = this.slots.acquire().then((free) => (given ? free() : (release = free)));
-      if (!(await this.heartbeats.waitBeating(slot, heartbeat))) return;
       const generation = this.membership.generation;
       const partition = { topic: fetched.topic, partition: fetched.partition };
       const stillOurs = () => controls.isRunning() && !controls.isStale() && this.membership.owns(partition, generation);
       if (stillOurs()) await work({ generation, stillOurs, heartbeat });
     } finally {
-      given = true;
-      release?.();
       turn.end();
     }
   }

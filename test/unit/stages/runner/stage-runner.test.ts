@@ -11,7 +11,7 @@ const { protocol } = kafkaErrors;
 
 const fast = { initialMs: 1, maxMs: 2 };
 
-function runnerWith(processor: BatchProcessor, concurrency = 4) {
+function runnerWith(processor: BatchProcessor) {
   const consumer = new FakeConsumer();
   const runner = stageRunner({
     groupId: 'kelt.p.transform',
@@ -25,9 +25,7 @@ function runnerWith(processor: BatchProcessor, concurrency = 4) {
     processor,
     logger: createLogger('silent'),
     retryPolicy: fast,
-    concurrency,
   });
-  runner.events.on('batch', ({ partition, messages }) => consumer.log.push(`done ${partition}@${messages.at(-1)!.offset}`));
   return { runner, consumer };
 }
 
@@ -46,17 +44,17 @@ function gate(): { blocked: Promise<void>; release: () => void } {
 }
 
 describe('StageRunner', () => {
-  it('processes a batch, then commits past it', async () => {
+  it('processes a batch, then resolves and commits past it', async () => {
     const seen: PartitionBatch[] = [];
     const { runner, consumer } = runnerWith(processor({ processBatch: async (batch) => (seen.push(batch), emptyReport()) }));
     await runner.start();
     consumer.listener.joined([{ topic: 'in', partition: 0 }]);
     await consumer.deliver(0, 0, 3);
     expect(seen.map((b) => b.nextOffset)).toEqual(['3']);
-    expect(consumer.log).toEqual(['commit 0@3', 'done 0@2']);
+    expect(consumer.log).toEqual(['resolve 0@2', 'commit 0@3']);
   });
 
-  it('stops retrying the moment a heartbeat says the group moved on, and neither reports nor commits', async () => {
+  it('stops retrying the moment a heartbeat says the group moved on, and neither resolves nor commits', async () => {
     let attempts = 0;
     const { runner, consumer } = runnerWith(
       processor({
@@ -121,7 +119,7 @@ describe('StageRunner', () => {
     await consumer.deliver(0, 0, 3);
     expect(readiness).toEqual([true, false, false]);
     expect(runner.faults.ready).toBe(true);
-    expect(consumer.log).toEqual(['pause in', 'resume in', 'commit 0@3', 'done 0@2']);
+    expect(consumer.log).toEqual(['pause in', 'resume in', 'resolve 0@2', 'commit 0@3']);
   });
 
   it('waits for the assignment work (retried while MySQL is down) before the first batch, without an unhandled rejection', async () => {
@@ -154,7 +152,7 @@ describe('StageRunner', () => {
     consumer.listener.markersOnly('in', 0, '2');
     consumer.listener.markersOnly('in', 0, '5');
     await consumer.deliver(0, 5, 1);
-    expect(consumer.log).toEqual(['done 0@2', 'commit 0@5', 'done 0@5']);
+    expect(consumer.log).toEqual(['resolve 0@2', 'commit 0@5', 'resolve 0@5']);
   });
 
   it('commits a transactional stage past commit markers through its transactions, in the partition’s turn after the batch in flight', async () => {
@@ -182,39 +180,7 @@ describe('StageRunner', () => {
     await inFlight;
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(order).toEqual(['batch to 3', 'past 0@5']);
-    expect(consumer.log).toEqual(['done 0@2']);
-  });
-
-  it('commits past commit markers only after the batches handed over before them, even those still waiting for a processing slot', async () => {
-    const order: string[] = [];
-    const { blocked, release } = gate();
-    const { runner, consumer } = runnerWith(
-      processor({
-        commitsOffsets: true,
-        processBatch: async (batch) => {
-          order.push(`batch ${batch.partition} to ${batch.nextOffset}`);
-          if (batch.partition === 1) await blocked;
-          return emptyReport();
-        },
-        commitPast: async (_topic, partition, nextOffset) => void order.push(`past ${partition}@${nextOffset}`),
-      }),
-      1,
-    );
-    await runner.start();
-    consumer.listener.joined([
-      { topic: 'in', partition: 0 },
-      { topic: 'in', partition: 1 },
-    ]);
-    // Partition 1's batch holds the only slot; partition 0's waits for it; then partition 0's commit markers arrive.
-    const batches = [consumer.deliver(1, 0, 2), consumer.deliver(0, 0, 3)];
-    await new Promise((resolve) => setImmediate(resolve));
-    consumer.listener.markersOnly('in', 0, '5');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(order).toEqual(['batch 1 to 2']);
-    release();
-    await Promise.all(batches);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(order).toEqual(['batch 1 to 2', 'batch 0 to 3', 'past 0@5']);
+    expect(consumer.log).toEqual(['resolve 0@2']);
   });
 
   it('drops the records an earlier commit settled past, and skips a batch that lies wholly below it', async () => {
@@ -236,7 +202,7 @@ describe('StageRunner', () => {
       ['10', '11'],
       ['12', '13'],
     ]);
-    expect(consumer.log).toEqual(['done 0@3', 'done 0@11', 'done 0@13']);
+    expect(consumer.log).toEqual(['resolve 0@3', 'resolve 0@11', 'resolve 0@13']);
   });
 
   it('starts a partition’s batch fetched again only after the one still in flight ends (a consumer restart)', async () => {
