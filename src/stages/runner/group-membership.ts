@@ -42,6 +42,8 @@ export class GroupMembership {
   private readonly wait: (ms: number) => Promise<unknown>;
   private generationNumber = 0;
   private owned = new Set<string>();
+  /** What the member owned when it was taken for lost, until it rejoins or a heartbeat proves it still a member. */
+  private suspended: readonly TopicPartition[] | undefined;
   private assignment: Promise<void> = Promise.resolve();
 
   constructor({ hooks, policy, logger, wait = sleep }: GroupMembershipOptions) {
@@ -58,6 +60,7 @@ export class GroupMembership {
   /** The member joined with `owned`; returns the new generation. */
   joined(owned: readonly TopicPartition[]): number {
     const generation = ++this.generationNumber;
+    this.suspended = undefined;
     this.owned = new Set(owned.map(keyOf));
     this.assignment = this.assign(owned, generation);
     return generation;
@@ -66,7 +69,27 @@ export class GroupMembership {
   /** The group moved on without this member (a heartbeat was refused): it owns nothing until it rejoins. */
   lost(): void {
     this.generationNumber++;
-    this.owned.clear();
+    if (this.owned.size > 0) this.suspended = [...this.owned].map(partitionOf);
+    this.owned = new Set();
+  }
+
+  /**
+   * The coordinator accepted a heartbeat of the client's generation after
+   * this member was taken for lost (a silence longer than the session, while
+   * a coordinator failed over) and before any rejoin: the group did not move
+   * on, so the member owns its partitions again, in a new generation (the
+   * batches given up stay given up) and after the assignment's work again.
+   * Without this, a member taken for lost that the group kept would skip
+   * every batch until a rebalance that may never come. Whether it was.
+   */
+  confirmed(): boolean {
+    if (this.suspended === undefined) return false;
+    const owned = this.suspended;
+    this.suspended = undefined;
+    const generation = ++this.generationNumber;
+    this.owned = new Set(owned.map(keyOf));
+    this.assignment = this.assign(owned, generation);
+    return true;
   }
 
   owns(partition: TopicPartition, generation: number): boolean {
@@ -101,4 +124,9 @@ export class GroupMembership {
 
 function keyOf({ topic, partition }: TopicPartition): string {
   return `${topic}:${partition}`;
+}
+
+function partitionOf(key: string): TopicPartition {
+  const at = key.lastIndexOf(':');
+  return { topic: key.slice(0, at), partition: Number(key.slice(at + 1)) };
 }

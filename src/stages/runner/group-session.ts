@@ -70,7 +70,11 @@ export class GroupSession {
       joined: (owned) => this.onJoin(owned),
       markersOnly: (topic, partition, nextOffset) => void this.markers.commitPast(topic, partition, nextOffset, this.membership.generation),
       signOfLife: () => this.faults.sign(),
-      heartbeat: () => this.heartbeats.heard(),
+      heartbeat: () => {
+        this.heartbeats.heard();
+        if (this.membership.confirmed())
+          this.logger.info('a heartbeat went through after the member was taken for lost: its partitions are its own again');
+      },
       crashed: (error, restarting) => (restarting ? this.faults.fault('consumer', `consumer restarting: ${error.message}`) : this.fail(error)),
     });
     this.heartbeats = new Heartbeats({ sessionTimeoutMs: options.sessionTimeoutMs, lost: () => this.membership.lost(), logger: this.logger });

@@ -203,6 +203,45 @@ describe('GroupMembership', () => {
     expect(membership.owns({ topic: 'in', partition: 0 }, next)).toBe(true);
   });
 
+  it('owns its partitions again, in a new generation and after the assignment work, when a heartbeat goes through after it was taken for lost', async () => {
+    const assigned: number[][] = [];
+    const membership = new GroupMembership({
+      hooks: {
+        onAssigned: async (owned) => void assigned.push(owned.map((p) => p.partition)),
+        onAssignmentFault: () => {},
+        onAssignmentDone: () => {},
+        onAssignmentFailed: () => {},
+      },
+      policy,
+      logger,
+      wait: noWait,
+    });
+    expect(membership.confirmed()).toBe(false);
+    const first = membership.joined([
+      { topic: 'in', partition: 0 },
+      { topic: 'in', partition: 3 },
+    ]);
+    membership.lost();
+    const lostIn = membership.generation;
+    expect(membership.owns({ topic: 'in', partition: 3 }, lostIn)).toBe(false);
+    expect(membership.confirmed()).toBe(true);
+    await membership.ready();
+    const again = membership.generation;
+    expect([again > lostIn, membership.owns({ topic: 'in', partition: 3 }, again), membership.owns({ topic: 'in', partition: 3 }, first)]).toEqual([
+      true,
+      true,
+      false,
+    ]);
+    expect(assigned).toEqual([
+      [0, 3],
+      [0, 3],
+    ]);
+    // A join in between wins: what was owned before the loss is not restored over it.
+    membership.lost();
+    membership.joined([{ topic: 'in', partition: 1 }]);
+    expect(membership.confirmed()).toBe(false);
+  });
+
   it('retries the assignment work while it fails transiently, reporting the fault, and batches wait for it', async () => {
     const events: string[] = [];
     let failures = 2;
