@@ -42,6 +42,8 @@ export class GroupMembership {
   private readonly wait: (ms: number) => Promise<unknown>;
   private generationNumber = 0;
   private owned = new Set<string>();
+  /** The partitions of the last join (what `owned` holds, until the member is taken for lost). */
+  private assigned: readonly TopicPartition[] = [];
   /** What the member owned when it was taken for lost, until it rejoins or a heartbeat proves it still a member. */
   private suspended: readonly TopicPartition[] | undefined;
   private assignment: Promise<void> = Promise.resolve();
@@ -61,6 +63,7 @@ export class GroupMembership {
   joined(owned: readonly TopicPartition[]): number {
     const generation = ++this.generationNumber;
     this.suspended = undefined;
+    this.assigned = owned;
     this.owned = new Set(owned.map(keyOf));
     this.assignment = this.assign(owned, generation);
     return generation;
@@ -69,7 +72,7 @@ export class GroupMembership {
   /** The group moved on without this member (a heartbeat was refused): it owns nothing until it rejoins. */
   lost(): void {
     this.generationNumber++;
-    if (this.owned.size > 0) this.suspended = [...this.owned].map(partitionOf);
+    if (this.owned.size > 0) this.suspended = this.assigned;
     this.owned = new Set();
   }
 
@@ -124,9 +127,4 @@ export class GroupMembership {
 
 function keyOf({ topic, partition }: TopicPartition): string {
   return `${topic}:${partition}`;
-}
-
-function partitionOf(key: string): TopicPartition {
-  const at = key.lastIndexOf(':');
-  return { topic: key.slice(0, at), partition: Number(key.slice(at + 1)) };
 }
