@@ -1,7 +1,10 @@
 import { execFile, spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import type { Endpoints } from '../src/config/endpoints.ts';
 import { runScript } from './stack-script.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -63,6 +66,35 @@ export async function startKubeApiServer(): Promise<KubeApiServer> {
   const { KELT_KUBE_CRDS: crds } = await runScript('kube', ['crds']);
   const { KUBECONFIG: kubeconfig } = await runScript('kube', ['up']);
   return { kubeconfig: kubeconfig!, crds: crds! };
+}
+
+/**
+ * Starts `count` nodes (scripts/kube-node) whose pods reach the stack's
+ * Kafka, registry and MariaDB at the same 127.0.0.1 addresses as here, and
+ * imports the image into every node's runtime (no registry to pull from).
+ * Returns the nodes' names.
+ */
+export async function startKubeNodes(count: number, stack: Endpoints, image: BuiltImage): Promise<string[]> {
+  const ports = [...stack.kafkaBrokers, new URL(stack.schemaRegistryUrl).host, new URL(stack.mysqlUrl!).host].map((hostPort) => {
+    const [host, port] = hostPort.split(':');
+    if (host !== '127.0.0.1' && host !== 'localhost') throw new Error(`the nodes reach only this machine's loopback, not ${hostPort}`);
+    return port!;
+  });
+  await runScript('kube-node', ['up', '--nodes', String(count), '--forward', ports.join(',')]);
+  const archive = join(mkdtempSync(join(tmpdir(), 'kelt-image-')), 'image.tar');
+  await run('docker', ['save', '-o', archive, image.name], { env: { ...process.env, DOCKER_HOST: image.dockerHost } });
+  await runScript('kube-node', ['import', archive]);
+  rmSync(dirname(archive), { recursive: true });
+  return Array.from({ length: count }, (_, i) => `kelt-node-${i}`);
+}
+
+export async function stopKubeNodes(): Promise<void> {
+  await runScript('kube-node', ['down']);
+}
+
+/** Kills a container (its status's containerID, containerd://…) on its node, as a node-level failure would: the kubelet sees it exit. */
+export async function killNodeContainer(node: string, containerId: string): Promise<void> {
+  await runScript('kube-node', ['kill', node, containerId.replace(/^containerd:\/\//, '')]);
 }
 
 /** A standalone Docker Compose v2 (scripts/docker-engine compose). */

@@ -8,7 +8,7 @@ import { endpointsFrom, type Endpoints } from '../src/config/endpoints.ts';
  * returns the variables it prints (NAME=value lines: KELT_*, KUBECONFIG,
  * DOCKER_HOST).
  */
-export function runScript(script: 'stack' | 'kube' | 'docker-engine', args: string[]): Promise<Record<string, string>> {
+export function runScript(script: 'stack' | 'kube' | 'kube-node' | 'docker-engine', args: string[]): Promise<Record<string, string>> {
   return new Promise((resolve, reject) => {
     const child = spawn(fileURLToPath(new URL(`./${script}`, import.meta.url)), args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let stdout = '';

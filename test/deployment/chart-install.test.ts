@@ -21,6 +21,7 @@ const valueSets: Record<string, string[]> = {
 };
 
 const kube = inject('kube');
+const noPulls = ['--set', 'image.pullPolicy=Never'];
 const api = new KubeApi(kube.kubeconfig);
 
 async function helm(...args: string[]): Promise<string> {
@@ -45,10 +46,11 @@ async function stored(release: string, namespace: string): Promise<Array<{ objec
 const namespaceFor = (what: string) => uniqueName(`kelt-${what}`).replace(/_/g, '-');
 
 /**
- * No controllers or kubelet run on this API server, so nothing is scheduled
- * and helm cannot wait for the migrate hook's Job to complete: releases are
- * installed with --no-hooks, and the hook's objects are created with
- * dryRun=All, which runs the same validation and admission.
+ * The API server's view of each release: installed with --no-hooks and
+ * never pulled from (pullPolicy Never: the nodes hold only the test's image,
+ * and these values name the published one), with the migrate hook's objects
+ * created with dryRun=All, which runs the same validation and admission.
+ * chart-pods.test.ts runs the hooks and the pods for real.
  */
 describe('the Helm chart on a real kube-apiserver', () => {
   beforeAll(async () => {
@@ -63,7 +65,7 @@ describe('the Helm chart on a real kube-apiserver', () => {
   for (const [name, values] of Object.entries(valueSets)) {
     it(`installs with ${name}: the API server accepts and stores every object, and the migrate hook's`, async () => {
       const namespace = namespaceFor('install');
-      await helm('install', 'kelt', chart, '-n', namespace, '--create-namespace', '--no-hooks', ...values);
+      await helm('install', 'kelt', chart, '-n', namespace, '--create-namespace', '--no-hooks', ...noPulls, ...values);
       const objects = await stored('kelt', namespace);
       expect(objects.filter(({ status }) => status !== 200).map(({ object }) => `${object.kind}/${object.metadata.name}`)).toEqual([]);
       // The three stages, and the collector where it is enabled.
@@ -81,7 +83,7 @@ describe('the Helm chart on a real kube-apiserver', () => {
 
   it('installs every optional object kind when every feature is on: ServiceMonitor, PrometheusRule, ScaledObject, NetworkPolicy', async () => {
     const namespace = namespaceFor('kinds');
-    await helm('install', 'kelt', chart, '-n', namespace, '--create-namespace', '--no-hooks', ...valueSets['every feature on']!);
+    await helm('install', 'kelt', chart, '-n', namespace, '--create-namespace', '--no-hooks', ...noPulls, ...valueSets['every feature on']!);
     const kinds = new Set((await stored('kelt', namespace)).filter(({ status }) => status === 200).map(({ object }) => object.kind));
     for (const kind of ['ServiceMonitor', 'PrometheusRule', 'ScaledObject', 'PodDisruptionBudget', 'Secret', 'NetworkPolicy'])
       expect(kinds, kind).toContain(kind);
@@ -92,10 +94,10 @@ describe('the Helm chart on a real kube-apiserver', () => {
     const namespace = namespaceFor('upgrade');
     const example = valueSets['the pageviews example']!;
     const load = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'kelt-load' } };
-    await helm('install', 'kelt', chart, '-n', namespace, '--create-namespace', '--no-hooks', ...example);
+    await helm('install', 'kelt', chart, '-n', namespace, '--create-namespace', '--no-hooks', ...noPulls, ...example);
     const installed = (await api.get(load, namespace)).body as KubeObject;
 
-    await helm('upgrade', 'kelt', chart, '-n', namespace, '--no-hooks', ...example, '--set', 'pipeline.spec.batch.insertRows=500');
+    await helm('upgrade', 'kelt', chart, '-n', namespace, '--no-hooks', ...noPulls, ...example, '--set', 'pipeline.spec.batch.insertRows=500');
     const upgraded = (await api.get(load, namespace)).body as KubeObject;
     expect(upgraded.spec.template.metadata.annotations['checksum/pipeline']).not.toBe(
       installed.spec.template.metadata.annotations['checksum/pipeline'],

@@ -205,6 +205,29 @@ describe('Helm chart (helm lint, helm template)', () => {
     expect(allowed.stdout).toContain('KELT_SCHEMA_REGISTRY_ALLOW_PLAINTEXT');
   });
 
+  it('runs on the node’s network when asked: each stage on its own port, no surge, the migrate job too; refuses two stages on one port', async () => {
+    const oneMachine = await render(path('../../helm/kelt/examples/one-machine.yaml'));
+    const ports = stages.map((stage) => {
+      const pod = named(oneMachine, 'Deployment', `kelt-${stage}`).spec.template.spec;
+      expect(pod).toMatchObject({ hostNetwork: true, dnsPolicy: 'ClusterFirstWithHostNet' });
+      expect(named(oneMachine, 'Deployment', `kelt-${stage}`).spec.strategy.rollingUpdate).toEqual({ maxSurge: 0, maxUnavailable: 1 });
+      const container = pod.containers[0];
+      const port = container.ports.find((p: { name: string }) => p.name === 'http').containerPort as number;
+      expect(container.env.find((e: { name: string }) => e.name === 'KELT_HTTP_PORT').value).toBe(String(port));
+      return port;
+    });
+    expect(ports).toEqual([9464, 9465, 9466]);
+    expect(named(oneMachine, 'Job', 'kelt-migrate').spec.template.spec.hostNetwork).toBe(true);
+    // Before the release's own ServiceAccount exists, the hook job runs as its hook copy.
+    expect(named(oneMachine, 'Job', 'kelt-migrate').spec.template.spec.serviceAccountName).toBe('kelt-migrate');
+    expect(named(oneMachine, 'ServiceAccount', 'kelt-migrate').metadata.annotations!['helm.sh/hook']).toBe('pre-install,pre-upgrade');
+    for (const stage of stages) expect(named(full, 'Deployment', `kelt-${stage}`).spec.template.spec.hostNetwork).toBeUndefined();
+
+    await expect(helm('template', 'kelt', chart, '--set', 'hostNetwork=true')).rejects.toThrow(
+      /hostNetwork: extract and load both serve on port 9464/,
+    );
+  });
+
   it('keeps secrets out of the manifests except in Secrets, and points the env at them', () => {
     for (const manifest of full.filter((m) => m.kind !== 'Secret')) {
       const text = JSON.stringify(manifest);

@@ -148,7 +148,7 @@ export async function faultRun(options: FaultRunOptions): Promise<FaultCounts & 
     );
     await admin.close();
 
-    const counts = await count(t, options.scenario, options.events, context.elapsed());
+    const counts = await countPipeline(t, options.scenario, options.events, context.elapsed());
     mkdirSync(dirname(countsFile), { recursive: true });
     appendFileSync(countsFile, `${JSON.stringify(counts)}\n`);
     await options.inspect?.(t);
@@ -167,7 +167,13 @@ export async function faultRun(options: FaultRunOptions): Promise<FaultCounts & 
 /** The stage's grace period (20 s) and a margin. */
 const DRAIN_LIMIT_MS = 35_000;
 
-async function count(t: TestPipeline, scenario: string, produced: number, seconds: number): Promise<FaultCounts> {
+/** Every record of the pipeline's topics and tables counted, duplicates and the aggregates' differences from GROUP BY over the model table found. */
+export async function countPipeline(
+  t: Pick<TestPipeline, 'connections' | 'pipeline' | 'db'>,
+  scenario: string,
+  produced: number,
+  seconds: number,
+): Promise<FaultCounts> {
   const { kafka, registry } = t.connections;
   const eventsOf = async (topic: string) => {
     const messages = await readTopic(kafka, topic);

@@ -54,7 +54,33 @@ export class KubeApi {
     return this.send('POST', `${collectionPath(object, namespace)}?dryRun=All`, object);
   }
 
-  private send(method: string, path: string, body?: unknown): Promise<KubeResponse> {
+  create(object: KubeObject, namespace: string): Promise<KubeResponse> {
+    return this.send('POST', collectionPath(object, namespace), object);
+  }
+
+  /** Objects of a kind matching a label selector, e.g. `app.kubernetes.io/component=load`. */
+  async list(kind: Pick<KubeObject, 'apiVersion' | 'kind'>, namespace: string, labelSelector: string): Promise<any[]> {
+    const response = await this.send('GET', `${collectionPath(kind, namespace)}?labelSelector=${encodeURIComponent(labelSelector)}`);
+    if (response.status !== 200) throw new Error(`listing ${kind.kind}: ${response.status} ${JSON.stringify(response.body)}`);
+    return response.body.items as any[];
+  }
+
+  /** A JSON merge patch of the object, or of its subresource (`scale`). */
+  async patch(object: Pick<KubeObject, 'apiVersion' | 'kind' | 'metadata'>, namespace: string, patch: unknown, subresource = ''): Promise<void> {
+    const path = `${collectionPath(object, namespace)}/${object.metadata.name}${subresource ? `/${subresource}` : ''}`;
+    const response = await this.send('PATCH', path, patch, 'application/merge-patch+json');
+    if (response.status !== 200)
+      throw new Error(`patching ${object.kind}/${object.metadata.name}: ${response.status} ${JSON.stringify(response.body)}`);
+  }
+
+  /** Deletes the object; gracePeriodSeconds 0 is `kubectl delete --grace-period=0 --force`. */
+  async delete(object: Pick<KubeObject, 'apiVersion' | 'kind' | 'metadata'>, namespace: string, gracePeriodSeconds?: number): Promise<void> {
+    const options = gracePeriodSeconds === undefined ? undefined : { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds };
+    const response = await this.send('DELETE', `${collectionPath(object, namespace)}/${object.metadata.name}`, options);
+    if (response.status !== 200 && response.status !== 202) throw new Error(`deleting ${object.kind}/${object.metadata.name}: ${response.status}`);
+  }
+
+  private send(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<KubeResponse> {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     return new Promise((resolve, reject) => {
       const req = request(
@@ -67,7 +93,7 @@ export class KubeApi {
           headers: {
             authorization: `Bearer ${this.token}`,
             accept: 'application/json',
-            ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': payload.length }),
+            ...(payload === undefined ? {} : { 'content-type': contentType, 'content-length': payload.length }),
           },
         },
         (res) => {

@@ -43,6 +43,7 @@ export function exampleSpec(): PipelineSpecInput {
 export async function createTestPipeline(
   overrides: Partial<PipelineSpecInput> = {},
   kafkaBrokers: string[] = endpoints().kafkaBrokers,
+  { migrated = true }: { migrated?: boolean } = {},
 ): Promise<TestPipeline> {
   const document = exampleSpec();
   const files = { source: document.source, transform: document.transform };
@@ -60,9 +61,11 @@ export async function createTestPipeline(
   const db = await createTestDatabase();
   const testEndpoints = { ...endpoints(), kafkaBrokers, mysqlUrl: db.url };
   const connections = connectTo(testEndpoints, 'warn', 'test', { pipeline: pipeline.name });
-  const pool = connections.mysql();
-  await migrate(pipeline, { ...connections, mysql: pool });
-  await pool.end();
+  if (migrated) {
+    const pool = connections.mysql();
+    await migrate(pipeline, { ...connections, mysql: pool });
+    await pool.end();
+  }
   const running: RunningStage[] = [];
   return {
     pipeline,

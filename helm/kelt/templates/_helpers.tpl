@@ -122,7 +122,7 @@ app.kubernetes.io/component: {{ .stage }}
 - name: KELT_HTTP_HOST
   value: "0.0.0.0"
 - name: KELT_HTTP_PORT
-  value: {{ $v.metrics.port | quote }}
+  value: {{ default $v.metrics.port .port | quote }}
 - name: KELT_LAG_INTERVAL_SECONDS
   value: {{ $v.lagIntervalSeconds | quote }}
 {{- if $v.kafka.tls.enabled }}
@@ -300,6 +300,11 @@ extract load transform{{ if .Values.collector.enabled }} collect{{ end }}
 {{- if eq .stage "collect" }}{{ toJson .root.Values.collector }}{{ else }}{{ toJson (get .root.Values.stages .stage) }}{{ end -}}
 {{- end -}}
 
+{{/* A Deployment's port of /metrics and the probes (and the collector's /events); call with its values. */}}
+{{- define "kelt.httpPort" -}}
+{{- default .root.Values.metrics.port .values.httpPort -}}
+{{- end -}}
+
 {{/* A Deployment's container arguments; call with (dict "stage" <name> "values" <its values>). */}}
 {{- define "kelt.args" -}}
 - {{ .stage | quote }}
@@ -339,5 +344,13 @@ extract load transform{{ if .Values.collector.enabled }} collect{{ end }}
 {{- if and $v.collector.enabled (not $v.collector.tokensSecret) (not $v.collector.allowAnonymous) }}{{ fail "collector: no tokensSecret, so anyone who reaches it could post events; give tokensSecret, or set collector.allowAnonymous" }}{{ end -}}
 {{- if and $v.kafka.sasl.mechanism (not $v.kafka.tls.enabled) (not $v.kafka.sasl.allowPlaintext) }}{{ fail "kafka.sasl: SASL without kafka.tls.enabled sends credentials in clear text; enable TLS, or set kafka.sasl.allowPlaintext" }}{{ end -}}
 {{- if and $v.kafka.tls.clientCertificate.enabled (not $v.kafka.tls.enabled) }}{{ fail "kafka.tls.clientCertificate: needs kafka.tls.enabled" }}{{ end -}}
+{{- if $v.hostNetwork }}
+{{- $ports := dict -}}
+{{- range $stage := splitList " " (include "kelt.workloads" .) }}
+{{- $port := include "kelt.httpPort" (dict "root" $ "values" (include "kelt.workloadValues" (dict "root" $ "stage" $stage) | fromJson)) -}}
+{{- if hasKey $ports $port }}{{ fail (printf "hostNetwork: %s and %s both serve on port %s, and a node's stages share its ports; give each its own stages.<stage>.httpPort (collector.httpPort)" (get $ports $port) $stage $port) }}{{ end -}}
+{{- $_ := set $ports $port $stage -}}
+{{- end }}
+{{- end }}
 {{- if and $v.kafka.tls.clientCertificate.enabled (not $v.kafka.tls.clientCertificate.existingSecret) (not $everyRoleOwn) }}{{ fail "kafka.tls.clientCertificate: give existingSecret, or every role's kafkaSecret" }}{{ end -}}
 {{- end -}}
