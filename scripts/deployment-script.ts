@@ -1,5 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -90,6 +91,20 @@ export async function startKubeNodes(count: number, stack: Endpoints, image: Bui
 
 export async function stopKubeNodes(): Promise<void> {
   await runScript('kube-node', ['down']);
+}
+
+/** A port a pod serves on its node's host network, reachable here at the returned 127.0.0.1:port. */
+export async function exposeNodePort(node: string, port: number): Promise<string> {
+  const local = await new Promise<number>((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port: free } = server.address() as AddressInfo;
+      server.close(() => resolve(free));
+    });
+  });
+  const { KELT_KUBE_NODE_ADDRESS: address } = await runScript('kube-node', ['expose', node, String(port), String(local)]);
+  return address!;
 }
 
 /** Kills a container (its status's containerID, containerd://…) on its node, as a node-level failure would: the kubelet sees it exit. */

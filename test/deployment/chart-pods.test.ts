@@ -3,15 +3,16 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { isDeepStrictEqual, promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { killNodeContainer } from '../../scripts/deployment-script.ts';
+import { exposeNodePort, killNodeContainer } from '../../scripts/deployment-script.ts';
 import type { PipelineSpecInput } from '../../src/pipeline/spec.ts';
 import { generatedEvents } from '../../src/produce/event-source.ts';
 import { produceEvents } from '../../src/produce/produce.ts';
 import { countPipeline, expectExactlyOnce } from '../support/fault-run.ts';
 import { KubeApi } from '../support/kube-api.ts';
+import { PrometheusServer } from '../support/prometheus.ts';
 import { createTestPipeline, filesAt, pageviewsSpecPath, waitCaughtUp, waitFor, type TestPipeline } from '../support/pipeline.ts';
 import { uniqueName } from '../support/stack.ts';
 
@@ -136,6 +137,46 @@ describe('the chart’s pods on real nodes, under load', () => {
       expect(member.status.containerStatuses[0].restartCount).toBe(0);
     }
     await underLoad('installed', 2_000, async () => undefined);
+  });
+
+  it('serves each pod’s /metrics behind its stage’s Service to a real Prometheus, with the totals of what landed', async () => {
+    // The Service's endpoints as its selector and target port name them: the
+    // pods have no IP here (nor their nodes), so each is reached through its node.
+    const targets = [];
+    for (const stage of stages) {
+      const service = (await api.get({ apiVersion: 'v1', kind: 'Service', metadata: { name: `kelt-${stage}` } }, namespace)).body;
+      const selector = Object.entries(service.spec.selector as Record<string, string>)
+        .map(([key, value]) => `${key}=${value}`)
+        .join(',');
+      const targetPort = service.spec.ports[0].targetPort as string;
+      for (const member of await api.list({ apiVersion: 'v1', kind: 'Pod' }, namespace, selector)) {
+        const port = member.spec.containers[0].ports.find((p: { name: string }) => p.name === targetPort).containerPort as number;
+        targets.push({ job: 'kelt', target: await exposeNodePort(member.spec.nodeName, port) });
+      }
+    }
+    expect(targets).toHaveLength(3);
+    const prometheus = await PrometheusServer.start(inject('tools').prometheus, targets);
+    try {
+      const selector = `pipeline="${t.pipeline.name}"`;
+      const expected = {
+        up: 3,
+        consumed: { extract: produced, load: produced, transform: produced },
+        written: { load: produced, transform: produced },
+      };
+      let seen: Record<string, unknown> = {};
+      await waitFor('Prometheus to hold the totals of every stage', async () => {
+        seen = {
+          up: (await prometheus.query('up{job="kelt"} == 1')).length,
+          consumed: await prometheus.valuesBy(`sum by (stage) (kelt_records_consumed_total{${selector}})`, 'stage'),
+          written: await prometheus.valuesBy(`sum by (stage) (kelt_records_written_total{${selector}}) > 0`, 'stage'),
+        };
+        return isDeepStrictEqual(seen, expected);
+      }).catch((error: Error) => {
+        throw new Error(`${error.message}; Prometheus last showed ${JSON.stringify(seen)}`);
+      });
+    } finally {
+      await prometheus.stop();
+    }
   });
 
   it('scales load from 1 to 3 members and back while events flow', async () => {
