@@ -45,8 +45,10 @@ async function stageParts(admin: ClusterAdmin) {
         endpoints: fixture.endpoints,
         records: options.events,
       });
+      const atPeak = runs[stage].atPeak!;
       say(
-        `${stage}: ${rate(runs[stage].recordsPerSecond)}, ${runs[stage].cpuSecondsPer1k.toFixed(3)} CPU s/1k, peak RSS ${runs[stage].peakRssMb.toFixed(0)} MB`,
+        `${stage}: ${rate(runs[stage].recordsPerSecond)}, ${runs[stage].cpuSecondsPer1k.toFixed(3)} CPU s/1k, peak RSS ${runs[stage].peakRssMb.toFixed(0)} MB ` +
+          `(at its largest sampled RSS, ${atPeak.rssMb.toFixed(0)} MB: main-thread V8 heap ${atPeak.heapTotalMb.toFixed(0)} MB, Buffers ${atPeak.externalMb.toFixed(0)} MB)`,
       );
     }
 

@@ -21,6 +21,25 @@ export interface StageRunResult {
   /** User + system CPU of the process (all its threads) over the same span, per 1,000 records. */
   cpuSecondsPer1k: number;
   peakRssMb: number;
+  /** The stage's own memory figures (its /metrics) at the largest RSS it reported: where the RSS is. Absent with KELT_METRICS off. */
+  atPeak?: MemorySample;
+}
+
+/** From prom-client's process metrics: the main thread's V8 heap and the memory outside it (Buffers); worker threads' heaps are in neither. */
+export interface MemorySample {
+  rssMb: number;
+  heapTotalMb: number;
+  externalMb: number;
+}
+
+async function memorySample(port: number): Promise<MemorySample> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const mb = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN) / 1_048_576;
+  return {
+    rssMb: mb('process_resident_memory_bytes'),
+    heapTotalMb: mb('nodejs_heap_size_total_bytes'),
+    externalMb: mb('nodejs_external_memory_bytes'),
+  };
 }
 
 /**
@@ -37,6 +56,9 @@ export async function runStageToEnd(
   const member = new StageProcess(stage, specPath, endpoints, { logFile: join(logDir, `${pipeline.name}-${stage}.log`), env });
   try {
     await member.joined(120_000);
+    const port = env.KELT_METRICS === 'off' ? undefined : await member.httpPort();
+    let atPeak = port === undefined ? undefined : await memorySample(port);
+    let sampled = 0;
     const started = performance.now();
     const before = processUsage(member.pid);
     let peakRssMb = before.peakRssMb;
@@ -44,6 +66,12 @@ export async function runStageToEnd(
       if (!member.running) throw new Error(`${stage} exited:\n${member.logTail()}`);
       const lag = await stageLag(admin, pipeline, stage);
       peakRssMb = processUsage(member.pid).peakRssMb;
+      // Once a second: scraping /metrics costs the stage CPU.
+      if (port !== undefined && performance.now() - sampled > 1_000) {
+        sampled = performance.now();
+        const sample = await memorySample(port);
+        if (sample.rssMb > (atPeak?.rssMb ?? 0)) atPeak = sample;
+      }
       if (caughtUp(lag)) break;
       if (performance.now() - started > 900_000) throw new Error(`${stage} did not catch up within 15 minutes`);
       await sleep(100);
@@ -57,6 +85,7 @@ export async function runStageToEnd(
       recordsPerSecond: records / seconds,
       cpuSecondsPer1k: ((after.cpuSeconds - before.cpuSeconds) / records) * 1000,
       peakRssMb: Math.max(peakRssMb, after.peakRssMb),
+      atPeak,
     };
   } finally {
     if (member.running) await member.signal('SIGTERM');
