@@ -1,6 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -73,9 +72,8 @@ export async function startKubeApiServer(): Promise<KubeApiServer> {
  * Starts `count` nodes (scripts/kube-node) whose pods reach the stack's
  * Kafka, registry and MariaDB at the same 127.0.0.1 addresses as here, and
  * imports the image into every node's runtime (no registry to pull from).
- * Returns the nodes' names.
  */
-export async function startKubeNodes(count: number, stack: Endpoints, image: BuiltImage): Promise<string[]> {
+export async function startKubeNodes(count: number, stack: Endpoints, image: BuiltImage): Promise<void> {
   const ports = [...stack.kafkaBrokers, new URL(stack.schemaRegistryUrl).host, new URL(stack.mysqlUrl!).host].map((hostPort) => {
     const [host, port] = hostPort.split(':');
     if (host !== '127.0.0.1' && host !== 'localhost') throw new Error(`the nodes reach only this machine's loopback, not ${hostPort}`);
@@ -86,24 +84,15 @@ export async function startKubeNodes(count: number, stack: Endpoints, image: Bui
   await run('docker', ['save', '-o', archive, image.name], { env: { ...process.env, DOCKER_HOST: image.dockerHost } });
   await runScript('kube-node', ['import', archive]);
   rmSync(dirname(archive), { recursive: true });
-  return Array.from({ length: count }, (_, i) => `kelt-node-${i}`);
 }
 
 export async function stopKubeNodes(): Promise<void> {
   await runScript('kube-node', ['down']);
 }
 
-/** A port a pod serves on its node's host network, reachable here at the returned 127.0.0.1:port. */
-export async function exposeNodePort(node: string, port: number): Promise<string> {
-  const local = await new Promise<number>((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port: free } = server.address() as AddressInfo;
-      server.close(() => resolve(free));
-    });
-  });
-  const { KELT_KUBE_NODE_ADDRESS: address } = await runScript('kube-node', ['expose', node, String(port), String(local)]);
+/** A port a pod serves on its node's host network, reachable here at 127.0.0.1:`localPort` (returned as host:port). */
+export async function exposeNodePort(node: string, port: number, localPort: number): Promise<string> {
+  const { KELT_KUBE_NODE_ADDRESS: address } = await runScript('kube-node', ['expose', node, String(port), String(localPort)]);
   return address!;
 }
 

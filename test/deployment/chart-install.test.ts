@@ -1,15 +1,13 @@
-import { execFile } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { helmFor } from '../support/helm.ts';
 import { KubeApi, type KubeObject } from '../support/kube-api.ts';
 import { uniqueName } from '../support/stack.ts';
 
-const run = promisify(execFile);
 const path = (relative: string) => fileURLToPath(new URL(relative, import.meta.url));
 const chart = path('../../helm/kelt');
 const valueSets: Record<string, string[]> = {
@@ -24,13 +22,7 @@ const kube = inject('kube');
 const noPulls = ['--set', 'image.pullPolicy=Never'];
 const api = new KubeApi(kube.kubeconfig);
 
-async function helm(...args: string[]): Promise<string> {
-  const { stdout } = await run(inject('tools').helm, args, {
-    env: { ...process.env, KUBECONFIG: kube.kubeconfig },
-    maxBuffer: 32 * 1024 * 1024,
-  });
-  return stdout;
-}
+const helm = helmFor(inject('tools').helm, kube.kubeconfig);
 
 const manifestsOf = (yaml: string): KubeObject[] =>
   parseAllDocuments(yaml)

@@ -1,9 +1,8 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isDeepStrictEqual, promisify } from 'node:util';
+import { isDeepStrictEqual } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { exposeNodePort, killNodeContainer } from '../../scripts/deployment-script.ts';
@@ -11,12 +10,12 @@ import type { PipelineSpecInput } from '../../src/pipeline/spec.ts';
 import { generatedEvents } from '../../src/produce/event-source.ts';
 import { produceEvents } from '../../src/produce/produce.ts';
 import { countPipeline, expectExactlyOnce } from '../support/fault-run.ts';
+import { helmFor } from '../support/helm.ts';
 import { KubeApi } from '../support/kube-api.ts';
 import { PrometheusServer } from '../support/prometheus.ts';
 import { createTestPipeline, filesAt, pageviewsSpecPath, waitCaughtUp, waitFor, type TestPipeline } from '../support/pipeline.ts';
-import { uniqueName } from '../support/stack.ts';
+import { freePort, uniqueName } from '../support/stack.ts';
 
-const run = promisify(execFile);
 const path = (relative: string) => fileURLToPath(new URL(relative, import.meta.url));
 const chart = path('../../helm/kelt');
 const oneMachine = path('../../helm/kelt/examples/one-machine.yaml');
@@ -38,13 +37,7 @@ export default (event) => {
 };
 `;
 
-async function helm(...args: string[]): Promise<string> {
-  const { stdout } = await run(inject('tools').helm, args, {
-    env: { ...process.env, KUBECONFIG: kube.kubeconfig },
-    maxBuffer: 32 * 1024 * 1024,
-  });
-  return stdout;
-}
+const helm = helmFor(inject('tools').helm, kube.kubeconfig);
 
 const deployment = (stage: Stage) => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: `kelt-${stage}` } });
 const pod = (name: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name } });
@@ -151,7 +144,7 @@ describe('the chart’s pods on real nodes, under load', () => {
       const targetPort = service.spec.ports[0].targetPort as string;
       for (const member of await api.list({ apiVersion: 'v1', kind: 'Pod' }, namespace, selector)) {
         const port = member.spec.containers[0].ports.find((p: { name: string }) => p.name === targetPort).containerPort as number;
-        targets.push({ job: 'kelt', target: await exposeNodePort(member.spec.nodeName, port) });
+        targets.push({ job: 'kelt', target: await exposeNodePort(member.spec.nodeName, port, await freePort()) });
       }
     }
     expect(targets).toHaveLength(3);

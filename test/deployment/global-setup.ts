@@ -18,7 +18,6 @@ declare module 'vitest' {
     image: BuiltImage;
     kube: KubeApiServer;
     compose: string;
-    nodes: string[];
   }
 }
 
@@ -38,6 +37,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('image', image);
   project.provide('kube', await startKubeApiServer());
   project.provide('compose', await dockerCompose());
-  project.provide('nodes', await startKubeNodes(NODES, stack, image));
+  await startKubeNodes(NODES, stack, image);
   return stopKubeNodes;
 }

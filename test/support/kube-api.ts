@@ -54,10 +54,6 @@ export class KubeApi {
     return this.send('POST', `${collectionPath(object, namespace)}?dryRun=All`, object);
   }
 
-  create(object: KubeObject, namespace: string): Promise<KubeResponse> {
-    return this.send('POST', collectionPath(object, namespace), object);
-  }
-
   /** Objects of a kind matching a label selector, e.g. `app.kubernetes.io/component=load`. */
   async list(kind: Pick<KubeObject, 'apiVersion' | 'kind'>, namespace: string, labelSelector: string): Promise<any[]> {
     const response = await this.send('GET', `${collectionPath(kind, namespace)}?labelSelector=${encodeURIComponent(labelSelector)}`);

@@ -300,9 +300,9 @@ extract load transform{{ if .Values.collector.enabled }} collect{{ end }}
 {{- if eq .stage "collect" }}{{ toJson .root.Values.collector }}{{ else }}{{ toJson (get .root.Values.stages .stage) }}{{ end -}}
 {{- end -}}
 
-{{/* A Deployment's port of /metrics and the probes (and the collector's /events); call with its values. */}}
+{{/* A Deployment's port of /metrics and the probes (and the collector's /events); call with (dict "root" $ "stage" <name>). */}}
 {{- define "kelt.httpPort" -}}
-{{- default .root.Values.metrics.port .values.httpPort -}}
+{{- default .root.Values.metrics.port (include "kelt.workloadValues" . | fromJson).httpPort -}}
 {{- end -}}
 
 {{/* A Deployment's container arguments; call with (dict "stage" <name> "values" <its values>). */}}
@@ -347,7 +347,7 @@ extract load transform{{ if .Values.collector.enabled }} collect{{ end }}
 {{- if $v.hostNetwork }}
 {{- $ports := dict -}}
 {{- range $stage := splitList " " (include "kelt.workloads" .) }}
-{{- $port := include "kelt.httpPort" (dict "root" $ "values" (include "kelt.workloadValues" (dict "root" $ "stage" $stage) | fromJson)) -}}
+{{- $port := include "kelt.httpPort" (dict "root" $ "stage" $stage) -}}
 {{- if hasKey $ports $port }}{{ fail (printf "hostNetwork: %s and %s both serve on port %s, and a node's stages share its ports; give each its own stages.<stage>.httpPort (collector.httpPort)" (get $ports $port) $stage $port) }}{{ end -}}
 {{- $_ := set $ports $port $stage -}}
 {{- end }}
